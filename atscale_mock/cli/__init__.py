@@ -1,0 +1,32 @@
+"""The ``atscale-mock`` command line: a thin layer over the library.
+
+Exit codes: 0 success; 1 a delivery got no 2xx or an expectation failed;
+2 usage error or invalid input; 130 interrupted (Ctrl-C, SIGTERM).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from .catalogue_cmds import events, schema, show
+from .receive_cmd import receive
+from .send_cmd import demo, send
+
+app = typer.Typer(
+    name="atscale-mock",
+    help="A mock AtScale engine that emits the engine's webhooks.\n\n"
+    "Example: atscale-mock send slow-query --to local\n\n"
+    "Exit codes: 0 ok, 1 a delivery or expectation failed, 2 usage error, "
+    "130 interrupted.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+for command in (events, show, schema, send, receive, demo):
+    app.command()(command)
+
+
+def main() -> None:
+    app()

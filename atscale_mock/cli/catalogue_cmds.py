@@ -1,0 +1,130 @@
+"""events, show, schema: the catalogue, with no network."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from ..catalogue import EVENTS, Event
+from ..config import DEFAULT_SLOW_QUERY_THRESHOLD
+from ..payload import build_payload, resolve_event
+from ..sending import encode
+from .common import err, handle_errors, out, print_json, resolve_seed
+from .options import (
+    Clock,
+    Cube,
+    ErrorText,
+    Failed,
+    Full,
+    Json,
+    Org,
+    Project,
+    Seed,
+    Sets,
+    SlowThreshold,
+    payload_inputs,
+)
+
+
+def _event_dict(event: Event) -> dict[str, Any]:
+    return {
+        "name": event.name,
+        "event_type": event.event_type,
+        "title": event.title,
+        "trigger": event.trigger,
+        "failure_variant": event.failure or None,
+        "fields": [
+            {
+                "path": f.path,
+                "type": list(f.json_type),
+                "source": f.source,
+                "description": f.description,
+                "not_in_spec": f.note or None,
+            }
+            for f in event.fields
+        ],
+    }
+
+
+@handle_errors
+def events(json_out: Json = False) -> None:
+    """List the seven engine events: CLI name, event_type, trigger and fields.
+
+    Fields marked [parameters] are only named in the spec's parameter list (added by
+    --full); * marks a value the spec does not state, chosen by atscale-mock.
+
+    Example: atscale-mock events --json
+    """
+    if json_out:
+        print_json([_event_dict(e) for e in EVENTS])
+        return
+    for e in EVENTS:
+        out(f"{e.name:<15} {e.event_type:<26} {e.trigger}")
+        for f in e.fields:
+            tag = "" if f.source == "example" else "  [parameters]"
+            mark = " *" if f.note else ""
+            out(f"    {f.path:<22} {'|'.join(f.json_type):<13}{tag}{mark}".rstrip())
+    out(
+        "\n[parameters]: not in the spec's example; added by --full or --set.  "
+        "*: value not stated by the spec (see `events --json`)."
+    )
+
+
+@handle_errors
+def show(
+    event: Annotated[str, typer.Argument(help="Event: CLI name or event_type.")],
+    seed: Seed = None,
+    sets: Sets = None,
+    full: Full = False,
+    failed: Failed = False,
+    error: ErrorText = None,
+    org: Org = None,
+    project: Project = None,
+    cube: Cube = None,
+    slow_threshold: SlowThreshold = DEFAULT_SLOW_QUERY_THRESHOLD,
+    clock: Clock = None,
+    compact: Annotated[bool, typer.Option("--compact", help="The exact wire bytes.")] = False,
+) -> None:
+    """Print one event's payload as JSON, without sending it.
+
+    Example: atscale-mock show slow-query --seed 7 --set query_success=false
+    """
+    ev = resolve_event(event)
+    options, overrides, _ = payload_inputs(
+        ev,
+        seeded=seed is not None,
+        sets=sets,
+        full=full,
+        failed=failed,
+        error=error,
+        org=org,
+        project=project,
+        cube=cube,
+        slow_threshold=slow_threshold,
+        clock=clock,
+    )
+    payload = build_payload(ev, resolve_seed(seed), options, overrides)
+    if compact:
+        sys.stdout.write(encode(payload).decode() + "\n")
+    else:
+        print_json(payload)
+    if overrides:
+        from ..schema import validation_errors
+
+        for problem in validation_errors(ev, payload):
+            err(f"warning: payload does not match the {ev.name} schema: {problem}")
+
+
+@handle_errors
+def schema(
+    event: Annotated[str | None, typer.Argument(help="Event; all seven when omitted.")] = None,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of an event's payload.
+
+    Example: atscale-mock schema batch-result > batch-result.schema.json
+    """
+    from ..schema import all_schemas, event_schema
+
+    print_json(event_schema(resolve_event(event)) if event else all_schemas())

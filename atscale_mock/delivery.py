@@ -1,0 +1,106 @@
+"""One delivery = one or more attempts, with retries as a policy decides.
+
+Retried: transport failures, 429 and 5xx. Never retried: other 4xx (410 included),
+2xx and 3xx (redirects are reported, not followed). ``Retry-After`` is honoured
+(seconds or an HTTP date), capped like every wait at ``RetryPolicy.cap``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from .config import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, DEFAULT_RETRIES
+from .sender import Outcome, Request, Sender
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    retries: int = DEFAULT_RETRIES
+    base: float = DEFAULT_BACKOFF_BASE
+    cap: float = DEFAULT_BACKOFF_CAP
+
+    def should_retry(self, outcome: Outcome) -> bool:
+        if outcome.status is None:
+            return True
+        return outcome.status == 429 or outcome.status >= 500
+
+    def wait(self, retry_index: int, outcome: Outcome, rng: random.Random) -> float:
+        """Seconds before retry number ``retry_index`` (0-based)."""
+        hinted = parse_retry_after(outcome.retry_after)
+        if hinted is not None:
+            return min(hinted, self.cap)
+        ceiling: float = min(self.cap, self.base * 2.0**retry_index)
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)  # exponential, "equal jitter"
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds to wait, from delta-seconds or an HTTP date; None if absent
+    or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One attempt of one delivery, as logged and reported."""
+
+    request: Request
+    attempt: int  # 1-based
+    sent_at: float  # epoch seconds
+    outcome: Outcome
+    payload: Any = None
+    label: str = ""  # step id and index in scenarios; "" for send
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.ok
+
+
+Sleep = Callable[[float], Awaitable[None]]
+OnAttempt = Callable[[Attempt], None]
+
+
+async def deliver(
+    sender: Sender,
+    request: Request,
+    policy: RetryPolicy,
+    *,
+    payload: Any = None,
+    label: str = "",
+    rng: random.Random | None = None,
+    sleep: Sleep | None = None,
+    on_attempt: OnAttempt | None = None,
+    wall: Callable[[], float] = time.time,
+) -> list[Attempt]:
+    """Attempt ``request`` until it succeeds, is not retryable, or retries run out.
+    ``on_attempt`` sees every attempt as soon as it is made (for logs and progress)."""
+    if sleep is None:
+        import asyncio
+
+        sleep = asyncio.sleep
+    rng = rng or random.Random()
+    attempts: list[Attempt] = []
+    for index in range(policy.retries + 1):
+        sent_at = wall()
+        outcome = await sender.send(request)
+        attempt = Attempt(request, index + 1, sent_at, outcome, payload, label)
+        attempts.append(attempt)
+        if on_attempt:
+            on_attempt(attempt)
+        if not policy.should_retry(outcome) or index == policy.retries:
+            break
+        await sleep(policy.wait(index, outcome, rng))
+    return attempts

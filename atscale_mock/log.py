@@ -1,0 +1,62 @@
+"""The JSON Lines delivery log: one line per attempt, written and flushed as it happens,
+so nothing is lost when a run is interrupted. Secrets are redacted before writing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from .delivery import Attempt
+from .errors import UsageError
+from .redact import Redactor
+
+
+def attempt_record(attempt: Attempt, redactor: Redactor) -> dict[str, Any]:
+    """The log line of an attempt, as a dict (also used by --json and reports)."""
+    o, r = attempt.outcome, attempt.request
+    record: dict[str, Any] = {
+        "time": datetime.fromtimestamp(attempt.sent_at, UTC).isoformat(timespec="microseconds"),
+        "event": r.event,
+        "label": attempt.label or None,
+        "url": redactor.text(r.url),
+        "attempt": attempt.attempt,
+        "request_headers": redactor.headers(dict(r.headers)),
+        "payload": attempt.payload,
+        "status": o.status,
+        "latency_ms": round(o.latency * 1000, 3),
+        "error_class": o.error_class,
+        "error": redactor.text(o.error) if o.error else None,
+        "response_body": redactor.text(o.body),
+    }
+    if o.location:
+        record["location"] = o.location
+    if attempt.payload is None:
+        record["body"] = redactor.text(r.body.decode("utf-8", "replace"))
+    return record
+
+
+class JsonlLog:
+    """Appends attempt records to a file; ``None`` path means no log."""
+
+    def __init__(self, path: Path | None, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self._fh: IO[str] | None = None
+        if path is not None:
+            try:
+                self._fh = path.open("a", encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write log file {path}: {exc.strerror}") from exc
+
+    def write(self, attempt: Attempt) -> None:
+        if self._fh is None:
+            return
+        line = json.dumps(attempt_record(attempt, self.redactor), ensure_ascii=False)
+        self._fh.write(self.redactor.text(line) + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None

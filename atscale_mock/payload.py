@@ -1,0 +1,239 @@
+"""The pure payload builder: an event, a seed, options and overrides in; a dict out.
+
+No I/O and no wall clock: the time comes in through ``BuildOptions.clock``.
+Faker is imported only when a field needs a realistic text value.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .catalogue import (
+    EVENTS,
+    SLOW_AGG_BUILD_THRESHOLD_MS,
+    SLOW_QUERY_THRESHOLD_S,
+    Event,
+    Field,
+    event_names,
+    event_suggestion,
+    find_event,
+    suggest,
+)
+from .config import DEFAULT_ORG
+from .errors import UnknownEventError, UnknownFieldError, UsageError
+from .ids import uuid4_from
+
+if TYPE_CHECKING:
+    from faker import Faker
+
+#: Error texts for a failed batch. The spec gives none: these are atscale-mock's own.
+BATCH_ERRORS = (
+    "Aggregate build failed: query execution timed out",
+    "Aggregate build failed: insufficient privileges to create table",
+    "Aggregate build failed: source table not found",
+    "Aggregate build failed: connection to the data warehouse was lost",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """How to build a payload. ``clock`` is the moment the event happens."""
+
+    clock: datetime = field(default_factory=lambda: datetime.now(UTC))
+    full: bool = False
+    failed: bool = False
+    error: str | None = None
+    slow_threshold: float = SLOW_QUERY_THRESHOLD_S
+    slow_agg_threshold_ms: int = SLOW_AGG_BUILD_THRESHOLD_MS
+    org: str | None = None
+    project: str | None = None
+    cube: str | None = None
+
+
+def resolve_event(name: str) -> Event:
+    """The event named by CLI name or event_type; UnknownEventError with a did-you-mean."""
+    event = find_event(name)
+    if event is None:
+        raise UnknownEventError(name, event_suggestion(name), event_names())
+    return event
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 UTC with microseconds and ``Z``, as the spec's ``finished_at``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(
+            f"not an ISO 8601 time: {text!r}", "for example 2021-12-07T15:44:07Z"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: JSON when it parses (true, null, 3.5, "x"), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``PATH=VALUE`` into (path, parsed value)."""
+    path, sep, value = text.partition("=")
+    if not sep or not path.strip():
+        raise UsageError(
+            f"--set expects PATH=VALUE, got {text!r}",
+            "for example --set context.project_id=91db9aa1-... or --set cube_id=null",
+        )
+    return path.strip(), parse_value(value)
+
+
+def check_paths(event: Event, paths: list[str] | tuple[str, ...]) -> None:
+    for path in paths:
+        if event.field(path) is None:
+            raise UnknownFieldError(event.name, path, event.paths, suggest(path, event.paths))
+
+
+_faker: Faker | None = None
+
+
+def _get_faker(seed: int) -> Faker:
+    global _faker
+    if _faker is None:
+        from faker import Faker
+
+        _faker = Faker("en_US")
+    _faker.seed_instance(seed)
+    return _faker
+
+
+class _Values:
+    """Generates one payload's values from one seeded RNG."""
+
+    def __init__(self, event: Event, seed: int, options: BuildOptions) -> None:
+        self.event = event
+        self.rng = random.Random(seed)
+        self.options = options
+        drawn = uuid4_from(self.rng)
+        self.project = options.project or drawn
+        self._faker_seed = self.rng.getrandbits(32)
+
+    def faker(self) -> Faker:
+        return _get_faker(self._faker_seed)
+
+    def value(self, f: Field) -> Any:
+        o, rng = self.options, self.rng
+        match f.kind:
+            case "event_type" | "const":
+                return f.const
+            case "org":
+                return o.org or DEFAULT_ORG
+            case "uuid":
+                drawn = uuid4_from(rng)  # always drawn, so pinning never shifts other values
+                if f.path.endswith("project_id"):
+                    return self.project
+                return o.cube if f.path == "cube_id" and o.cube else drawn
+            case "same_as_project":
+                return self.project
+            case "is_full_build" | "bool":
+                return rng.random() < 0.5
+            case "query_success":
+                return not o.failed
+            case "error":
+                drawn = rng.choice(BATCH_ERRORS)
+                if o.error is not None:
+                    return o.error
+                return drawn if o.failed else None
+            case "schema_status":
+                return "failure" if o.failed else "success"
+            case "seconds":
+                return o.slow_threshold + rng.lognormvariate(0.0, 1.0) * o.slow_threshold / 2
+            case "millis":
+                extra = rng.lognormvariate(0.0, 1.0) * o.slow_agg_threshold_ms
+                return o.slow_agg_threshold_ms + int(extra)
+            case "timestamp":
+                return format_timestamp(o.clock)
+            case "callback_url":
+                return f.const
+            case "username":
+                return self.faker().user_name()
+            case "agg_name":
+                return "_".join(self.faker().words(3))
+            case "message":
+                return self.faker().sentence()
+        raise AssertionError(f"unhandled kind {f.kind}")  # pragma: no cover
+
+
+def _included(event: Event, options: BuildOptions, overrides: dict[str, Any]) -> list[Field]:
+    wanted = set(overrides)
+    if event.name == "schema-publish" and options.failed:
+        wanted.add("status")
+    return [f for f in event.fields if f.source == "example" or options.full or f.path in wanted]
+
+
+def _put(target: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for key in parents:
+        target = target.setdefault(key, {})
+    target[leaf] = value
+
+
+def build_payload(
+    event: Event,
+    seed: int,
+    options: BuildOptions | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The payload of ``event`` for ``seed``: the spec example's keys, order and nesting,
+    plus documented parameters with ``full``, with ``overrides`` (dotted paths) applied."""
+    options = options or BuildOptions()
+    overrides = overrides or {}
+    check_paths(event, list(overrides))
+    if options.failed and not event.failure:
+        raise UsageError(
+            f"event '{event.name}' has no failure variant in the spec",
+            "set the field you want with --set PATH=VALUE",
+        )
+    values = _Values(event, seed, options)
+    payload: dict[str, Any] = {}
+    for f in _included(event, options, overrides):
+        # Draw every value even when overridden, so an override never shifts the others.
+        generated = values.value(f)
+        _put(payload, f.path, overrides.get(f.path, generated))
+    return payload
+
+
+def get_path(payload: Any, path: str) -> Any:
+    """The value at a dotted path; KeyError when absent."""
+    node = payload
+    for key in path.split("."):
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            raise KeyError(path)
+    return node
+
+
+def lookup_key(payload: dict[str, Any], key: str) -> Any:
+    """A key at the top level or under ``context`` (for URL placeholders like ``{org_id}``)."""
+    if "." in key:
+        return get_path(payload, key)
+    if key in payload:
+        return payload[key]
+    context = payload.get("context")
+    if isinstance(context, dict) and key in context:
+        return context[key]
+    raise KeyError(key)
+
+
+__all__ = ["EVENTS", "BuildOptions", "build_payload", "resolve_event", "parse_assignment"]

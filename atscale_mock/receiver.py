@@ -1,0 +1,170 @@
+"""The built-in receiver: accepts POSTs on any path, checks each body against the
+catalogue's schemas, answers a chosen status. Binds to loopback unless told otherwise.
+
+Used by ``atscale-mock receive`` and, in-process on a free port, by ``--to local``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .catalogue import Event, find_event
+
+MAX_BODY = 16 * 1024 * 1024  # a larger body is answered 413 and not read
+KEEP_EVENTS = 10_000  # events kept in memory for inspection (oldest dropped first)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One request the receiver got."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    payload: Any = None
+    event: str | None = None  # CLI name when the event_type is known
+    event_type: str | None = None
+    id: str | None = None
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def valid(self) -> bool:
+        return self.event is not None and not self.problems
+
+
+def inspect(method: str, path: str, headers: dict[str, str], body: bytes) -> Received:
+    """Parse and check a request body against the catalogue; pure."""
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        return Received(method, path, headers, body, problems=(f"body is not JSON: {exc}",))
+    if not isinstance(payload, dict):
+        return Received(method, path, headers, body, payload, problems=("body is not an object",))
+    event_type = payload.get("event_type")
+    event: Event | None = find_event(event_type) if isinstance(event_type, str) else None
+    ident = payload.get("id") or payload.get("query_id") or payload.get("instance_id")
+    if event is None:
+        return Received(
+            method,
+            path,
+            headers,
+            body,
+            payload,
+            None,
+            str(event_type) if event_type is not None else None,
+            ident,
+            (f"unknown event_type {event_type!r}",),
+        )
+    from .schema import validation_errors
+
+    return Received(
+        method,
+        path,
+        headers,
+        body,
+        payload,
+        event.name,
+        event.event_type,
+        ident if isinstance(ident, str) else None,
+        tuple(validation_errors(event, payload)),
+    )
+
+
+class Receiver:
+    """A threaded HTTP server on ``host:port`` (port 0 picks a free one)."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        status: int = 200,
+        on_request: Callable[[Received], None] | None = None,
+    ) -> None:
+        self.status = status
+        self.on_request = on_request
+        self.received: deque[Received] = deque(maxlen=KEEP_EVENTS)
+        self.count = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = str(self._server.server_address[0])
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    def record(self, received: Received) -> None:
+        with self._lock:
+            self.received.append(received)
+            self.count += 1
+        if self.on_request:
+            self.on_request(received)
+
+    def start(self) -> Receiver:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="atscale-mock-receiver", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+
+    def __enter__(self) -> Receiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        wbufsize = 64 * 1024  # one write per answer: no delayed-ACK stall on keep-alive
+        server_version = "atscale-mock-receiver"
+
+        def log_message(self, format: str, *args: Any) -> None:  # silence stderr lines
+            return None
+
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self.close_connection = True
+                self._answer(413, {"error": "body too large"})
+                return
+            body = self.rfile.read(length)
+            got = inspect("POST", self.path, dict(self.headers.items()), body)
+            receiver.record(got)
+            self._answer(receiver.status, {"received": got.event_type, "valid": got.valid})
+
+        def do_GET(self) -> None:
+            self._answer(200, {"service": "atscale-mock receiver", "received": receiver.count})
+
+    return Handler

@@ -1,0 +1,49 @@
+"""Human-readable lines for deliveries and received events (pure string formatting)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .redact import Redactor
+
+if TYPE_CHECKING:
+    from .delivery import Attempt
+    from .receiver import Received
+    from .stats import Summary
+
+
+def attempt_line(attempt: Attempt, redactor: Redactor) -> str:
+    o = attempt.outcome
+    name = attempt.request.event + (f" #{attempt.label}" if attempt.label else "")
+    mark = "ok " if o.ok else "ERR"
+    if o.status is None:
+        result = f"{o.error_class:<8} {redactor.text(o.error or '')}"
+    elif 300 <= o.status < 400:
+        result = f"{o.status} redirect to {o.location or '?'} (not followed)"
+    else:
+        result = str(o.status)
+    return f"{mark} {name:<22} {result}  {o.latency * 1000:.1f} ms  attempt {attempt.attempt}"
+
+
+def received_line(got: Received) -> str:
+    check = "schema ok" if got.valid else "INVALID: " + "; ".join(got.problems[:3])
+    what = got.event_type or "?"
+    ident = f" id={got.id}" if got.id else ""
+    return f"<-- {got.method} {got.path}  {what}{ident}  {check}"
+
+
+def summary_line(summary: Summary, seed: int) -> str:
+    data = summary.as_dict()
+    lat = data["latency_ms"]
+    parts = [
+        f"{summary.deliveries} delivered",
+        f"{summary.ok} ok",
+        f"{summary.failed} failed",
+        f"{summary.attempts} attempts",
+    ]
+    if summary.errors:
+        parts.append("errors " + ", ".join(f"{k}={v}" for k, v in summary.errors.items()))
+    return (
+        ", ".join(parts) + f"; latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms"
+        f"; seed {seed}"
+    )

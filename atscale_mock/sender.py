@@ -1,0 +1,159 @@
+"""The one place that does HTTP: a ``Sender`` protocol, its httpx implementation and an
+in-memory fake. A sender makes one attempt and classifies what happened; retries live
+in :mod:`atscale_mock.delivery`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+from .config import DEFAULT_TIMEOUT, RESPONSE_BODY_KEEP, RESPONSE_BODY_READ_CAP, USER_AGENT
+
+if TYPE_CHECKING:  # httpx is imported when first used: `--help` stays fast
+    import httpx
+
+#: Classes of transport failure; each gets its own line, count and log entry.
+ERROR_CLASSES = ("refused", "reset", "timeout", "protocol", "tls", "transport")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One webhook delivery to make: the event's CLI name, where, the exact body."""
+
+    event: str
+    url: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt got: a status, or an error class; never both."""
+
+    status: int | None
+    latency: float  # seconds
+    error_class: str | None = None
+    error: str | None = None
+    body: str = ""
+    retry_after: str | None = None
+    location: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class Sender(Protocol):
+    async def send(self, request: Request) -> Outcome: ...
+
+    async def aclose(self) -> None: ...
+
+
+def classify(exc: httpx.TransportError) -> tuple[str, str]:
+    """An httpx transport error as (class, one-line message)."""
+    import httpx
+
+    text = str(exc) or exc.__class__.__name__
+    lowered = text.lower()
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout", f"timed out ({exc.__class__.__name__})"
+    if "ssl" in lowered or "certificate" in lowered:
+        return "tls", f"TLS failed: {text}"
+    if isinstance(exc, httpx.ConnectError):
+        return "refused", f"connection failed: {text}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "disconnected" in lowered:
+            return "reset", "the receiver closed the connection without answering"
+        return "protocol", f"the answer is not valid HTTP: {text}"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return "reset", f"connection reset: {text}"
+    return "transport", text
+
+
+class HttpxSender:
+    """POSTs with an ``httpx.AsyncClient``; redirects are reported, never followed."""
+
+    def __init__(
+        self,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: bool | str = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        import httpx
+
+        self._httpx = httpx
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            verify=verify,
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT},
+        )
+        self._clock = clock
+
+    async def send(self, request: Request) -> Outcome:
+        headers = {"Content-Type": "application/json", **dict(request.headers)}
+        start = self._clock()
+        try:
+            async with self._client.stream(
+                "POST", request.url, content=request.body, headers=headers
+            ) as response:
+                body = await _read_capped(response)
+                return Outcome(
+                    status=response.status_code,
+                    latency=self._clock() - start,
+                    body=body,
+                    retry_after=response.headers.get("retry-after"),
+                    location=response.headers.get("location"),
+                )
+        except self._httpx.TransportError as exc:
+            error_class, message = classify(exc)
+            return Outcome(None, self._clock() - start, error_class, message)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> HttpxSender:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+async def _read_capped(response: httpx.Response) -> str:
+    """At most RESPONSE_BODY_READ_CAP bytes of the body, kept as RESPONSE_BODY_KEEP chars:
+    a huge answer is never held in memory."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= RESPONSE_BODY_READ_CAP:
+            break
+    text = b"".join(chunks).decode("utf-8", "replace")
+    return text[:RESPONSE_BODY_KEEP] + ("…" if len(text) > RESPONSE_BODY_KEEP else "")
+
+
+class FakeSender:
+    """An in-memory sender for tests: answers from a script, records every request."""
+
+    def __init__(
+        self, outcomes: list[Outcome] | None = None, default: Outcome | None = None
+    ) -> None:
+        self.script = list(outcomes or [])
+        self.default = default or Outcome(status=200, latency=0.001)
+        self.requests: list[Request] = []
+
+    async def send(self, request: Request) -> Outcome:
+        self.requests.append(request)
+        return self.script.pop(0) if self.script else self.default
+
+    async def aclose(self) -> None:
+        return None

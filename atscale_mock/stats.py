@@ -1,0 +1,59 @@
+"""Summaries of delivery results: counts by status and error class, latency percentiles."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .delivery import Attempt
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of already sorted values; 0.0 when empty."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+@dataclass
+class Summary:
+    """Running totals over deliveries (a delivery's last attempt decides its result)."""
+
+    deliveries: int = 0
+    ok: int = 0
+    attempts: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+
+    def add(self, attempts: list[Attempt]) -> None:
+        self.deliveries += 1
+        self.attempts += len(attempts)
+        last = attempts[-1].outcome
+        self.ok += last.ok
+        if last.status is not None:
+            self.statuses[str(last.status)] += 1
+        else:
+            self.errors[last.error_class or "transport"] += 1
+        self.latencies.append(last.latency)
+
+    @property
+    def failed(self) -> int:
+        return self.deliveries - self.ok
+
+    def as_dict(self) -> dict[str, Any]:
+        lat = sorted(self.latencies)
+        ms = {f"p{q:g}": round(percentile(lat, q) * 1000, 3) for q in (50, 90, 99)}
+        ms["max"] = round(lat[-1] * 1000, 3) if lat else 0.0
+        return {
+            "deliveries": self.deliveries,
+            "ok": self.ok,
+            "failed": self.failed,
+            "attempts": self.attempts,
+            "statuses": dict(self.statuses),
+            "errors": dict(self.errors),
+            "latency_ms": ms,
+        }
