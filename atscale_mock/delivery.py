@@ -87,15 +87,22 @@ async def deliver(
 ) -> list[Attempt]:
     """Attempt ``request`` until it succeeds, is not retryable, or retries run out.
     ``on_attempt`` sees every attempt as soon as it is made (for logs and progress)."""
-    if sleep is None:
-        import asyncio
+    import asyncio
 
-        sleep = asyncio.sleep
+    sleep = sleep or asyncio.sleep
     rng = rng or random.Random()
     attempts: list[Attempt] = []
     for index in range(policy.retries + 1):
         sent_at = wall()
-        outcome = await sender.send(request)
+        try:
+            outcome = await sender.send(request)
+        except asyncio.CancelledError:  # interrupted mid-request: log it, then stop
+            cut = Outcome(None, wall() - sent_at, "interrupted", "interrupted before an answer")
+            attempt = Attempt(request, index + 1, sent_at, cut, payload, label)
+            attempts.append(attempt)
+            if on_attempt:
+                on_attempt(attempt)
+            raise
         attempt = Attempt(request, index + 1, sent_at, outcome, payload, label)
         attempts.append(attempt)
         if on_attempt:

@@ -114,6 +114,11 @@ class Receiver:
             self.on_request(received)
 
     def start(self) -> Receiver:
+        from .catalogue import EVENTS
+        from .schema import validator
+
+        for event in EVENTS:  # compile the schemas now, not on the first request
+            validator(event)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="atscale-mock-receiver", daemon=True
         )

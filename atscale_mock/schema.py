@@ -6,9 +6,13 @@ some ids in the spec's own examples are not version-4.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 from .catalogue import EVENTS, Event, Field
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$"
@@ -78,10 +82,15 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     return {e.name: event_schema(e) for e in EVENTS}
 
 
-def validation_errors(event: Event, payload: Any) -> list[str]:
-    """Every way ``payload`` fails ``event``'s schema, as ``path: message`` lines."""
+@functools.cache
+def validator(event: Event) -> Draft202012Validator:
+    """A compiled validator per event (built once; jsonschema is imported on first use)."""
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(event_schema(event))
-    errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+    return Draft202012Validator(event_schema(event))
+
+
+def validation_errors(event: Event, payload: Any) -> list[str]:
+    """Every way ``payload`` fails ``event``'s schema, as ``path: message`` lines."""
+    errors = sorted(validator(event).iter_errors(payload), key=lambda e: list(e.absolute_path))
     return [f"{'.'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # httpx is imported when first used: `--help` stays fast
     import httpx
 
 #: Classes of transport failure; each gets its own line, count and log entry.
-ERROR_CLASSES = ("refused", "reset", "timeout", "protocol", "tls", "transport")
+ERROR_CLASSES = ("refused", "reset", "timeout", "protocol", "tls", "transport", "interrupted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,7 @@ class HttpxSender:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
+        import h11  # noqa: F401  (imported now, not inside the first request's latency)
         import httpx
 
         self._httpx = httpx

@@ -10,6 +10,7 @@ import typer
 
 from .catalogue_cmds import events, schema, show
 from .receive_cmd import receive
+from .scenario_cmds import plan, run, validate
 from .send_cmd import demo, send
 
 app = typer.Typer(
@@ -24,7 +25,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for command in (events, show, schema, send, receive, demo):
+for command in (events, show, schema, send, receive, demo, validate, plan, run):
     app.command()(command)
 
 

@@ -120,11 +120,23 @@ def show(
 @handle_errors
 def schema(
     event: Annotated[str | None, typer.Argument(help="Event; all seven when omitted.")] = None,
+    scenario: Annotated[
+        bool, typer.Option("--scenario", help="The schema of scenario files instead, for editors.")
+    ] = False,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of an event's payload.
+    """Print the JSON Schema (draft 2020-12) of an event's payload, or of scenario files.
 
-    Example: atscale-mock schema batch-result > batch-result.schema.json
+    Examples:
+
+      atscale-mock schema batch-result > batch-result.schema.json
+
+      atscale-mock schema --scenario > atscale-mock-scenario.schema.json
     """
     from ..schema import all_schemas, event_schema
 
+    if scenario:
+        from ..scenario.jsonschema import scenario_schema
+
+        print_json(scenario_schema())
+        return
     print_json(event_schema(resolve_event(event)) if event else all_schemas())

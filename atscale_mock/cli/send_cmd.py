@@ -154,7 +154,7 @@ def finish(summary: Summary, seed: int, json_out: bool, extra: dict[str, object]
     raise typer.Exit(EXIT_OK if summary.failed == 0 else EXIT_FAILED)
 
 
-def _verify(insecure: bool, ca_cert: Path | None) -> bool | str:
+def verify_option(insecure: bool, ca_cert: Path | None) -> bool | str:
     if insecure and ca_cert:
         from ..errors import UsageError
 
@@ -221,7 +221,7 @@ def send(
     header_pairs = tuple(parse_header(h) for h in headers or [])
     redactor = Redactor()
     redactor.learn_headers(dict(header_pairs))
-    verify = _verify(insecure, ca_cert)
+    verify = verify_option(insecure, ca_cert)
     log = JsonlLog(log_file, redactor)
     with target(to, json_out) as url:
         err(f"seed: {run_seed}")

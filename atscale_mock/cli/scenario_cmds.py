@@ -1,0 +1,260 @@
+"""validate, plan, run: scenario files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import ScenarioError, UsageError
+from ..redact import Redactor
+from .common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    err,
+    handle_errors,
+    now,
+    out,
+    print_json,
+    resolve_clock,
+    resolve_seed,
+)
+from .options import Json, Seed
+from .send_cmd import CaCert, Insecure, LogFile, target, verify_option
+
+if TYPE_CHECKING:
+    from ..scenario.model import Scenario
+    from ..scenario.runner import DeliveryResult
+
+Files = Annotated[list[Path], typer.Argument(help="Scenario files (YAML).", show_default=False)]
+File = Annotated[Path, typer.Argument(help="Scenario file (YAML).", show_default=False)]
+Vars = Annotated[
+    list[str] | None,
+    typer.Option("--var", metavar="NAME=VALUE", help="Override a scenario variable. Repeatable."),
+]
+
+
+def _load(file: Path, var_args: list[str] | None) -> Scenario:
+    from ..payload import parse_value
+    from ..scenario.loader import load_scenario
+
+    overrides: dict[str, Any] = {}
+    for text in var_args or []:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var expects NAME=VALUE, got {text!r}")
+        overrides[name.strip()] = parse_value(value)
+    return load_scenario(file, var_overrides=overrides)
+
+
+def _seed_and_clock(scenario: Scenario, seed: int | None) -> tuple[int, Any]:
+    given = seed if seed is not None else scenario.defaults.seed
+    fixed = resolve_clock(scenario.clock, given is not None)
+    return resolve_seed(given), fixed or now()
+
+
+@handle_errors
+def validate(files: Files, json_out: Json = False) -> None:
+    """Check scenario files without any network: syntax, keys, events, fields, references,
+    durations, rates, environment variables. Reports every problem at once; exit 2 if any.
+
+    Example: atscale-mock validate scenarios/*.yaml
+    """
+    report: dict[str, list[dict[str, Any]]] = {}
+    for file in files:
+        try:
+            _load(file, None)
+            report[str(file)] = []
+            if not json_out:
+                err(f"ok: {file}")
+        except ScenarioError as exc:
+            report[str(file)] = [
+                {"line": p.line, "column": p.column, "message": p.message, "hint": p.hint}
+                for p in exc.problems
+            ]
+            if not json_out:
+                err(exc.render() + "\n")
+    if json_out:
+        print_json(report)
+    bad = sum(1 for problems in report.values() if problems)
+    if bad:
+        if not json_out:
+            err(f"{bad} of {len(files)} file(s) invalid")
+        raise typer.Exit(EXIT_USAGE)
+
+
+@handle_errors
+def plan(
+    file: File,
+    seed: Seed = None,
+    var_args: Vars = None,
+    json_out: Json = False,
+    to: Annotated[str | None, typer.Option("--to", help="Receiver URL to show.")] = None,
+) -> None:
+    """Show the timeline and every payload without sending: a dry run for review,
+    identical for the same seed.
+
+    Example: atscale-mock plan scenarios/batch-lifecycle.yaml --seed 42
+    """
+    from ..scenario.plan import plan_document, render_plan
+
+    scenario = _load(file, var_args)
+    run_seed, clock = _seed_and_clock(scenario, seed)
+    redactor = Redactor(scenario.secrets)
+    doc = plan_document(scenario, run_seed, clock, to or scenario.defaults.to)
+    if json_out:
+        import json
+
+        out(redactor.text(json.dumps(doc, indent=2, ensure_ascii=False)))
+    else:
+        out(redactor.text(render_plan(doc)))
+
+
+class _Progress:
+    """Live progress on a terminal; one line per delivery otherwise."""
+
+    def __init__(self, total: int, quiet: bool, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self.quiet = quiet
+        self.bar: Any = None
+        if not quiet and sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
+                transient=True,
+            )
+            self.task = self.bar.add_task("sending", total=total, status="")
+            self.bar.start()
+        self.passed = self.failed = 0
+
+    def result(self, r: DeliveryResult) -> None:
+        from ..reporters import attempt_line
+
+        self.passed += r.passed
+        self.failed += not r.passed
+        line = attempt_line(r.attempts[-1], self.redactor)
+        if r.failures:
+            line += "\n      FAILED: " + self.redactor.text("; ".join(r.failures))
+        if self.bar is not None:
+            self.bar.update(
+                self.task, advance=1, status=f"{self.passed} passed, {self.failed} failed"
+            )
+            if r.failures:
+                self.bar.console.print(line, markup=False, highlight=False)
+        elif not self.quiet or r.failures:
+            out(line)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@handle_errors
+def run(
+    file: File,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="URL",
+            help="Receiver URL (overrides defaults.to); 'local' for the built-in receiver.",
+        ),
+    ] = None,
+    var_args: Vars = None,
+    seed: Seed = None,
+    retries: Annotated[
+        int | None, typer.Option("--retries", min=0, help="Override defaults.retries.")
+    ] = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit", metavar="FILE", help="Write JUnit XML, one test case per delivery."
+        ),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", metavar="FILE", help="Write a JSON summary.")
+    ] = None,
+    log_file: LogFile = None,
+    json_out: Json = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print failures only.")] = False,
+    insecure: Insecure = False,
+    ca_cert: CaCert = None,
+) -> None:
+    """Run a scenario against a receiver, with live progress and a final summary.
+
+    Exit codes: 0 every expectation met; 1 an expectation or delivery failed; 2 invalid
+    scenario or usage; 130 interrupted (the summary, reports and log are still written).
+
+    Example: atscale-mock run scenarios/batch-lifecycle.yaml --to local --junit junit.xml
+    """
+    import asyncio
+
+    from ..delivery import RetryPolicy
+    from ..log import JsonlLog
+    from ..scenario.reports import json_report, write_reports
+    from ..scenario.runner import Runner
+    from ..sender import HttpxSender
+
+    scenario = _load(file, var_args)
+    run_seed, clock = _seed_and_clock(scenario, seed)
+    url = to or scenario.defaults.to
+    if not url:
+        raise UsageError("no receiver URL", "give --to URL (or 'local'), or set defaults.to")
+    verify = verify_option(insecure, ca_cert)
+    redactor = Redactor(scenario.secrets)
+    for headers in [scenario.defaults.headers, *(s.headers for s in scenario.event_steps())]:
+        redactor.learn_headers(headers)
+    log = JsonlLog(log_file, redactor)
+    policy = RetryPolicy(scenario.defaults.retries if retries is None else retries)
+    with target(url, quiet or json_out) as resolved:
+        err(f"running {scenario.name} ({file}), seed {run_seed}")
+        progress = _Progress(0, quiet or json_out, redactor)
+
+        async def main() -> Any:
+            async with HttpxSender(timeout=scenario.defaults.timeout, verify=verify) as sender:
+                runner = Runner(
+                    scenario,
+                    run_seed,
+                    clock,
+                    resolved,
+                    sender,
+                    policy,
+                    scenario.defaults.headers,
+                    on_attempt=log.write,
+                    on_result=progress.result,
+                )
+                return await runner.run()
+
+        try:
+            result = asyncio.run(main())
+        finally:
+            progress.close()
+            log.close()
+    write_reports(result, redactor, junit, report)
+    summary = json_report(result, redactor)
+    if json_out:
+        print_json({k: v for k, v in summary.items() if k != "deliveries"})
+    else:
+        err(_summary_text(summary))
+    if result.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_OK if result.failed == 0 and result.not_sent == 0 else EXIT_FAILED)
+
+
+def _summary_text(s: dict[str, Any]) -> str:
+    head = "INTERRUPTED: " if s["interrupted"] else ""
+    lat = s["latency_ms"]
+    return (
+        f"{head}{s['scenario']}: {s['passed']} passed, {s['failed']} failed, "
+        f"{s['not_sent']} not sent of {s['planned']} in {s['elapsed_seconds']:.2f}s; "
+        f"latency p50 {lat['p50']:.1f} ms p99 {lat['p99']:.1f} ms; "
+        f"dispatch lag p99 {s['dispatch_lag_ms']['p99']:.1f} ms; seed {s['seed']}"
+    )

@@ -1,0 +1,118 @@
+"""The JSON Schema of the scenario format (version 1), for editors:
+``# yaml-language-server: $schema=atscale-mock-scenario.schema.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalogue import EVENTS
+from ..schema import DIALECT
+
+DURATION = {
+    "description": "500ms, 2s, 1.5m, 1h, or seconds",
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": r"^\d+(\.\d+)?\s*(ms|s|m|h)?$"},
+    ],
+}
+RATE = {
+    "description": "10/s, 600/m, 2/h, or per second",
+    "anyOf": [
+        {"type": "number", "exclusiveMinimum": 0},
+        {"type": "string", "pattern": r"^\d+(\.\d+)?\s*/\s*(ms|s|m|h)$"},
+    ],
+}
+STATUS = {
+    "anyOf": [
+        {"type": "integer", "minimum": 100, "maximum": 599},
+        {"type": "string", "pattern": "^([1-5]xx|[1-5][0-9][0-9])$"},
+    ]
+}
+EXPECT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status": {"anyOf": [STATUS, {"type": "array", "items": STATUS}]},
+        "max_latency": DURATION,
+        "json": {"type": "object", "description": "response-body path -> expected value"},
+    },
+}
+HEADERS = {"type": "object", "additionalProperties": {"type": "string"}}
+STEP_ID = {"type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*$"}
+EVENT_NAMES = [e.name for e in EVENTS] + [e.event_type for e in EVENTS]
+
+
+def _event_step() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["event"],
+        "additionalProperties": False,
+        "properties": {
+            "id": STEP_ID,
+            "event": {"enum": EVENT_NAMES},
+            "description": {"type": "string"},
+            "set": {"type": "object", "description": "dotted field path -> value"},
+            "after": DURATION,
+            "at": DURATION,
+            "repeat": {
+                "type": "object",
+                "required": ["count"],
+                "additionalProperties": False,
+                "properties": {
+                    "count": {"type": "integer", "minimum": 1},
+                    "rate": RATE,
+                    "every": DURATION,
+                    "jitter": DURATION,
+                },
+            },
+            "expect": EXPECT,
+            "full": {"type": "boolean"},
+            "failed": {"type": "boolean"},
+            "to": {"type": "string"},
+            "headers": HEADERS,
+        },
+    }
+
+
+def scenario_schema() -> dict[str, Any]:
+    event_step = _event_step()
+    parallel = {
+        "type": "object",
+        "required": ["parallel"],
+        "additionalProperties": False,
+        "properties": {
+            "id": STEP_ID,
+            "description": {"type": "string"},
+            "after": DURATION,
+            "at": DURATION,
+            "parallel": {"type": "array", "minItems": 1, "items": event_step},
+        },
+    }
+    return {
+        "$schema": DIALECT,
+        "$id": "urn:atscale-mock:scenario:v1",
+        "title": "atscale-mock scenario (version 1)",
+        "type": "object",
+        "required": ["version", "steps"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"const": 1},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "clock": {"type": "string", "description": "ISO 8601 time of the first event"},
+            "defaults": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "to": {"type": "string"},
+                    "headers": HEADERS,
+                    "timeout": DURATION,
+                    "retries": {"type": "integer", "minimum": 0},
+                    "seed": {"type": "integer", "minimum": 0},
+                    "expect": EXPECT,
+                },
+            },
+            "vars": {"type": "object"},
+            "steps": {"type": "array", "minItems": 1, "items": {"oneOf": [event_step, parallel]}},
+        },
+    }

@@ -1,0 +1,125 @@
+"""The scenario model (format version 1): small frozen records, no I/O.
+
+A step is one *kind* of step, chosen by the key it carries: ``event`` (an
+:class:`EventStep`) or ``parallel`` (a :class:`Parallel` group). Engine-level kinds
+(``batch``, ``queries``, ``publish``...) are further kinds beside these, so the format
+grows by new keys without changing existing ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalogue import Event
+from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from .yamlpos import Path
+
+SCENARIO_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """What a delivery must get. ``status`` holds codes ("200") or classes ("2xx")."""
+
+    status: tuple[str, ...] = ("2xx",)
+    max_latency: float | None = None  # seconds
+    json: dict[str, Any] = field(default_factory=dict)  # response body: dotted path -> value
+
+    def merged(self, other: dict[str, Any]) -> Expect:
+        """This expectation with the keys a step sets replaced."""
+        return Expect(
+            other.get("status", self.status),
+            other.get("max_latency", self.max_latency),
+            other.get("json", self.json),
+        )
+
+    def status_ok(self, status: int | None) -> bool:
+        if status is None:
+            return False
+        code = str(status)
+        return any(
+            want == code or (want.endswith("xx") and want[0] == code[0]) for want in self.status
+        )
+
+    def describe_status(self) -> str:
+        return " or ".join(self.status)
+
+    def describe(self) -> str:
+        parts = [f"status {self.describe_status()}"]
+        if self.max_latency is not None:
+            parts.append(f"latency <= {self.max_latency * 1000:g} ms")
+        parts += [f"response {k} = {v!r}" for k, v in self.json.items()]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    count: int = 1
+    interval: float = 0.0  # seconds between sends (from rate or every)
+    jitter: float = 0.0  # up to this many seconds added to each send, seeded
+
+
+@dataclass(frozen=True, slots=True)
+class EventStep:
+    id: str
+    event: Event
+    path: Path  # where the step stands in the file, for messages
+    set: dict[str, Any] = field(default_factory=dict)  # may hold ${...} references
+    after: float = 0.0
+    at: float | None = None
+    repeat: Repeat = Repeat()
+    expect: Expect = Expect()
+    full: bool = False
+    failed: bool = False
+    to: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id,)
+
+
+@dataclass(frozen=True, slots=True)
+class Parallel:
+    """Branches that start together; the group ends when every branch has."""
+
+    id: str
+    branches: tuple[EventStep, ...]
+    path: Path
+    after: float = 0.0
+    at: float | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(b.id for b in self.branches)
+
+
+Step = EventStep | Parallel
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    to: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    seed: int | None = None
+    expect: Expect = Expect()
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    file: str
+    name: str
+    steps: tuple[Step, ...]
+    defaults: Defaults = Defaults()
+    vars: dict[str, Any] = field(default_factory=dict)  # resolved values
+    clock: str | None = None  # ISO 8601 start of payload time; None: seeded default or now
+    secrets: tuple[str, ...] = ()  # resolved ${secret:} values, to redact
+
+    def event_steps(self) -> list[EventStep]:
+        out: list[EventStep] = []
+        for step in self.steps:
+            out.extend(step.branches if isinstance(step, Parallel) else (step,))
+        return out

@@ -1,0 +1,198 @@
+"""Run a scenario against a receiver through a :class:`~atscale_mock.sender.Sender`.
+
+Steps run in order; a step starts when the previous one has finished (every delivery
+settled) and its planned time has come. The deliveries of a step are dispatched at their
+planned offsets from the step's start. Ctrl-C / SIGTERM cancel the run: in-flight attempts
+are recorded as interrupted and the result says what was and was not sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..delivery import Attempt, RetryPolicy, deliver
+from ..payload import get_path
+from ..sender import Request, Sender
+from ..sending import encode, fill_url
+from ..stats import Summary
+from .model import EventStep, Parallel, Scenario
+from .plan import PayloadFactory, Planned, branch_start, repeat_offsets, step_start, timeline
+
+
+@dataclass
+class DeliveryResult:
+    planned: Planned
+    attempts: list[Attempt]
+    failures: list[str]  # unmet expectations, empty when passed
+    lag: float  # seconds between the planned and the actual first send
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    seed: int
+    planned: int
+    results: list[DeliveryResult] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
+    interrupted: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return sum(not r.passed for r in self.results)
+
+    @property
+    def not_sent(self) -> int:
+        return self.planned - len(self.results)
+
+
+def check_expectations(step: EventStep, attempts: list[Attempt]) -> list[str]:
+    """Why the last attempt does not meet the step's expectations (empty if it does)."""
+    expect, outcome = step.expect, attempts[-1].outcome
+    failures = []
+    if not expect.status_ok(outcome.status):
+        got = (
+            outcome.status
+            if outcome.status is not None
+            else f"{outcome.error_class} ({outcome.error})"
+        )
+        failures.append(f"expected status {expect.describe_status()}, got {got}")
+    if expect.max_latency is not None and outcome.latency > expect.max_latency:
+        failures.append(
+            f"expected latency <= {expect.max_latency * 1000:g} ms, "
+            f"got {outcome.latency * 1000:.1f} ms"
+        )
+    if expect.json:
+        failures += _check_json(expect.json, outcome.body)
+    return failures
+
+
+def _check_json(wanted: dict[str, Any], body: str) -> list[str]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return [f"expected a JSON response body, got {body[:80]!r}"]
+    failures = []
+    for path, value in wanted.items():
+        try:
+            got = get_path(data, path)
+        except KeyError:
+            failures.append(f"expected response {path} = {value!r}, but it is missing")
+            continue
+        if got != value:
+            failures.append(f"expected response {path} = {value!r}, got {got!r}")
+    return failures
+
+
+@dataclass
+class Runner:
+    scenario: Scenario
+    seed: int
+    clock: datetime
+    to: str | None
+    sender: Sender
+    policy: RetryPolicy
+    headers: dict[str, str] = field(default_factory=dict)
+    on_attempt: Callable[[Attempt], None] | None = None
+    on_result: Callable[[DeliveryResult], None] | None = None
+    monotonic: Callable[[], float] = time.monotonic
+
+    async def run(self) -> RunResult:
+        plan = timeline(self.scenario, self.seed)
+        result = RunResult(self.scenario, self.seed, len(plan))
+        factory = PayloadFactory(self.scenario, self.seed, self.clock)
+        t0 = self.monotonic()
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        _on_sigterm(loop, task)
+        try:
+            await self._steps(t0, factory, result)
+        except asyncio.CancelledError:
+            result.interrupted = True
+            if task is not None:
+                task.uncancel()
+        finally:
+            _on_sigterm(loop, None)
+            result.elapsed = self.monotonic() - t0
+        return result
+
+    async def _steps(self, t0: float, factory: PayloadFactory, result: RunResult) -> None:
+        planned_cursor, done_at = 0.0, t0
+        for group, step in enumerate(self.scenario.steps):
+            planned_start = step_start(step, planned_cursor)
+            wait_from = done_at + (step.after if step.at is None else 0.0)
+            start = max(t0 + planned_start, wait_from)
+            branches = step.branches if isinstance(step, Parallel) else (step,)
+            jobs = []
+            ends = []
+            for branch in branches:
+                rel = branch_start(branch, 0.0) if isinstance(step, Parallel) else 0.0
+                offsets = repeat_offsets(branch, self.seed)
+                ends.append(planned_start + rel + max(offsets))
+                for i, off in enumerate(offsets):
+                    planned = Planned(planned_start + rel + off, branch, i, group)
+                    jobs.append(self._one(planned, start + rel + off, factory, result))
+            tasks = [asyncio.ensure_future(job) for job in jobs]
+            try:
+                await asyncio.gather(*tasks)
+            except BaseException:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+            planned_cursor, done_at = max(ends), self.monotonic()
+
+    async def _one(
+        self, planned: Planned, due: float, factory: PayloadFactory, result: RunResult
+    ) -> None:
+        delay = due - self.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lag = max(0.0, self.monotonic() - due)
+        step = planned.step
+        payload = factory.build(planned)
+        url_template = factory.render(step.to) if step.to else self.to
+        headers = {**self.headers, **factory.render(step.headers)}
+        request = Request(
+            step.event.name,
+            fill_url(str(url_template), payload),
+            encode(payload),
+            tuple(headers.items()),
+        )
+        attempts = await deliver(
+            self.sender,
+            request,
+            self.policy,
+            payload=payload,
+            label=planned.label,
+            on_attempt=self.on_attempt,
+        )
+        factory.record_status(step.id, attempts[-1].outcome.status)
+        outcome = DeliveryResult(planned, attempts, check_expectations(step, attempts), lag)
+        result.results.append(outcome)
+        result.summary.add(attempts)
+        if self.on_result:
+            self.on_result(outcome)
+
+
+def _on_sigterm(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any] | None) -> None:
+    """SIGTERM cancels the run like Ctrl-C does (where the platform allows)."""
+    import signal
+
+    try:
+        if task is None:
+            loop.remove_signal_handler(signal.SIGTERM)
+        else:
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    except (NotImplementedError, RuntimeError, ValueError):
+        pass

@@ -1,0 +1,40 @@
+"""Durations (``500ms``, ``2s``, ``1.5m``, ``1h``) and rates (``10/s``, ``600/m``)."""
+
+from __future__ import annotations
+
+import re
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(ms|s|m|h)\s*$")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``2s``/``500ms``/``1m``/``1h`` or a bare number of seconds;
+    ValueError with a reason otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("a duration, not a boolean")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a duration that is not negative")
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError("a duration such as 500ms, 2s, 1.5m or 1h")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_rate(value: object) -> float:
+    """Events per second from ``10/s``, ``600/m``, ``2/h`` or a bare positive number."""
+    if isinstance(value, bool):
+        raise ValueError("a rate, not a boolean")
+    if isinstance(value, int | float):
+        per_second = float(value)
+    else:
+        match = _RATE.match(str(value))
+        if not match:
+            raise ValueError("a rate such as 10/s, 600/m or 2/h")
+        per_second = float(match.group(1)) / _UNITS[match.group(2)]
+    if per_second <= 0:
+        raise ValueError("a rate must be greater than zero")
+    return per_second

@@ -1,0 +1,213 @@
+"""Safe YAML loading that remembers where every key and value stands.
+
+PyYAML composes the text into nodes (SafeLoader: no object construction); we build
+plain values ourselves so that we can refuse tags that would construct objects,
+report duplicate keys, and bound the work an alias bomb could cause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..errors import Problem
+
+Path = tuple[str | int, ...]
+
+MAX_NODES = 100_000  # values built, aliases expanded; a larger document is refused
+MAX_DEPTH = 64
+_BASE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_BASE + t for t in ("str", "int", "float", "bool", "null")}
+_TIMESTAMP = _BASE + "timestamp"
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    line: int  # 1-based
+    column: int  # 1-based
+    width: int = 1
+
+
+@dataclass
+class Document:
+    """A loaded file: its data, the marks of keys and values by path, its lines."""
+
+    file: str
+    lines: list[str]
+    data: Any = None
+    keys: dict[Path, Mark] = field(default_factory=dict)
+    values: dict[Path, Mark] = field(default_factory=dict)
+
+    def problem(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> Problem:
+        """A Problem pointing at the key (``key=True``) or the value at ``path``."""
+        marks = self.keys if key else self.values
+        mark = marks.get(path) or self.keys.get(path) or self.values.get(path)
+        if mark is None:  # fall back to the nearest parent that has a position
+            for cut in range(len(path) - 1, -1, -1):
+                mark = self.keys.get(path[:cut]) or self.values.get(path[:cut])
+                if mark:
+                    break
+        return self.problem_at(mark, message, hint)
+
+    def problem_at(self, mark: Mark | None, message: str, hint: str = "") -> Problem:
+        if mark is None:
+            return Problem(self.file, 0, 0, message, hint)
+        source = self.lines[mark.line - 1] if 0 < mark.line <= len(self.lines) else ""
+        return Problem(self.file, mark.line, mark.column, message, hint, source, mark.width)
+
+
+def _mark(node: Node) -> Mark:
+    start, end = node.start_mark, node.end_mark
+    width = end.column - start.column if end.line == start.line else 1
+    return Mark(start.line + 1, start.column + 1, max(width, 1))
+
+
+class _Builder:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self.budget = MAX_NODES
+        self.constructor = SafeConstructor()
+
+    def build(self, node: Node, path: Path, depth: int = 0) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooBig
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        self.doc.values.setdefault(path, _mark(node))
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            if node.tag != _BASE + "seq":
+                return self._bad_tag(node)
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        if node.tag == _TIMESTAMP:
+            return node.value
+        if node.tag not in _SCALAR_TAGS:
+            return self._bad_tag(node)
+        return self.constructor.construct_object(node)
+
+    def _mapping(self, node: MappingNode, path: Path, depth: int) -> Any:
+        if node.tag != _BASE + "map":
+            return self._bad_tag(node)
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in _SCALAR_TAGS:
+                self.problems.append(
+                    self.doc.problem_at(
+                        _mark(key_node), "a key must be a plain scalar", "write the key as text"
+                    )
+                )
+                continue
+            key = str(key_node.value)
+            if key == "<<":
+                self.problems.append(
+                    self.doc.problem_at(
+                        _mark(key_node),
+                        "merge keys (<<) are not supported",
+                        "repeat the keys, or put shared settings in `defaults`",
+                    )
+                )
+                continue
+            child = (*path, key)
+            if key in result:
+                first = self.doc.keys[child]
+                self.problems.append(
+                    self.doc.problem_at(
+                        _mark(key_node),
+                        f"duplicate key '{key}'",
+                        f"first defined at line {first.line}; remove one",
+                    )
+                )
+                continue
+            self.doc.keys[child] = _mark(key_node)
+            result[key] = self.build(value_node, child, depth + 1)
+        return result
+
+    def _bad_tag(self, node: Node) -> None:
+        tag = node.tag.replace(_BASE, "!!")
+        self.problems.append(
+            self.doc.problem_at(
+                _mark(node),
+                f"tag '{tag}' is not allowed",
+                "YAML is loaded safely: only plain maps, lists, strings, numbers and booleans",
+            )
+        )
+        return None
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def load(raw: bytes, file: str) -> tuple[Document, list[Problem]]:
+    """Parse ``raw`` into a Document; problems are returned, never raised."""
+    doc = Document(file, [])
+    if b"\x00" in raw:
+        return doc, [
+            Problem(
+                file,
+                0,
+                0,
+                "not a text file (it contains NUL bytes)",
+                "a scenario is a UTF-8 YAML file",
+            )
+        ]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return doc, [
+            Problem(file, 0, 0, f"not UTF-8 text (byte {exc.start})", "save the scenario as UTF-8")
+        ]
+    doc.lines = text.splitlines()
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        return doc, [_syntax_problem(doc, exc)]
+    except yaml.YAMLError as exc:
+        return doc, [Problem(file, 0, 0, f"YAML error: {exc}")]
+    if root is None:
+        return doc, [
+            Problem(
+                file, 0, 0, "the file is empty", "start with `version: 1` and a list of `steps`"
+            )
+        ]
+    builder = _Builder(doc)
+    try:
+        doc.data = builder.build(root, ())
+    except _TooBig:
+        return doc, [
+            Problem(
+                file,
+                0,
+                0,
+                f"the document expands to more than {MAX_NODES} values (an alias bomb?)",
+                "use fewer aliases",
+            )
+        ]
+    except _TooDeep:
+        return doc, [Problem(file, 0, 0, f"the document nests deeper than {MAX_DEPTH} levels")]
+    return doc, builder.problems
+
+
+def _syntax_problem(doc: Document, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    column = mark.column + 1 if mark else 0
+    message = f"YAML syntax: {exc.problem or exc.context}"
+    hint = ""
+    source = doc.lines[line - 1] if 0 < line <= len(doc.lines) else ""
+    if "\\t" in str(exc.problem) or "\t" in source[: max(column, 1)]:
+        message, hint = "a tab character in indentation", "YAML indents with spaces only"
+        column = source.index("\t") + 1 if "\t" in source else column
+    return Problem(doc.file, line, column, message, hint, source, 1)
