@@ -26,7 +26,8 @@ check: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python bench/cold_start.py
+	PATH=$(BIN):$$PATH $(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/timing_accuracy.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ are recorded as interrupted and the result says what was and was not sent.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -111,6 +112,8 @@ class Runner:
         plan = timeline(self.scenario, self.seed)
         result = RunResult(self.scenario, self.seed, len(plan))
         factory = PayloadFactory(self.scenario, self.seed, self.clock)
+        gc.collect()
+        gc.freeze()  # long-lived setup objects leave the collector's work: shorter pauses
         t0 = self.monotonic()
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
@@ -122,6 +125,7 @@ class Runner:
             if task is not None:
                 task.uncancel()
         finally:
+            gc.unfreeze()
             _on_sigterm(loop, None)
             result.elapsed = self.monotonic() - t0
         return result
@@ -133,32 +137,39 @@ class Runner:
             wait_from = done_at + (step.after if step.at is None else 0.0)
             start = max(t0 + planned_start, wait_from)
             branches = step.branches if isinstance(step, Parallel) else (step,)
-            jobs = []
+            due: list[tuple[float, Planned]] = []
             ends = []
             for branch in branches:
                 rel = branch_start(branch, 0.0) if isinstance(step, Parallel) else 0.0
                 offsets = repeat_offsets(branch, self.seed)
                 ends.append(planned_start + rel + max(offsets))
-                for i, off in enumerate(offsets):
-                    planned = Planned(planned_start + rel + off, branch, i, group)
-                    jobs.append(self._one(planned, start + rel + off, factory, result))
-            tasks = [asyncio.ensure_future(job) for job in jobs]
-            try:
-                await asyncio.gather(*tasks)
-            except BaseException:
-                for t in tasks:
-                    t.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                raise
+                due += [
+                    (start + rel + off, Planned(planned_start + rel + off, branch, i, group))
+                    for i, off in enumerate(offsets)
+                ]
+            await self._dispatch(sorted(due, key=lambda d: d[0]), factory, result)
             planned_cursor, done_at = max(ends), self.monotonic()
+
+    async def _dispatch(
+        self, due: list[tuple[float, Planned]], factory: PayloadFactory, result: RunResult
+    ) -> None:
+        """One dispatcher per step: wait for each planned time, start that delivery, and
+        return when all have settled (a task per delivery, created only when due)."""
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for when, planned in due:
+                await sleep_until(when, self.monotonic)
+                tasks.append(asyncio.create_task(self._one(planned, when, factory, result)))
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     async def _one(
         self, planned: Planned, due: float, factory: PayloadFactory, result: RunResult
     ) -> None:
-        delay = due - self.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        lag = max(0.0, self.monotonic() - due)
         step = planned.step
         payload = factory.build(planned)
         url_template = factory.render(step.to) if step.to else self.to
@@ -169,6 +180,7 @@ class Runner:
             encode(payload),
             tuple(headers.items()),
         )
+        lag = max(0.0, self.monotonic() - due)  # planned vs actual hand-over to the sender
         attempts = await deliver(
             self.sender,
             request,
@@ -183,6 +195,19 @@ class Runner:
         result.summary.add(attempts)
         if self.on_result:
             self.on_result(outcome)
+
+
+SPIN = 0.002  # the last 2 ms before a send are waited by yielding, not by a timer
+
+
+async def sleep_until(due: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+    """Sleep until ``due`` on the monotonic clock: a timer for most of the wait, then a
+    few loop turns, since timers wake up to a millisecond or more late under load."""
+    delay = due - monotonic() - SPIN
+    if delay > 0:
+        await asyncio.sleep(delay)
+    while monotonic() < due:
+        await asyncio.sleep(0)
 
 
 def _on_sigterm(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any] | None) -> None:
