@@ -32,13 +32,22 @@ if TYPE_CHECKING:
 
 Files = Annotated[list[Path], typer.Argument(help="Scenario files (YAML).", show_default=False)]
 File = Annotated[Path, typer.Argument(help="Scenario file (YAML).", show_default=False)]
+TimeScale = Annotated[
+    float | None,
+    typer.Option(
+        "--time-scale",
+        min=0.000001,
+        metavar="X",
+        help="Simulated seconds per wall second (overrides the file's time_scale).",
+    ),
+]
 Vars = Annotated[
     list[str] | None,
     typer.Option("--var", metavar="NAME=VALUE", help="Override a scenario variable. Repeatable."),
 ]
 
 
-def _load(file: Path, var_args: list[str] | None) -> Scenario:
+def _load(file: Path, var_args: list[str] | None, time_scale: float | None = None) -> Scenario:
     from ..payload import parse_value
     from ..scenario.loader import load_scenario
 
@@ -48,7 +57,12 @@ def _load(file: Path, var_args: list[str] | None) -> Scenario:
         if not sep or not name.strip():
             raise UsageError(f"--var expects NAME=VALUE, got {text!r}")
         overrides[name.strip()] = parse_value(value)
-    return load_scenario(file, var_overrides=overrides)
+    scenario = load_scenario(file, var_overrides=overrides)
+    if time_scale is not None:
+        from dataclasses import replace
+
+        scenario = replace(scenario, time_scale=time_scale)
+    return scenario
 
 
 def _seed_and_clock(scenario: Scenario, seed: int | None) -> tuple[int, Any]:
@@ -94,15 +108,19 @@ def plan(
     var_args: Vars = None,
     json_out: Json = False,
     to: Annotated[str | None, typer.Option("--to", help="Receiver URL to show.")] = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Counts by event and step instead of every payload.")
+    ] = False,
+    time_scale: TimeScale = None,
 ) -> None:
     """Show the timeline and every payload without sending: a dry run for review,
     identical for the same seed.
 
     Example: atscale-mock plan scenarios/batch-lifecycle.yaml --seed 42
     """
-    from ..scenario.plan import plan_document, render_plan
+    from ..scenario.plan import plan_document, render_plan, render_summary
 
-    scenario = _load(file, var_args)
+    scenario = _load(file, var_args, time_scale)
     run_seed, clock = _seed_and_clock(scenario, seed)
     redactor = Redactor(scenario.secrets)
     doc = plan_document(scenario, run_seed, clock, to or scenario.defaults.to)
@@ -111,7 +129,7 @@ def plan(
 
         out(redactor.text(json.dumps(doc, indent=2, ensure_ascii=False)))
     else:
-        out(redactor.text(render_plan(doc)))
+        out(redactor.text((render_summary if summary else render_plan)(doc)))
 
 
 class _Progress:
@@ -187,6 +205,7 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print failures only.")] = False,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
+    time_scale: TimeScale = None,
 ) -> None:
     """Run a scenario against a receiver, with live progress and a final summary.
 
@@ -203,7 +222,7 @@ def run(
     from ..scenario.runner import Runner
     from ..sender import HttpxSender
 
-    scenario = _load(file, var_args)
+    scenario = _load(file, var_args, time_scale)
     run_seed, clock = _seed_and_clock(scenario, seed)
     url = to or scenario.defaults.to
     if not url:

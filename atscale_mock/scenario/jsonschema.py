@@ -74,8 +74,101 @@ def _event_step() -> dict[str, Any]:
     }
 
 
+DIST = {
+    "type": "object",
+    "required": ["median", "p99"],
+    "additionalProperties": False,
+    "properties": {"median": DURATION, "p99": DURATION},
+}
+CUBE_REFS = {
+    "type": "array",
+    "minItems": 1,
+    "items": {"type": "string", "pattern": "^[^/]+/[^/]+$"},
+}
+CUBE = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "uuid": {"type": "string"},
+        "aggregate_limit": {"type": "integer", "minimum": 1},
+    },
+}
+PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
+ENGINE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "org": {"type": "string"},
+        "slow_query_threshold": DURATION,
+        "slow_agg_build_threshold": DURATION,
+        "projects": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string"},
+                    "uuid": {"type": "string"},
+                    "published": {"type": "boolean"},
+                    "cubes": {"type": "array", "items": CUBE},
+                },
+            },
+        },
+    },
+}
+
+
+def _engine_steps() -> list[dict[str, Any]]:
+    bodies = {
+        "batch": {
+            "cubes": CUBE_REFS,
+            "project": {"type": "string"},
+            "full": {"type": "boolean"},
+            "aggregates": {"type": "integer", "minimum": 1},
+            "build_duration": DIST,
+            "failure_probability": PROBABILITY,
+            "error": {"type": "string"},
+        },
+        "queries": {
+            "cubes": CUBE_REFS,
+            "project": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+            "rate": RATE,
+            "over": DURATION,
+            "latency": DIST,
+            "success_ratio": PROBABILITY,
+        },
+        "publish": {
+            "project": {"type": "string"},
+            "uuid": {"type": "string"},
+            "cubes": {"type": "array", "items": CUBE},
+            "status": {"enum": ["success", "failure"]},
+        },
+        "unpublish": {"project": {"type": "string"}},
+    }
+    return [
+        {
+            "type": "object",
+            "required": [kind],
+            "additionalProperties": False,
+            "properties": {
+                "id": STEP_ID,
+                "description": {"type": "string"},
+                "after": DURATION,
+                "at": DURATION,
+                kind: {"type": "object", "additionalProperties": False, "properties": body},
+            },
+        }
+        for kind, body in bodies.items()
+    ]
+
+
 def scenario_schema() -> dict[str, Any]:
     event_step = _event_step()
+    engine_steps = _engine_steps()
     parallel = {
         "type": "object",
         "required": ["parallel"],
@@ -85,7 +178,11 @@ def scenario_schema() -> dict[str, Any]:
             "description": {"type": "string"},
             "after": DURATION,
             "at": DURATION,
-            "parallel": {"type": "array", "minItems": 1, "items": event_step},
+            "parallel": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"oneOf": [event_step, *engine_steps]},
+            },
         },
     }
     return {
@@ -100,6 +197,12 @@ def scenario_schema() -> dict[str, Any]:
             "name": {"type": "string"},
             "description": {"type": "string"},
             "clock": {"type": "string", "description": "ISO 8601 time of the first event"},
+            "time_scale": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "description": "simulated seconds per wall-clock second",
+            },
+            "engine": ENGINE,
             "defaults": {
                 "type": "object",
                 "additionalProperties": False,
@@ -113,6 +216,10 @@ def scenario_schema() -> dict[str, Any]:
                 },
             },
             "vars": {"type": "object"},
-            "steps": {"type": "array", "minItems": 1, "items": {"oneOf": [event_step, parallel]}},
+            "steps": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"oneOf": [event_step, parallel, *engine_steps]},
+            },
         },
     }

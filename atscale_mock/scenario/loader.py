@@ -10,10 +10,13 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ..catalogue import event_names, event_suggestion, find_event, suggest
+from ..engine.model import EngineSpec
+from ..engine.steps import ENGINE_STEP_KINDS, EngineStep
 from ..errors import Problem, ScenarioError, UsageError
 from ..payload import parse_timestamp
 from ..sending import check_url
 from . import template
+from .engine_loader import EngineLoader, parse_time_scale
 from .model import (
     SCENARIO_VERSION,
     Defaults,
@@ -28,7 +31,17 @@ from .template import Ref
 from .units import parse_duration, parse_rate
 from .yamlpos import Document, Path, load
 
-TOP_KEYS = ("version", "name", "description", "clock", "defaults", "vars", "steps")
+TOP_KEYS = (
+    "version",
+    "name",
+    "description",
+    "clock",
+    "time_scale",
+    "engine",
+    "defaults",
+    "vars",
+    "steps",
+)
 DEFAULT_KEYS = ("to", "headers", "timeout", "retries", "seed", "expect")
 EVENT_STEP_KEYS = (
     "id",
@@ -45,7 +58,7 @@ EVENT_STEP_KEYS = (
     "headers",
 )
 PARALLEL_KEYS = ("id", "parallel", "description", "after", "at")
-STEP_KINDS = ("event", "parallel")
+STEP_KINDS = ("event", "parallel", *ENGINE_STEP_KINDS)
 REPEAT_KEYS = ("count", "rate", "every", "jitter")
 EXPECT_KEYS = ("status", "max_latency", "json")
 
@@ -94,6 +107,8 @@ class _Loader:
         self.secrets: list[str] = []
         self.all_ids: dict[str, EventStep] = {}
         self.id_paths: dict[str, Path] = {}
+        self.engine_ids: set[str] = set()
+        self.engine = EngineLoader(self)
 
     # -- helpers -------------------------------------------------------------------
     def add(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> None:
@@ -186,11 +201,27 @@ class _Loader:
         clock = top.get("clock")
         if clock is not None:
             clock = self.convert(("clock",), str(clock), _iso_time, "clock")
+        time_scale = (
+            self.convert(("time_scale",), top["time_scale"], parse_time_scale, "time_scale")
+            if "time_scale" in top
+            else 1.0
+        )
+        spec = self.engine.spec(top["engine"]) if "engine" in top else None
         self.vars = self.load_vars(top.get("vars", {}))
         defaults = self.load_defaults(top.get("defaults", {}))
         steps = self.load_steps(top.get("steps"), defaults)
+        if spec is None and self.engine_ids:
+            spec = EngineSpec()
         return Scenario(
-            self.doc.file, str(name), tuple(steps), defaults, self.vars, clock, tuple(self.secrets)
+            self.doc.file,
+            str(name),
+            tuple(steps),
+            defaults,
+            self.vars,
+            clock,
+            tuple(self.secrets),
+            spec,
+            time_scale or 1.0,
         )
 
     def load_vars(self, raw: Any) -> dict[str, Any]:
@@ -352,13 +383,8 @@ class _Loader:
                 if close
                 else f"a step has exactly one of: {', '.join(STEP_KINDS)}"
             )
-            self.add(
-                path,
-                "a step needs exactly one of `event` or `parallel`"
-                if not kinds
-                else "a step cannot have both `event` and `parallel`",
-                hint,
-            )
+            what = "needs exactly one of" if not kinds else "cannot have more than one of"
+            self.add(path, f"a step {what} " + ", ".join(f"`{k}`" for k in STEP_KINDS), hint)
             return None
         sid = str(raw.get("id", auto_id))
         timing = self.load_timing(path, raw)
@@ -368,6 +394,9 @@ class _Loader:
                 return None
             self.mapping(raw, path, PARALLEL_KEYS, "a parallel step")
             return self.load_parallel(raw["parallel"], path, sid, defaults, known, timing)
+        if kinds[0] in ENGINE_STEP_KINDS:
+            self.engine_ids.add(sid)
+            return self.engine.step(kinds[0], raw, path, sid, timing)
         return self.load_event_step(raw, path, sid, defaults, known, siblings, timing)
 
     def load_timing(self, path: Path, raw: dict[str, Any]) -> tuple[float, float | None]:
@@ -399,12 +428,12 @@ class _Loader:
             str(b.get("id", f"{sid}-{j + 1}")) if isinstance(b, dict) else ""
             for j, b in enumerate(raw)
         )
-        branches = []
+        branches: list[EventStep | EngineStep] = []
         for j, item in enumerate(raw):
             branch = self.load_step(
                 item, (*path, "parallel", j), f"{sid}-{j + 1}", defaults, known, sibling_ids
             )
-            if isinstance(branch, EventStep):
+            if branch is not None and not isinstance(branch, Parallel):
                 branches.append(branch)
         return Parallel(sid, tuple(branches), path, *timing)
 
@@ -533,6 +562,12 @@ class _Loader:
                 path,
                 f"{ref.raw} refers to a step in the same parallel group",
                 "branches run at the same time; refer to a step before the group",
+            )
+        elif ref.name in self.engine_ids:
+            self.add(
+                path,
+                f"{ref.raw} refers to an engine step",
+                "the events an engine step implies cannot be referenced; use an event step",
             )
         elif ref.name in self.id_paths and ref.name not in known:
             self.add(

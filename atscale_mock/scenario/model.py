@@ -13,6 +13,8 @@ from typing import Any
 
 from ..catalogue import Event
 from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from ..engine.model import EngineSpec
+from ..engine.steps import EngineStep
 from .yamlpos import Path
 
 SCENARIO_VERSION = 1
@@ -74,6 +76,8 @@ class EventStep:
     failed: bool = False
     to: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    note: str = ""  # what the engine simulation says this event is about
+    project: str = ""  # the simulated project it concerns ("" for written steps)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -85,7 +89,7 @@ class Parallel:
     """Branches that start together; the group ends when every branch has."""
 
     id: str
-    branches: tuple[EventStep, ...]
+    branches: tuple[EventStep | EngineStep, ...]
     path: Path
     after: float = 0.0
     at: float | None = None
@@ -95,7 +99,7 @@ class Parallel:
         return tuple(b.id for b in self.branches)
 
 
-Step = EventStep | Parallel
+Step = EventStep | Parallel | EngineStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +121,12 @@ class Scenario:
     vars: dict[str, Any] = field(default_factory=dict)  # resolved values
     clock: str | None = None  # ISO 8601 start of payload time; None: seeded default or now
     secrets: tuple[str, ...] = ()  # resolved ${secret:} values, to redact
+    engine: EngineSpec | None = None
+    time_scale: float = 1.0  # simulated seconds per wall-clock second
 
     def event_steps(self) -> list[EventStep]:
         out: list[EventStep] = []
         for step in self.steps:
-            out.extend(step.branches if isinstance(step, Parallel) else (step,))
+            branches = step.branches if isinstance(step, Parallel) else (step,)
+            out.extend(b for b in branches if isinstance(b, EventStep))
         return out

@@ -10,7 +10,6 @@ a step does not change the values of the others.
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +17,9 @@ from typing import Any
 from ..ids import derive_seed
 from ..payload import BuildOptions, build_payload, format_timestamp, get_path
 from . import template
-from .model import EventStep, Parallel, Scenario, Step
+from .expand import expand
+from .model import EventStep, Parallel, Scenario
+from .plan_time import branch_start, repeat_offsets, step_start
 from .template import Ref
 
 
@@ -34,23 +35,6 @@ class Planned:
         return f"{self.step.id}#{self.index + 1}" if self.step.repeat.count > 1 else self.step.id
 
 
-def repeat_offsets(step: EventStep, seed: int) -> list[float]:
-    """Offsets of a step's sends from the step's start."""
-    rng = random.Random(derive_seed(seed, step.id, "jitter"))
-    r = step.repeat
-    return [
-        i * r.interval + (rng.uniform(0, r.jitter) if r.jitter else 0.0) for i in range(r.count)
-    ]
-
-
-def step_start(step: Step, cursor: float) -> float:
-    return max(step.at, cursor) if step.at is not None else cursor + step.after
-
-
-def branch_start(branch: EventStep, group_start: float) -> float:
-    return group_start + (branch.at if branch.at is not None else branch.after)
-
-
 def timeline(scenario: Scenario, seed: int) -> list[Planned]:
     """Every delivery, in planned order."""
     planned: list[Planned] = []
@@ -59,6 +43,7 @@ def timeline(scenario: Scenario, seed: int) -> list[Planned]:
         start = step_start(step, cursor)
         branches = step.branches if isinstance(step, Parallel) else (step,)
         for branch in branches:
+            assert isinstance(branch, EventStep), "expand() engine steps before timeline()"
             begin = branch_start(branch, start) if isinstance(step, Parallel) else start
             planned += [
                 Planned(begin + off, branch, i, group)
@@ -112,45 +97,77 @@ class PayloadFactory:
 
 
 def plan_document(scenario: Scenario, seed: int, clock: datetime, to: str | None) -> dict[str, Any]:
-    """The plan as data: what `plan --json` prints and the text view renders."""
+    """The plan as data: what `plan --json` prints and the text view renders. Engine
+    steps are expanded into the events they imply; offsets are simulated seconds."""
+    scenario = expand(scenario, seed)[0]
     factory = PayloadFactory(scenario, seed, clock, planning=True)
     deliveries: list[dict[str, Any]] = []
     for p in timeline(scenario, seed):
         payload = factory.build(p)
         target = factory.render(p.step.to) if p.step.to else to
-        deliveries.append(
-            {
-                "offset": round(p.offset, 6),
-                "label": p.label,
-                "step": p.step.id,
-                "index": p.index,
-                "event": p.step.event.name,
-                "to": target,
-                "payload": payload,
-            }
-        )
+        entry = {
+            "offset": round(p.offset, 6),
+            "label": p.label,
+            "step": p.step.id,
+            "index": p.index,
+            "event": p.step.event.name,
+            "to": target,
+            "payload": payload,
+        }
+        if scenario.time_scale != 1.0:
+            entry["wall_offset"] = round(p.offset / scenario.time_scale, 6)
+            entry["time"] = format_timestamp(clock + timedelta(seconds=p.offset))
+        if p.step.note:
+            entry["note"] = p.step.note
+        deliveries.append(entry)
     span = max((d["offset"] for d in deliveries), default=0.0)
     return {
         "scenario": scenario.name,
         "file": scenario.file,
         "seed": seed,
         "clock": format_timestamp(clock),
+        "time_scale": scenario.time_scale,
         "to": to,
         "deliveries": deliveries,
         "span_seconds": span,
+        "wall_seconds": round(span / scenario.time_scale, 6),
     }
 
 
-def render_plan(doc: dict[str, Any]) -> str:
-    lines = [
+def _header(doc: dict[str, Any]) -> list[str]:
+    scale = doc["time_scale"]
+    wall = f" (wall {doc['wall_seconds']:.3f}s at time_scale {scale:g})" if scale != 1 else ""
+    return [
         f"scenario: {doc['scenario']} ({doc['file']})",
         f"seed: {doc['seed']}  clock: {doc['clock']}  deliveries: "
-        f"{len(doc['deliveries'])}  span: {doc['span_seconds']:.3f}s",
+        f"{len(doc['deliveries'])}  span: {doc['span_seconds']:.3f}s{wall}",
         f"to: {doc['to'] or '(not set: give --to)'}",
         "",
     ]
+
+
+def render_plan(doc: dict[str, Any]) -> str:
+    lines = _header(doc)
     for d in doc["deliveries"]:
         to = f"  -> {d['to']}" if d["to"] != doc["to"] else ""
-        lines.append(f"  +{d['offset']:9.3f}s  {d['label']:<20} {d['event']}{to}")
+        when = f"  {d['time']} wall +{d['wall_offset']:.3f}s" if "time" in d else ""
+        note = f"  {d['note']}" if "note" in d else ""
+        lines.append(f"  +{d['offset']:9.3f}s  {d['label']:<20} {d['event']}{to}{when}{note}")
         lines.append("      " + json.dumps(d["payload"], separators=(",", ":"), ensure_ascii=False))
+    return "\n".join(lines)
+
+
+def render_summary(doc: dict[str, Any]) -> str:
+    """Counts by event and by step, without payloads."""
+    lines = _header(doc)
+    by_event: dict[str, int] = {}
+    by_step: dict[str, int] = {}
+    for d in doc["deliveries"]:
+        by_event[d["event"]] = by_event.get(d["event"], 0) + 1
+        step = d["step"].rsplit("-", 1)[0] if "note" in d else d["step"]
+        by_step[step] = by_step.get(step, 0) + 1
+    lines.append("events:")
+    lines += [f"  {name:<20} {n:>6}" for name, n in sorted(by_event.items())]
+    lines.append("steps:")
+    lines += [f"  {name:<20} {n:>6}" for name, n in by_step.items()]
     return "\n".join(lines)

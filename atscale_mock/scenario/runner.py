@@ -22,8 +22,10 @@ from ..payload import get_path
 from ..sender import Request, Sender
 from ..sending import encode, fill_url
 from ..stats import Summary
+from .expand import expand
 from .model import EventStep, Parallel, Scenario
-from .plan import PayloadFactory, Planned, branch_start, repeat_offsets, step_start, timeline
+from .plan import PayloadFactory, Planned, timeline
+from .plan_time import branch_start, repeat_offsets, step_start
 
 
 @dataclass
@@ -109,6 +111,8 @@ class Runner:
     monotonic: Callable[[], float] = time.monotonic
 
     async def run(self) -> RunResult:
+        """Run every step; engine steps are first expanded into the events they imply."""
+        self.scenario = expand(self.scenario, self.seed)[0]
         plan = timeline(self.scenario, self.seed)
         result = RunResult(self.scenario, self.seed, len(plan))
         factory = PayloadFactory(self.scenario, self.seed, self.clock)
@@ -131,20 +135,26 @@ class Runner:
         return result
 
     async def _steps(self, t0: float, factory: PayloadFactory, result: RunResult) -> None:
+        """Offsets are simulated seconds; waits are those divided by the time scale."""
+        scale = self.scenario.time_scale
         planned_cursor, done_at = 0.0, t0
         for group, step in enumerate(self.scenario.steps):
             planned_start = step_start(step, planned_cursor)
-            wait_from = done_at + (step.after if step.at is None else 0.0)
-            start = max(t0 + planned_start, wait_from)
+            wait_from = done_at + (step.after / scale if step.at is None else 0.0)
+            start = max(t0 + planned_start / scale, wait_from)
             branches = step.branches if isinstance(step, Parallel) else (step,)
             due: list[tuple[float, Planned]] = []
-            ends = []
+            ends = [planned_start]
             for branch in branches:
+                assert isinstance(branch, EventStep), "engine steps are expanded before running"
                 rel = branch_start(branch, 0.0) if isinstance(step, Parallel) else 0.0
                 offsets = repeat_offsets(branch, self.seed)
                 ends.append(planned_start + rel + max(offsets))
                 due += [
-                    (start + rel + off, Planned(planned_start + rel + off, branch, i, group))
+                    (
+                        start + (rel + off) / scale,
+                        Planned(planned_start + rel + off, branch, i, group),
+                    )
                     for i, off in enumerate(offsets)
                 ]
             await self._dispatch(sorted(due, key=lambda d: d[0]), factory, result)
