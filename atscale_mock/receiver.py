@@ -77,6 +77,11 @@ def inspect(method: str, path: str, headers: dict[str, str], body: bytes) -> Rec
     )
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # socketserver's default of 5 resets bursts of connections
+
+
 class Receiver:
     """A threaded HTTP server on ``host:port`` (port 0 picks a free one)."""
 
@@ -92,7 +97,7 @@ class Receiver:
         self.received: deque[Received] = deque(maxlen=KEEP_EVENTS)
         self.count = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server = _Server((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 

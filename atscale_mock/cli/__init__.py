@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from .catalogue_cmds import events, schema, show
+from .load_cmd import load
 from .receive_cmd import receive
 from .scenario_cmds import plan, run, validate
 from .send_cmd import demo, send
@@ -25,7 +26,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for command in (events, show, schema, send, receive, demo, validate, plan, run):
+for command in (events, show, schema, send, receive, demo, validate, plan, run, load):
     app.command()(command)
 
 

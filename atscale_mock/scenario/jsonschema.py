@@ -166,6 +166,28 @@ def _engine_steps() -> list[dict[str, Any]]:
     ]
 
 
+LOAD = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "phases": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["duration", "rate"],
+                "additionalProperties": False,
+                "properties": {"duration": DURATION, "rate": RATE, "ramp_to": RATE},
+            },
+        },
+        "mix": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+        "connections": {"type": "integer", "minimum": 1},
+        "processes": {"type": "integer", "minimum": 1},
+        "thresholds": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
 def scenario_schema() -> dict[str, Any]:
     event_step = _event_step()
     engine_steps = _engine_steps()
@@ -203,6 +225,7 @@ def scenario_schema() -> dict[str, Any]:
                 "description": "simulated seconds per wall-clock second",
             },
             "engine": ENGINE,
+            "load": LOAD,
             "defaults": {
                 "type": "object",
                 "additionalProperties": False,

@@ -17,6 +17,7 @@ from ..payload import parse_timestamp
 from ..sending import check_url
 from . import template
 from .engine_loader import EngineLoader, parse_time_scale
+from .load_loader import load_spec
 from .model import (
     SCENARIO_VERSION,
     Defaults,
@@ -38,6 +39,7 @@ TOP_KEYS = (
     "clock",
     "time_scale",
     "engine",
+    "load",
     "defaults",
     "vars",
     "steps",
@@ -207,6 +209,7 @@ class _Loader:
             else 1.0
         )
         spec = self.engine.spec(top["engine"]) if "engine" in top else None
+        load_section = load_spec(self, top["load"]) if "load" in top else None
         self.vars = self.load_vars(top.get("vars", {}))
         defaults = self.load_defaults(top.get("defaults", {}))
         steps = self.load_steps(top.get("steps"), defaults)
@@ -222,6 +225,7 @@ class _Loader:
             tuple(self.secrets),
             spec,
             time_scale or 1.0,
+            load_section,
         )
 
     def load_vars(self, raw: Any) -> dict[str, Any]:

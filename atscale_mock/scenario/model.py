@@ -123,6 +123,7 @@ class Scenario:
     secrets: tuple[str, ...] = ()  # resolved ${secret:} values, to redact
     engine: EngineSpec | None = None
     time_scale: float = 1.0  # simulated seconds per wall-clock second
+    load: dict[str, Any] | None = None  # the `load:` section: phases, mix, connections...
 
     def event_steps(self) -> list[EventStep]:
         out: list[EventStep] = []

@@ -1,0 +1,142 @@
+"""A minimal HTTP/1.1 keep-alive client for load: an ``asyncio.Protocol`` per connection,
+``httptools`` to parse responses, one request in flight per connection, TLS through the
+event loop. httpx stays the client of ``send`` and ``run``; it cannot keep up here
+(bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..config import USER_AGENT
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    host: str
+    port: int
+    path: str
+    ssl: ssl.SSLContext | None
+    head: bytes  # request line and fixed headers, ending before Content-Length
+
+    @classmethod
+    def parse(
+        cls, url: str, headers: tuple[tuple[str, str], ...] = (), verify: bool | str = True
+    ) -> Target:
+        parts = urlsplit(url)
+        secure = parts.scheme == "https"
+        port = parts.port or (443 if secure else 80)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        host = parts.hostname or "127.0.0.1"
+        host_header = f"[{host}]" if ":" in host else host
+        if parts.port:
+            host_header += f":{parts.port}"
+        lines = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {host_header}",
+            f"User-Agent: {USER_AGENT}",
+            "Content-Type: application/json",
+        ]
+        lines += [f"{k}: {v}" for k, v in headers if k.lower() not in ("host", "content-length")]
+        context = None
+        if secure:
+            context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+            if verify is False:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+        return cls(host, port, path, context, ("\r\n".join(lines) + "\r\n").encode("latin-1"))
+
+    def request(self, body: bytes) -> bytes:
+        return self.head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive connection. Calls ``done(conn, status, error_class)`` when the request
+    in flight settles; ``status`` is None on a transport error."""
+
+    def __init__(
+        self,
+        done: Callable[[Connection, int | None, str | None], None],
+        lost: Callable[[Connection], None],
+    ) -> None:
+        import httptools
+
+        self._done = done
+        self._lost = lost
+        self._parser = httptools.HttpResponseParser(self)
+        self._error = httptools.HttpParserError
+        self.transport: asyncio.Transport | None = None
+        self.busy = False
+        self.sent_at = 0.0
+        self.intended = 0.0
+        self.event = ""
+        self.closed = False
+
+    # -- asyncio.Protocol ----------------------------------------------------------
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except self._error:
+            self.fail("protocol")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.busy:
+            self.busy = False
+            self._done(self, None, "reset")
+        self._lost(self)
+
+    # -- httptools callbacks -------------------------------------------------------
+    def on_message_complete(self) -> None:
+        if not self.busy:
+            return
+        self.busy = False
+        status = self._parser.get_status_code()
+        keep = self._parser.should_keep_alive()
+        self._done(self, status, None)
+        if not keep:
+            self.close()
+
+    # -- ours ----------------------------------------------------------------------
+    def send(self, request: bytes, intended: float, event: str, now: float) -> None:
+        self.busy = True
+        self.intended = intended
+        self.event = event
+        self.sent_at = now
+        self.transport.write(request)  # type: ignore[union-attr]
+
+    def fail(self, error_class: str) -> None:
+        """Settle the request in flight as failed and drop the connection."""
+        if self.busy:
+            self.busy = False
+            self._done(self, None, error_class)
+        self.close()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.closed = True
+            self.transport.abort()
+
+
+def classify_connect_error(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return "tls"
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        return "timeout"
+    return "refused"
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop where it is installed (about 3x the plain loop's throughput)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on POSIX
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()

@@ -1,0 +1,280 @@
+"""One worker's load run: open-loop (arrival-rate) or closed-loop (``--rate max``).
+
+Open loop: every request has an intended send time from the schedule. Due requests
+wait in a backlog until a connection is free (new connections open up to
+``connections``); latency is measured from the intended time, so a slow receiver shows
+as latency rather than as fewer requests (no coordinated omission), and the time from
+the actual send is kept as service time. What is still in the backlog at the end was
+not sent, and is reported as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .client import Connection, Target, classify_connect_error
+from .generator import PayloadGenerator
+from .schedule import Phase, arrivals
+from .stats import Interval
+
+LATE_AFTER = 0.010  # seconds of dispatch lag after which a request counts as late
+SPIN = 0.001  # the last millisecond before a send is waited by yielding
+BATCH = 1024  # payloads generated at a time (fewer at low rates, so timestamps stay fresh)
+GRACE = 1.0  # seconds the backlog may still be served after the schedule ends
+CONNECT_RETRY = 0.01  # seconds between attempts after a failed connect (closed loop)
+
+
+@dataclass
+class WorkerConfig:
+    url: str
+    phases: list[Phase]  # empty: closed loop for ``duration``
+    duration: float
+    connections: int
+    mix: dict[str, float]
+    seed: int
+    headers: tuple[tuple[str, str], ...] = ()
+    timeout: float = 10.0
+    verify: bool | str = True
+    full: bool = False
+    interval: float = 1.0
+    worker: int = 0
+
+
+@dataclass
+class WorkerResult:
+    not_sent: int = 0
+    connections_opened: int = 0
+    interrupted: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Worker:
+    """Runs one worker's share of the load on the current event loop."""
+
+    def __init__(
+        self,
+        config: WorkerConfig,
+        on_snapshot: Callable[[dict[str, Any]], None],
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.c = config
+        self.on_snapshot = on_snapshot
+        self.clock = clock
+        self.target = Target.parse(config.url, config.headers, config.verify)
+        self.generator = PayloadGenerator(
+            config.mix, config.seed + config.worker * 7919, full=config.full
+        )
+        self.batch_size = BATCH
+        if config.phases:
+            peak = max(max(p.rate, p.end_rate) for p in config.phases)
+            self.batch_size = max(1, min(BATCH, int(peak / 100)))
+        self.payloads: list[tuple[str, bytes]] = []
+        self.idle: list[Connection] = []
+        self.conns: set[Connection] = set()
+        self.opening = 0
+        self.backlog: deque[float] = deque()
+        self.closed_loop = not config.phases
+        self.stopping = False
+        self.t0 = 0.0
+        self.current = Interval(0)
+        self.boundary = 0.0  # when the current interval ends (perf_counter time)
+        self.result = WorkerResult()
+        self.finished = False  # set at the very end: nothing is counted after it
+        self.tasks: set[asyncio.Future[None]] = set()
+
+    # -- payloads and intervals ----------------------------------------------------
+    def interval_for(self, now: float) -> Interval:
+        """The interval ``now`` falls in; finished intervals are handed on as snapshots."""
+        if now < self.boundary:
+            return self.current
+        if self.finished:
+            return Interval(-1)  # late callbacks after the end count nowhere
+        index = int((now - self.t0) / self.c.interval)
+        while index > self.current.index:
+            self.on_snapshot(self.current.snapshot())
+            self.current = Interval(self.current.index + 1)
+        self.boundary = self.t0 + (index + 1) * self.c.interval
+        return self.current
+
+    # -- sending and settling (the hot path: keep it lean) ---------------------------
+    def send(self, conn: Connection, intended: float, now: float) -> None:
+        if not self.payloads:
+            self.payloads = self.generator.batch(self.batch_size)
+        event, body = self.payloads.pop()
+        iv = self.current if now < self.boundary else self.interval_for(now)
+        lag = now - intended
+        iv.sent += 1
+        iv.lag.append(int(lag * 1e6))
+        if lag > LATE_AFTER:
+            iv.late += 1
+        conn.send(self.target.request(body), intended, event, now)
+
+    def settled(self, conn: Connection, status: int | None, error: str | None) -> None:
+        now = self.clock()
+        iv = self.current if now < self.boundary else self.interval_for(now)
+        if status is None:
+            iv.errors[error or "transport"] += 1
+        else:
+            iv.statuses[status] += 1
+            if 200 <= status < 300:
+                iv.ok += 1
+        iv.latency.append(int((now - conn.intended) * 1e6))
+        iv.service.append(int((now - conn.sent_at) * 1e6))
+        if not self.stopping and not conn.closed:
+            if self.closed_loop:
+                self.send(conn, now, now)
+            else:
+                self.reuse(conn, now)
+
+    def reuse(self, conn: Connection, now: float) -> None:
+        if self.closed_loop:
+            self.send(conn, now, now)
+        elif self.backlog:
+            self.send(conn, self.backlog.popleft(), now)
+        else:
+            self.idle.append(conn)
+
+    def lost(self, conn: Connection) -> None:
+        self.conns.discard(conn)
+        if conn in self.idle:
+            self.idle.remove(conn)
+        self.replace_connection()
+
+    def connect(self) -> None:
+        """Start opening a connection (counted at once, so no more are started than wanted)."""
+        if self.finished:
+            return
+        self.opening += 1
+        task = asyncio.ensure_future(self.open_connection())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def open_connection(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            _, conn = await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: Connection(self.settled, self.lost),
+                    self.target.host,
+                    self.target.port,
+                    ssl=self.target.ssl,
+                ),
+                self.c.timeout,
+            )
+        except (OSError, TimeoutError) as exc:
+            self.connect_failed(classify_connect_error(exc))
+            self.replace_connection()
+            return
+        finally:
+            self.opening -= 1
+        self.result.connections_opened += 1
+        self.conns.add(conn)
+        if self.stopping:
+            conn.close()
+        else:
+            self.reuse(conn, self.clock())
+
+    def connect_failed(self, error: str) -> None:
+        """A request that could not get a connection fails with the connect error."""
+        now = self.clock()
+        if self.closed_loop:
+            intended = now
+        elif self.backlog:
+            intended = self.backlog.popleft()
+        else:
+            return
+        iv = self.interval_for(now)
+        iv.sent += 1
+        iv.errors[error] += 1
+        iv.latency.append(int((now - intended) * 1e6))
+
+    # -- loops ---------------------------------------------------------------------
+    async def sweep_timeouts(self) -> None:
+        while True:
+            now = self.clock()
+            for conn in list(self.conns):
+                if conn.busy and now - conn.sent_at > self.c.timeout:
+                    conn.fail("timeout")
+            self.interval_for(now)
+            await asyncio.sleep(0.05)
+
+    async def run(self) -> WorkerResult:
+        self.t0 = self.clock()
+        self.boundary = self.t0 + self.c.interval
+        sweeper = asyncio.create_task(self.sweep_timeouts())
+        try:
+            if self.closed_loop:
+                await self.closed()
+            else:
+                await self.open()
+        except asyncio.CancelledError:
+            self.result.interrupted = True
+        finally:
+            self.stopping = True
+            self.result.not_sent = len(self.backlog)
+            await self.drain()
+            sweeper.cancel()
+            for task in list(self.tasks):
+                task.cancel()
+            await asyncio.gather(sweeper, *self.tasks, return_exceptions=True)
+            for conn in list(self.conns):
+                conn.close()
+            self.on_snapshot(self.current.snapshot())
+            self.finished = True
+        return self.result
+
+    async def drain(self) -> None:
+        """Let requests in flight settle (up to the timeout); then close everything."""
+        deadline = self.clock() + self.c.timeout
+        while any(c.busy for c in self.conns) and self.clock() < deadline:
+            try:
+                await asyncio.sleep(0.005)
+            except asyncio.CancelledError:
+                self.result.interrupted = True
+                break
+        for conn in list(self.conns):
+            if conn.busy:
+                conn.fail("interrupted")
+
+    async def closed(self) -> None:
+        for _ in range(self.c.connections):
+            self.connect()
+        await asyncio.sleep(self.c.duration)
+
+    def replace_connection(self) -> None:
+        """Closed loop: a lost or failed connection is replaced (after a pause on failure)."""
+        if self.closed_loop and not self.stopping:
+            asyncio.get_running_loop().call_later(CONNECT_RETRY, self.connect)
+
+    async def open(self) -> None:
+        schedule = arrivals(self.c.phases)
+        next_at = next(schedule, None)
+        while next_at is not None or self.backlog:
+            now = self.clock()
+            while next_at is not None and self.t0 + next_at <= now:
+                self.backlog.append(self.t0 + next_at)
+                next_at = next(schedule, None)
+            while self.backlog and self.idle:
+                self.send(self.idle.pop(), self.backlog.popleft(), self.clock())
+            wanted = min(len(self.backlog), self.c.connections - len(self.conns) - self.opening)
+            for _ in range(max(0, wanted)):
+                self.connect()
+            if next_at is None:
+                break
+            await self.sleep_until(self.t0 + next_at)
+        grace = self.clock() + min(self.c.timeout, GRACE)
+        while self.backlog and self.clock() < grace:  # served as connections free up
+            await asyncio.sleep(0.001)
+        # what is still waiting now is reported as not sent
+
+    async def sleep_until(self, when: float) -> None:
+        delay = when - self.clock() - SPIN
+        if delay > 0:
+            await asyncio.sleep(delay)
+        while self.clock() < when:
+            await asyncio.sleep(0)

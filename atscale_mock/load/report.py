@@ -1,0 +1,173 @@
+"""The summary of a load run, as data (``--report FILE.json``, ``--json``) and as one
+self-contained HTML file with inline SVG charts (``--report FILE.html``)."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..redact import Redactor
+from .runner import LoadResult
+from .stats import percentiles_ms
+
+
+def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
+    t, c = result.totals, result.config
+    measured = min(result.elapsed, c.duration) or c.duration
+    completed = t.completed
+    latency = percentiles_ms(t.hists["latency"])
+    service = percentiles_ms(t.hists["service"])
+    lag = percentiles_ms(t.hists["lag"])
+    error_rate = (completed - t.ok) / completed if completed else 0.0
+    rate = completed / measured if measured else 0.0
+    metrics = {
+        **latency,
+        **{f"service_{k}": v for k, v in service.items()},
+        "error_rate": error_rate,
+        "rate": rate,
+        "not_sent": float(result.not_sent),
+        "late": float(t.late),
+    }
+    return {
+        "url": c.url,
+        "seed": seed,
+        "mode": "closed-loop" if c.closed_loop else "open-loop",
+        "target_rate": c.target_rate,
+        "duration_s": c.duration,
+        "elapsed_s": round(result.elapsed, 3),
+        "connections": c.connections,
+        "processes": c.processes,
+        "mix": c.mix,
+        "interrupted": result.interrupted,
+        "sent": t.sent,
+        "completed": completed,
+        "ok": t.ok,
+        "not_sent": result.not_sent,
+        "late": t.late,
+        "error_rate": round(error_rate, 6),
+        "rate": round(rate, 1),
+        "statuses": dict(t.statuses),
+        "errors": dict(t.errors),
+        "latency_ms": latency,
+        "service_ms": service,
+        "dispatch_lag_ms": lag,
+        "metrics": metrics,
+        "series": t.series(),
+    }
+
+
+def write_report(path: Path, summary: dict[str, Any], redactor: Redactor) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        text = json.dumps(summary, indent=2) + "\n"
+    elif suffix in (".html", ".htm"):
+        text = render_html(summary)
+    else:
+        raise UsageError(f"--report {path}: use a .json or .html file name")
+    try:
+        path.write_text(redactor.text(text), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _chart(title: str, series: dict[str, list[tuple[float, float]]], unit: str) -> str:
+    """An inline SVG line chart: no script, no external file."""
+    w, h, pad = 720, 240, 48
+    points = [p for line in series.values() for p in line]
+    if not points:
+        return f"<h3>{html.escape(title)}</h3><p>no data</p>"
+    xmax = max(x for x, _ in points) or 1.0
+    ymax = max(y for _, y in points) or 1.0
+    colours = ["#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#9467bd"]
+    parts = [
+        f'<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+        f'aria-label="{html.escape(title)}">',
+        f'<line x1="{pad}" y1="{h - pad}" x2="{w - 10}" y2="{h - pad}" stroke="#888"/>',
+        f'<line x1="{pad}" y1="10" x2="{pad}" y2="{h - pad}" stroke="#888"/>',
+        f'<text x="4" y="16" font-size="11">{ymax:.4g} {unit}</text>',
+        f'<text x="{w - 80}" y="{h - pad + 16}" font-size="11">{xmax:.0f} s</text>',
+    ]
+    for i, (name, line) in enumerate(series.items()):
+        xy = " ".join(
+            f"{pad + x / xmax * (w - pad - 10):.1f},{h - pad - y / ymax * (h - pad - 10):.1f}"
+            for x, y in line
+        )
+        colour = colours[i % len(colours)]
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{xy}"/>')
+        parts.append(
+            f'<text x="{pad + 10 + i * 90}" y="{h - 8}" font-size="12" '
+            f'fill="{colour}">{html.escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return f"<h3>{html.escape(title)}</h3>" + "".join(parts)
+
+
+def _table(rows: list[tuple[Any, ...]], head: tuple[str, ...]) -> str:
+    cells = "".join(f"<th>{html.escape(str(c))}</th>" for c in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><tr>{cells}</tr>{body}</table>"
+
+
+def render_html(s: dict[str, Any]) -> str:
+    series = s["series"]
+    lat = {q: [(r["t"], r["latency_ms"][q]) for r in series] for q in ("p50", "p90", "p99")}
+    thr = {
+        "completed/s": [(r["t"], r["rate"]) for r in series],
+        "errors/s": [(r["t"], r["completed"] - r["ok"]) for r in series],
+    }
+    overview = [
+        ("mode", s["mode"]),
+        ("target rate", s["target_rate"] or "max"),
+        ("achieved rate", f"{s['rate']} req/s"),
+        ("sent", s["sent"]),
+        ("completed", s["completed"]),
+        ("ok (2xx)", s["ok"]),
+        ("not sent", s["not_sent"]),
+        ("late (>10 ms lag)", s["late"]),
+        ("error rate", f"{s['error_rate']:.4%}"),
+        ("connections", s["connections"]),
+        ("processes", s["processes"]),
+        ("seed", s["seed"]),
+        ("interrupted", s["interrupted"]),
+    ]
+    percentiles = [
+        (name, *(f"{s[key][q]:.3f}" for q in ("p50", "p90", "p99", "p99.9", "max")))
+        for name, key in (
+            ("latency (from intended time)", "latency_ms"),
+            ("service time", "service_ms"),
+            ("dispatch lag", "dispatch_lag_ms"),
+        )
+    ]
+    outcomes = sorted(s["statuses"].items()) + sorted(s["errors"].items())
+    checks = [
+        (
+            t["threshold"],
+            "pass" if t["passed"] else "FAIL",
+            f"{t['actual']:.4g}",
+            f"{t['limit']:.4g}",
+        )
+        for t in s.get("thresholds", [])
+    ]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>atscale-mock load report</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:60em}}
+table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;
+text-align:left}}</style></head><body>
+<h1>atscale-mock load report</h1>
+<p>{html.escape(s["url"])}, {s["duration_s"]} s</p>
+{_table(overview, ("", ""))}
+<h2>Latency (ms)</h2>
+{_table(percentiles, ("", "p50", "p90", "p99", "p99.9", "max"))}
+{_chart("Latency percentiles over time", lat, "ms")}
+{_chart("Throughput over time", thr, "req/s")}
+<h2>Outcomes</h2>
+{_table(outcomes, ("status or error", "count"))}
+<h2>Thresholds</h2>
+{_table(checks, ("threshold", "result", "actual", "limit")) if checks else "<p>none</p>"}
+</body></html>
+"""

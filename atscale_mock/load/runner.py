@@ -1,0 +1,187 @@
+"""Run a load test with one or more worker processes and merge what they measure.
+
+Each worker gets an equal share of the rate and the connections and its own seed, and
+streams one snapshot per interval (counters and encoded histograms) to the parent,
+which merges them into :class:`~atscale_mock.load.stats.Totals`. Ctrl-C and SIGTERM
+stop every worker; what they measured up to then is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .engine import Worker, WorkerConfig, WorkerResult
+from .schedule import Phase, total_duration
+from .stats import Totals
+
+
+@dataclass
+class LoadConfig:
+    url: str
+    phases: list[Phase]  # empty: closed loop (--rate max)
+    duration: float
+    connections: int
+    mix: dict[str, float]
+    seed: int
+    processes: int = 1
+    headers: tuple[tuple[str, str], ...] = ()
+    timeout: float = 10.0
+    verify: bool | str = True
+    full: bool = False
+    interval: float = 1.0
+
+    @property
+    def closed_loop(self) -> bool:
+        return not self.phases
+
+    @property
+    def target_rate(self) -> float | None:
+        """The mean intended rate (None in closed loop)."""
+        if not self.phases:
+            return None
+        return sum(p.expected for p in self.phases) / total_duration(self.phases)
+
+    def worker(self, index: int) -> WorkerConfig:
+        n = self.processes
+        share = [
+            replace(p, rate=p.rate / n, ramp_to=None if p.ramp_to is None else p.ramp_to / n)
+            for p in self.phases
+        ]
+        return WorkerConfig(
+            self.url,
+            share,
+            self.duration,
+            max(1, math.ceil(self.connections / n)),
+            self.mix,
+            self.seed,
+            self.headers,
+            self.timeout,
+            self.verify,
+            self.full,
+            self.interval,
+            index,
+        )
+
+
+@dataclass
+class LoadResult:
+    config: LoadConfig
+    totals: Totals
+    elapsed: float
+    workers: list[WorkerResult] = field(default_factory=list)
+
+    @property
+    def interrupted(self) -> bool:
+        return any(w.interrupted for w in self.workers)
+
+    @property
+    def not_sent(self) -> int:
+        return sum(w.not_sent for w in self.workers)
+
+
+Progress = Callable[[Totals, float], None]
+
+
+def run_load(config: LoadConfig, progress: Progress | None = None) -> LoadResult:
+    totals = Totals(config.interval, config.processes)
+    start = time.perf_counter()
+
+    def on_snapshot(snap: dict[str, Any]) -> None:
+        totals.add(snap)
+        if progress:
+            progress(totals, time.perf_counter() - start)
+
+    if config.processes == 1:
+        results = [_run_worker_here(config.worker(0), on_snapshot)]
+    else:
+        results = _run_processes(config, on_snapshot)
+    result = LoadResult(config, totals, time.perf_counter() - start, results)
+    totals.not_sent = result.not_sent
+    return result
+
+
+def _run_worker_here(
+    config: WorkerConfig, on_snapshot: Callable[[dict[str, Any]], None]
+) -> WorkerResult:
+    from .client import new_event_loop
+
+    loop = new_event_loop()
+    try:
+        worker = Worker(config, on_snapshot)
+        task = loop.create_task(worker.run())
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, task.cancel)
+        return loop.run_until_complete(task)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+        loop.close()
+
+
+def _child(config: WorkerConfig, queue: Any) -> None:
+    """A worker process: stream snapshots, then its result."""
+    try:
+        result = _run_worker_here(config, lambda snap: queue.put(("snap", snap)))
+    except BaseException as exc:  # reported to the parent, never a traceback here
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    queue.put(("done", result))
+
+
+def _run_processes(
+    config: LoadConfig, on_snapshot: Callable[[dict[str, Any]], None]
+) -> list[WorkerResult]:
+    import multiprocessing as mp
+
+    ctx: Any = mp.get_context("fork" if os.name == "posix" else "spawn")
+    queue = ctx.Queue()
+    procs = [
+        ctx.Process(target=_child, args=(config.worker(i), queue), daemon=True)
+        for i in range(config.processes)
+    ]
+    for p in procs:
+        p.start()
+    results: list[WorkerResult] = []
+    errors: list[str] = []
+    interrupted = False
+    deadline = time.monotonic() + config.duration + config.timeout + 30
+    while len(results) + len(errors) < len(procs) and time.monotonic() < deadline:
+        try:
+            kind, value = queue.get(timeout=0.5)
+        except KeyboardInterrupt:
+            interrupted = True  # the workers got the signal too and are settling
+            for p in procs:
+                if p.is_alive() and p.pid:
+                    os.kill(p.pid, signal.SIGTERM)
+            continue
+        except Exception:  # queue.Empty: check that the workers are alive
+            if not any(p.is_alive() for p in procs) and queue.empty():
+                break
+            continue
+        if kind == "snap":
+            on_snapshot(value)
+        elif kind == "done":
+            results.append(value)
+        else:
+            errors.append(value)
+    for p in procs:
+        p.join(timeout=5)
+        if p.is_alive():
+            p.kill()
+    if interrupted:
+        for r in results:
+            r.interrupted = True
+    if errors:
+        from ..errors import AtscaleMockError
+
+        raise AtscaleMockError("a load worker failed: " + "; ".join(errors))
+    return results

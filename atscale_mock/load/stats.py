@@ -1,0 +1,142 @@
+"""Load statistics: latencies go into HDR histograms (3 significant digits, 1 µs to
+1 hour), one per interval and one for the whole run; memory stays flat however long
+the run. Raw values are buffered per interval and folded in with a Counter, which costs
+far less per request than recording each value."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+LOWEST, HIGHEST, DIGITS = 1, 3_600_000_000, 3  # microseconds
+PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+
+
+def new_histogram() -> HdrHistogram:
+    return HdrHistogram(LOWEST, HIGHEST, DIGITS)
+
+
+def fold(histogram: HdrHistogram, values: list[int]) -> None:
+    for value, count in Counter(values).items():
+        histogram.record_value(min(max(value, LOWEST), HIGHEST), count)
+
+
+def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
+    if histogram.get_total_count() == 0:
+        return {**{f"p{q:g}": 0.0 for q in PERCENTILES}, "max": 0.0}
+    out = {f"p{q:g}": histogram.get_value_at_percentile(q) / 1000 for q in PERCENTILES}
+    out["max"] = histogram.get_max_value() / 1000
+    return out
+
+
+@dataclass
+class Interval:
+    """What one worker saw in one interval: counters and raw values (µs)."""
+
+    index: int
+    sent: int = 0
+    ok: int = 0
+    late: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    latency: list[int] = field(default_factory=list)  # from the intended send time
+    service: list[int] = field(default_factory=list)  # from the actual send time
+    lag: list[int] = field(default_factory=list)  # actual - intended send time
+
+    @property
+    def completed(self) -> int:
+        return sum(self.statuses.values()) + sum(self.errors.values())
+
+    def snapshot(self) -> dict[str, Any]:
+        """A picklable, mergeable summary: counters and encoded histograms."""
+        hists = {}
+        for name in ("latency", "service", "lag"):
+            h = new_histogram()
+            fold(h, getattr(self, name))
+            hists[name] = h.encode()
+        return {
+            "index": self.index,
+            "sent": self.sent,
+            "ok": self.ok,
+            "late": self.late,
+            "statuses": {str(k): v for k, v in self.statuses.items()},
+            "errors": dict(self.errors),
+            **hists,
+        }
+
+
+@dataclass
+class Totals:
+    """The merged view: per-interval rows for the time series, and run totals."""
+
+    interval: float
+    workers: int = 1  # snapshots per interval before its row is final
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    hists: dict[str, HdrHistogram] = field(
+        default_factory=lambda: {n: new_histogram() for n in ("latency", "service", "lag")}
+    )
+    sent: int = 0
+    ok: int = 0
+    late: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    not_sent: int = 0
+
+    def add(self, snap: dict[str, Any]) -> None:
+        row = self.rows.setdefault(
+            snap["index"],
+            {
+                "sent": 0,
+                "ok": 0,
+                "completed": 0,
+                "late": 0,
+                "statuses": Counter(),
+                "errors": Counter(),
+                "latency": new_histogram(),
+                "reports": 0,
+            },
+        )
+        row["reports"] += 1
+        row["sent"] += snap["sent"]
+        row["ok"] += snap["ok"]
+        row["late"] += snap["late"]
+        row["statuses"].update(snap["statuses"])
+        row["errors"].update(snap["errors"])
+        row["completed"] += sum(snap["statuses"].values()) + sum(snap["errors"].values())
+        self.sent += snap["sent"]
+        self.ok += snap["ok"]
+        self.late += snap["late"]
+        self.statuses.update(snap["statuses"])
+        self.errors.update(snap["errors"])
+        for name in ("latency", "service", "lag"):
+            h = HdrHistogram.decode(snap[name])
+            self.hists[name].add(h)
+            if name == "latency" and "latency" in row:
+                row["latency"].add(h)
+        if (
+            row["reports"] >= self.workers and "latency" in row
+        ):  # final: keep its percentiles, drop the histogram
+            row["latency_ms"] = percentiles_ms(row.pop("latency"))
+
+    @property
+    def completed(self) -> int:
+        return sum(self.statuses.values()) + sum(self.errors.values())
+
+    def series(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "t": round(i * self.interval, 3),
+                "sent": r["sent"],
+                "completed": r["completed"],
+                "ok": r["ok"],
+                "late": r["late"],
+                "rate": round(r["completed"] / self.interval, 1),
+                "statuses": dict(r["statuses"]),
+                "errors": dict(r["errors"]),
+                "latency_ms": r.get("latency_ms") or percentiles_ms(r["latency"]),
+            }
+            for i, r in sorted(self.rows.items())
+        ]

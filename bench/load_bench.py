@@ -1,0 +1,224 @@
+"""Load benchmarks: atscale-mock against wrk and hey on the same nginx, same body, same
+connection count, in one run; open-loop accuracy; payload generation; memory.
+
+    python bench/load_bench.py [--seconds 10] [--skip-memory]
+
+Installs nginx, wrk and hey from Debian's packages when missing (needs root). Every
+request goes to nginx on 127.0.0.1, which answers 204; every loop is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PORT = 18089
+URL = f"http://127.0.0.1:{PORT}/hooks"
+BODY = json.dumps(
+    json.loads((Path(__file__).parent.parent / "tests/golden/spec/slow-query.json").read_text()),
+    separators=(",", ":"),
+)
+NGINX = """worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body;
+  keepalive_requests 10000000;
+  server {{ listen 127.0.0.1:{port}; location / {{ return 204; }} }}
+}}
+"""
+
+
+def ensure_tools() -> None:
+    missing = [
+        p
+        for p, b in (("nginx-light", "nginx"), ("wrk", "wrk"), ("hey", "hey"))
+        if not shutil.which(b) and not Path(f"/usr/sbin/{b}").exists()
+    ]
+    if missing:
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", *missing], check=True, stdout=subprocess.DEVNULL
+        )
+
+
+def start_nginx(workdir: Path) -> subprocess.Popen[bytes]:
+    conf = workdir / "nginx.conf"
+    conf.write_text(NGINX.format(d=workdir, port=PORT))
+    exe = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen([exe, "-c", str(conf)], stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    return proc
+
+
+def wrk(seconds: int, workdir: Path) -> float:
+    script = workdir / "post.lua"
+    script.write_text(
+        f"wrk.method = 'POST'\nwrk.body = {json.dumps(BODY)}\n"
+        "wrk.headers['Content-Type'] = 'application/json'\n"
+    )
+    out = subprocess.run(
+        ["wrk", "-t1", "-c50", f"-d{seconds}s", "-s", str(script), URL],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def hey(seconds: int, workdir: Path) -> float:
+    body = workdir / "body.json"
+    body.write_text(BODY)
+    out = subprocess.run(
+        [
+            "hey",
+            "-z",
+            f"{seconds}s",
+            "-c",
+            "50",
+            "-m",
+            "POST",
+            "-T",
+            "application/json",
+            "-D",
+            str(body),
+            URL,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def ours(*args: str) -> dict[str, object]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "atscale_mock",
+            "load",
+            "--to",
+            URL,
+            "--json",
+            "-q",
+            "--seed",
+            "1",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def generation_rate() -> float:
+    from atscale_mock.load.generator import DEFAULT_MIX, PayloadGenerator
+
+    gen = PayloadGenerator(DEFAULT_MIX, 1)
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < 3:
+        n += len(gen.batch(4096))
+    return n / (time.perf_counter() - start)
+
+
+def memory(seconds: int) -> tuple[float, float]:
+    """RSS (MB) of a 10,000 req/s open-loop run at 10 s and at ``seconds``."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "atscale_mock",
+            "load",
+            "--to",
+            URL,
+            "--rate",
+            "10000",
+            "-d",
+            f"{seconds + 5}s",
+            "-q",
+            "--json",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def rss() -> float:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+
+    time.sleep(10)
+    early = rss()
+    time.sleep(seconds - 10)
+    late = rss()
+    proc.wait(timeout=120)
+    return early, late
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--memory-seconds", type=int, default=300)
+    args = parser.parse_args()
+    ensure_tools()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        nginx = start_nginx(workdir)
+        try:
+            s = args.seconds
+            w, h = wrk(s, workdir), hey(s, workdir)
+            one = ours("--rate", "max", "-c", "50", "-d", f"{s}s")
+            two = ours("--rate", "max", "-c", "50", "-d", f"{s}s", "--processes", "2")
+            print(f"## Closed loop, 50 connections, {s} s, nginx answering 204\n")
+            print("| tool | req/s | vs wrk |\n|---|---:|---:|")
+            for name, rate in (
+                ("wrk -t1 -c50", w),
+                ("hey -c 50", h),
+                ("atscale-mock load --rate max", one["rate"]),
+                ("atscale-mock load --rate max --processes 2", two["rate"]),
+            ):
+                print(f"| {name} | {float(rate):,.0f} | {float(rate) / w:.2f} |")  # type: ignore[arg-type]
+            print("\n## Open loop, 5 s per rate\n")
+            print(
+                "| target req/s | processes | achieved req/s | error | not sent | late | "
+                "dispatch lag p99 (ms) | latency p99 (ms) |"
+            )
+            print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for rate in (500, 1000, 5000, 10000, 20000, 50000):
+                for procs in ("1", "2") if rate >= 20000 else ("1",):
+                    d = ours("--rate", str(rate), "-d", "5s", "-c", "200", "--processes", procs)
+                    achieved = float(d["rate"])  # type: ignore[arg-type]
+                    print(
+                        f"| {rate} | {procs} | {achieved:,.0f} | "
+                        f"{(achieved - rate) / rate:+.3%} | {d['not_sent']} | {d['late']} | "
+                        f"{d['dispatch_lag_ms']['p99']:.3f} | "  # type: ignore[index]
+                        f"{d['latency_ms']['p99']:.3f} |"
+                    )  # type: ignore[index]
+            print(
+                f"\n## Payload generation\n\n{generation_rate():,.0f} unique payloads/s "
+                "(default mix, one core)"
+            )
+            if not args.skip_memory:
+                early, late = memory(args.memory_seconds)
+                print(
+                    f"\n## Memory at 10,000 req/s\n\nRSS {early:.1f} MB at 10 s, {late:.1f} MB "
+                    f"at {args.memory_seconds} s: {late - early:+.1f} MB"
+                )
+        finally:
+            nginx.terminate()
+            nginx.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""load: the schedule, histogram merging and thresholds (pure), the payload generator,
+and the command end to end against a real local receiver."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from atscale_mock.catalogue import find_event
+from atscale_mock.errors import UsageError
+from atscale_mock.load.generator import DEFAULT_MIX, PayloadGenerator, parse_mix
+from atscale_mock.load.schedule import Phase, arrivals
+from atscale_mock.load.stats import Interval, Totals
+from atscale_mock.load.thresholds import evaluate, parse_threshold
+from atscale_mock.schema import validation_errors
+
+from .cli_helpers import cli, no_traceback, proc
+from .httpserver import ScriptedServer
+
+UNIQUE_KEYS = ("id", "query_id", "instance_id")
+
+
+def identity(body: dict) -> str:
+    for key in UNIQUE_KEYS:
+        if key in body:
+            return str(body[key])
+    return str(
+        body.get("context", {}).get("project_id")
+        or body.get("project_id")
+        or body.get("created_by_user")
+    )
+
+
+# -- schedule -------------------------------------------------------------------------
+
+
+def test_constant_rate_arrivals_are_evenly_spaced() -> None:
+    times = list(arrivals([Phase(2.0, 100.0)]))
+    assert len(times) == 200
+    assert times[:3] == [0.0, 0.01, 0.02] and times[-1] < 2.0
+
+
+def test_ramp_sends_the_integral_of_the_rate() -> None:
+    times = list(arrivals([Phase(10.0, 0.0, 100.0)]))
+    assert abs(len(times) - 500) <= 1  # (0 + 100) / 2 * 10
+    first_half = sum(1 for t in times if t < 5.0)
+    assert abs(first_half - 125) <= 1  # 25 / 2 * 5: the rate grows
+    assert all(b > a for a, b in zip(times, times[1:], strict=False))
+
+
+def test_phases_follow_each_other() -> None:
+    times = list(arrivals([Phase(1.0, 10.0), Phase(1.0, 20.0)]))
+    assert sum(1 for t in times if t < 1.0) == 10 and sum(1 for t in times if t >= 1.0) == 20
+
+
+# -- stats ----------------------------------------------------------------------------
+
+
+def test_snapshots_merge_across_workers() -> None:
+    a, b = Interval(0), Interval(0)
+    a.sent, a.ok, a.latency = 3, 3, [1000, 2000, 3000]
+    a.statuses["200"] = 3
+    b.sent, b.latency = 1, [100_000]
+    b.errors["timeout"] = 1
+    totals = Totals(1.0, workers=2)
+    totals.add(a.snapshot())
+    totals.add(b.snapshot())
+    assert totals.sent == 4 and totals.ok == 3 and totals.completed == 4
+    assert totals.hists["latency"].get_total_count() == 4
+    row = totals.series()[0]
+    assert row["completed"] == 4 and row["errors"] == {"timeout": 1}
+    assert 99.9 <= row["latency_ms"]["max"] <= 100.1  # 3 significant digits
+    assert 1.99 <= row["latency_ms"]["p50"] <= 2.01
+
+
+# -- thresholds -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "metrics", "target", "passed"),
+    [
+        ("p99<250ms", {"p99": 120.0}, None, True),
+        ("p99<250ms", {"p99": 300.0}, None, False),
+        ("p99<0.1s", {"p99": 120.0}, None, False),
+        ("error_rate<1%", {"error_rate": 0.005}, None, True),
+        ("error_rate<1%", {"error_rate": 0.02}, None, False),
+        ("rate>=0.99*target", {"rate": 995.0}, 1000.0, True),
+        ("rate>=0.99*target", {"rate": 900.0}, 1000.0, False),
+        ("not_sent==0", {"not_sent": 0.0}, None, True),
+    ],
+)
+def test_thresholds_both_ways(
+    text: str, metrics: dict[str, float], target: float | None, passed: bool
+) -> None:
+    (result,) = evaluate([parse_threshold(text)], metrics, target)
+    assert result["passed"] is passed
+
+
+@pytest.mark.parametrize("text", ["p99", "p98<1ms", "p99<fast", "error_rate<5ms", "p99<5%"])
+def test_bad_thresholds_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_threshold(text)
+
+
+# -- generator ------------------------------------------------------------------------
+
+
+def test_generated_payloads_are_valid_unique_and_follow_the_mix() -> None:
+    gen = PayloadGenerator(DEFAULT_MIX, 5)
+    batch = gen.batch(5000)
+    counts = Counter(name for name, _ in batch)
+    for name, body in batch:
+        payload = json.loads(body)
+        assert validation_errors(find_event(name), payload) == []  # type: ignore[arg-type]
+    unique = [identity(json.loads(b)) for n, b in batch if n != "schema-publish"]
+    assert len(set(unique)) == len(unique)
+    share = counts["slow-query"] / len(batch)
+    assert 0.65 < share < 0.75  # 70 of 100 in the default mix
+
+
+def test_generator_is_seeded() -> None:
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def batch(seed: int) -> list[tuple[str, bytes]]:
+        return PayloadGenerator(DEFAULT_MIX, seed).batch(50, now)
+
+    assert batch(9) == batch(9) and batch(9) != batch(8)
+
+
+def test_full_payloads_validate() -> None:
+    for name, body in PayloadGenerator(DEFAULT_MIX, 2, full=True).batch(500):
+        assert validation_errors(find_event(name), json.loads(body)) == []  # type: ignore[arg-type]
+
+
+def test_mix_parsing() -> None:
+    assert parse_mix("slow-query=8,aggregate_batch_started=1") == {
+        "slow-query": 8.0,
+        "batch-start": 1.0,
+    }
+    with pytest.raises(UsageError, match="unknown event"):
+        parse_mix("slow-qeury=1")
+    with pytest.raises(UsageError):
+        parse_mix("slow-query=x")
+
+
+# -- end to end -----------------------------------------------------------------------
+
+
+def test_open_loop_load_against_a_real_receiver(srv: ScriptedServer, tmp_path: Path) -> None:
+    report = tmp_path / "load.json"
+    r = cli(
+        "load",
+        "--to",
+        srv.url + "/ok",
+        "--rate",
+        "150",
+        "--duration",
+        "2s",
+        "--mix",
+        "slow-query=3,batch-start=1",
+        "--seed",
+        "4",
+        "--report",
+        str(report),
+        "--threshold",
+        "error_rate<1%",
+        "-q",
+    )
+    assert r.code == 0, r.stdout + r.stderr
+    data = json.loads(report.read_text())
+    bodies = srv.bodies()
+    assert data["sent"] == data["completed"] == data["ok"] == len(bodies) == 300
+    assert data["not_sent"] == 0
+    ids = [identity(b) for b in bodies]
+    assert len(set(ids)) == len(ids)
+    kinds = Counter(b["event_type"] for b in bodies)
+    assert set(kinds) == {"slow_query_event", "aggregate_batch_started"}
+    assert 0.65 < kinds["slow_query_event"] / 300 < 0.85
+    for b in bodies:
+        assert validation_errors(find_event(b["event_type"]), b) == []  # type: ignore[arg-type]
+    assert data["series"] and data["thresholds"][0]["passed"] is True
+    assert "latency (intended)" in r.stdout
+
+
+def test_closed_loop_counts_what_it_sent(srv: ScriptedServer) -> None:
+    r = cli("load", "--to", srv.url + "/ok", "--rate", "max", "-d", "1s", "-c", "4", "--json", "-q")
+    data = json.loads(r.stdout)
+    assert r.code == 0 and data["mode"] == "closed-loop"
+    assert data["completed"] == len(srv.seen) > 0 and data["ok"] == data["completed"]
+
+
+def test_failed_threshold_exits_1_and_html_report(srv: ScriptedServer, tmp_path: Path) -> None:
+    report = tmp_path / "load.html"
+    r = cli(
+        "load",
+        "--to",
+        srv.url + "/status/500",
+        "--rate",
+        "50",
+        "-d",
+        "1s",
+        "-q",
+        "--threshold",
+        "error_rate<1%",
+        "--report",
+        str(report),
+    )
+    assert r.code == 1 and "FAIL error_rate<1%" in r.stdout
+    page = report.read_text()
+    assert page.startswith("<!doctype html>") and "<svg" in page and "500" in page
+    assert "<script" not in page and "http" not in page.split("<p>", 1)[0]
+
+
+def test_load_to_local_and_processes() -> None:
+    r = proc(
+        "load", "--to", "local", "--rate", "100", "-d", "1s", "--processes", "2", "--json", "-q"
+    )
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["processes"] == 2 and data["ok"] == data["sent"] == 100
+
+
+def test_unreachable_receiver_is_counted_not_crashed() -> None:
+    r = proc("load", "--to", "http://127.0.0.1:9/x", "--rate", "50", "-d", "1s", "--json", "-q")
+    assert r.code == 0
+    data = json.loads(r.stdout)
+    assert data["errors"].get("refused") == data["sent"] == 50
+    no_traceback(r)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--rate", "-5"],
+        ["--rate", "fast"],
+        ["--duration", "soon"],
+        ["--ramp", "5"],
+        ["--processes", "zero"],
+        ["--threshold", "p99"],
+        ["--mix", "nope=1"],
+        ["--report", "x.txt"],
+        ["--rate", "10", "--ramp", "1..2"],
+    ],
+)
+def test_bad_load_options_exit_2(args: list[str]) -> None:
+    r = proc("load", "--to", "http://127.0.0.1:9/x", "-d", "1s", *args)
+    assert r.code == 2, (r.stdout, r.stderr)
+    no_traceback(r)
+
+
+def test_scenario_load_section(srv: ScriptedServer, tmp_path: Path) -> None:
+    path = tmp_path / "load.yaml"
+    path.write_text(f"""version: 1
+defaults: {{to: "{srv.url}/ok"}}
+load:
+  phases:
+    - {{duration: 1s, rate: 40/s}}
+    - {{duration: 1s, rate: 40/s, ramp_to: 80/s}}
+  connections: 4
+  thresholds: [error_rate<1%]
+steps:
+  - event: prune-result
+    repeat: {{count: 3}}
+  - event: unpublish
+""")
+    r = cli("load", str(path), "--json", "-q")
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["sent"] == len(srv.seen) and 95 <= data["sent"] <= 102  # 40 + 60
+    kinds = Counter(b["event_type"] for b in srv.bodies())
+    assert set(kinds) == {"aggregate_prune_result", "unpublish_schema_success"}
+    assert data["thresholds"][0]["passed"] is True
