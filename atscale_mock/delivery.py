@@ -20,9 +20,20 @@ from .sender import Outcome, Request, Sender
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """How often and when to retry. A ``schedule`` (seconds before each retry, as
+    ``--retry-schedule 5s,5m,30m,2h``) replaces the exponential backoff and sets the
+    number of retries; ``time_scale`` divides every wait (compress hours into seconds).
+    ``Retry-After`` is honoured either way; 410 Gone, like other 4xx, stops retrying."""
+
     retries: int = DEFAULT_RETRIES
     base: float = DEFAULT_BACKOFF_BASE
     cap: float = DEFAULT_BACKOFF_CAP
+    schedule: tuple[float, ...] = ()
+    time_scale: float = 1.0
+
+    @property
+    def attempts(self) -> int:
+        return 1 + (len(self.schedule) if self.schedule else self.retries)
 
     def should_retry(self, outcome: Outcome) -> bool:
         if outcome.status is None:
@@ -32,10 +43,15 @@ class RetryPolicy:
     def wait(self, retry_index: int, outcome: Outcome, rng: random.Random) -> float:
         """Seconds before retry number ``retry_index`` (0-based)."""
         hinted = parse_retry_after(outcome.retry_after)
-        if hinted is not None:
-            return min(hinted, self.cap)
-        ceiling: float = min(self.cap, self.base * 2.0**retry_index)
-        return ceiling / 2 + rng.uniform(0, ceiling / 2)  # exponential, "equal jitter"
+        if self.schedule:
+            wait = self.schedule[retry_index]
+            wait = max(wait, hinted) if hinted is not None else wait
+        elif hinted is not None:
+            wait = min(hinted, self.cap)
+        else:
+            ceiling: float = min(self.cap, self.base * 2.0**retry_index)
+            wait = ceiling / 2 + rng.uniform(0, ceiling / 2)  # exponential, "equal jitter"
+        return wait / self.time_scale
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -84,30 +100,34 @@ async def deliver(
     sleep: Sleep | None = None,
     on_attempt: OnAttempt | None = None,
     wall: Callable[[], float] = time.time,
+    prepare: Callable[[Request], Request] | None = None,
 ) -> list[Attempt]:
     """Attempt ``request`` until it succeeds, is not retryable, or retries run out.
-    ``on_attempt`` sees every attempt as soon as it is made (for logs and progress)."""
+    ``on_attempt`` sees every attempt as soon as it is made (for logs and progress);
+    ``prepare`` rewrites the request before each attempt (to sign it afresh)."""
     import asyncio
 
     sleep = sleep or asyncio.sleep
     rng = rng or random.Random()
     attempts: list[Attempt] = []
-    for index in range(policy.retries + 1):
+    final = request
+    for index in range(policy.attempts):
         sent_at = wall()
+        final = prepare(request) if prepare else request
         try:
-            outcome = await sender.send(request)
+            outcome = await sender.send(final)
         except asyncio.CancelledError:  # interrupted mid-request: log it, then stop
             cut = Outcome(None, wall() - sent_at, "interrupted", "interrupted before an answer")
-            attempt = Attempt(request, index + 1, sent_at, cut, payload, label)
+            attempt = Attempt(final, index + 1, sent_at, cut, payload, label)
             attempts.append(attempt)
             if on_attempt:
                 on_attempt(attempt)
             raise
-        attempt = Attempt(request, index + 1, sent_at, outcome, payload, label)
+        attempt = Attempt(final, index + 1, sent_at, outcome, payload, label)
         attempts.append(attempt)
         if on_attempt:
             on_attempt(attempt)
-        if not policy.should_retry(outcome) or index == policy.retries:
+        if not policy.should_retry(outcome) or index == policy.attempts - 1:
             break
         await sleep(policy.wait(index, outcome, rng))
     return attempts

@@ -3,6 +3,7 @@ so nothing is lost when a run is interrupted. Secrets are redacted before writin
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,8 +33,14 @@ def attempt_record(attempt: Attempt, redactor: Redactor) -> dict[str, Any]:
     }
     if o.location:
         record["location"] = o.location
-    if attempt.payload is None:
-        record["body"] = redactor.text(r.body.decode("utf-8", "replace"))
+    if r.faults:
+        record["faults"] = list(r.faults)
+    if r.id:
+        record["delivery"] = r.id
+    try:  # the exact bytes sent, for replay
+        record["body"] = redactor.text(r.body.decode("utf-8"))
+    except UnicodeDecodeError:
+        record["body_b64"] = base64.b64encode(r.body).decode()
     return record
 
 

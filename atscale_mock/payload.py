@@ -211,6 +211,11 @@ def build_payload(
     return payload
 
 
+def encode(payload: Any) -> bytes:
+    """The wire body: compact JSON in the payload's key order."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def get_path(payload: Any, path: str) -> Any:
     """The value at a dotted path; KeyError when absent."""
     node = payload

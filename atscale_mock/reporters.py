@@ -15,14 +15,18 @@ if TYPE_CHECKING:
 def attempt_line(attempt: Attempt, redactor: Redactor) -> str:
     o = attempt.outcome
     name = attempt.request.event + (f" #{attempt.label}" if attempt.label else "")
-    mark = "ok " if o.ok else "ERR"
+    mark = "ok " if o.ok else "DROP" if o.error_class == "dropped" else "ERR"
+    faults = f"  [{'; '.join(attempt.request.faults)}]" if attempt.request.faults else ""
+    if o.error_class == "dropped":
+        return f"{mark} {name:<22} not sent{faults}"
     if o.status is None:
         result = f"{o.error_class:<8} {redactor.text(o.error or '')}"
     elif 300 <= o.status < 400:
         result = f"{o.status} redirect to {o.location or '?'} (not followed)"
     else:
         result = str(o.status)
-    return f"{mark} {name:<22} {result}  {o.latency * 1000:.1f} ms  attempt {attempt.attempt}"
+    latency = f"{o.latency * 1000:.1f} ms"
+    return f"{mark} {name:<22} {result}  {latency}  attempt {attempt.attempt}{faults}"
 
 
 def received_line(got: Received) -> str:
@@ -41,6 +45,8 @@ def summary_line(summary: Summary, seed: int) -> str:
         f"{summary.failed} failed",
         f"{summary.attempts} attempts",
     ]
+    if summary.dropped:
+        parts.append(f"{summary.dropped} dropped (fault injection)")
     if summary.errors:
         parts.append("errors " + ", ".join(f"{k}={v}" for k, v in summary.errors.items()))
     return (

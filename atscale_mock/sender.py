@@ -27,6 +27,8 @@ class Request:
     url: str
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
+    faults: tuple[str, ...] = ()  # what fault injection did to this delivery, if anything
+    id: str = ""  # one id per delivery, shared by its attempts (in the log, for replay)
 
 
 @dataclass(frozen=True, slots=True)

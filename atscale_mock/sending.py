@@ -3,7 +3,6 @@ the command; the CLI only parses options and prints."""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import time
@@ -16,9 +15,12 @@ from urllib.parse import urlsplit
 from .catalogue import Event
 from .delivery import Attempt, RetryPolicy, deliver
 from .errors import UsageError
+from .faults import Faults, arrange
 from .ids import derive_seed
+from .outgoing import build_request, signing_hook
 from .payload import BuildOptions, build_payload, lookup_key
-from .sender import Request, Sender
+from .sender import Outcome, Request, Sender
+from .signing import Signer
 from .stats import Summary
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
@@ -69,11 +71,6 @@ def parse_header(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-def encode(payload: Any) -> bytes:
-    """The wire body: compact JSON in the payload's key order."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 @dataclass(frozen=True, slots=True)
 class SendPlan:
     event: Event
@@ -85,6 +82,8 @@ class SendPlan:
     overrides: dict[str, Any] = field(default_factory=dict)
     headers: tuple[tuple[str, str], ...] = ()
     fixed_clock: bool = False  # True: options.clock (+ index/rate); False: now at build
+    faults: Faults = field(default_factory=Faults)
+    signer: Signer | None = None
 
     def payload(self, index: int) -> dict[str, Any]:
         if self.fixed_clock:
@@ -105,21 +104,39 @@ async def run_send(
     on_attempt: Callable[[Attempt], None] | None = None,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> Summary:
-    """Deliver ``plan.count`` payloads, the i-th no earlier than i/rate seconds in;
-    results accumulate in ``summary`` (so a caller still has them when interrupted)."""
+    """Deliver ``plan.count`` payloads, the i-th no earlier than i/rate seconds in, with
+    the plan's faults and signature; results accumulate in ``summary`` (so a caller
+    still has them when interrupted). A dropped delivery is reported to ``on_attempt``
+    as an attempt numbered 0 with the error class ``dropped``."""
     import asyncio
 
     rng = random.Random(plan.seed)
+    fault_rng = random.Random(derive_seed(plan.seed, "faults"))
+    slots = arrange(plan.count, plan.faults, fault_rng)
+    cache: dict[int, dict[str, Any]] = {}
     start = monotonic()
-    for index in range(plan.count):
-        if plan.rate:
-            delay = start + index / plan.rate - monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        payload = plan.payload(index)
-        request = Request(
-            plan.event.name, fill_url(plan.url, payload), encode(payload), plan.headers
+    for position, slot in enumerate(slots):
+        base = start + position / plan.rate if plan.rate else monotonic()
+        wait = base + slot.delay - monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        payload = cache.get(slot.index) or plan.payload(slot.index)
+        if plan.faults.duplicates:
+            cache[slot.index] = payload
+        label = str(slot.index + 1) if plan.count > 1 else ""
+        request = build_request(
+            plan.event.name,
+            fill_url(plan.url, payload),
+            payload,
+            dict(plan.headers),
+            slot,
+            fault_rng,
         )
+        if slot.dropped:
+            summary.dropped += 1
+            if on_attempt:
+                on_attempt(dropped_attempt(request, payload, label))
+            continue
         attempts = await deliver(
             sender,
             request,
@@ -127,7 +144,19 @@ async def run_send(
             payload=payload,
             rng=rng,
             on_attempt=on_attempt,
-            label=str(index + 1) if plan.count > 1 else "",
+            label=label,
+            prepare=signing_hook(plan.signer),
         )
         summary.add(attempts)
     return summary
+
+
+def dropped_attempt(request: Request, payload: Any, label: str) -> Attempt:
+    return Attempt(
+        request,
+        0,
+        time.time(),
+        Outcome(None, 0.0, "dropped", "dropped by fault injection"),
+        payload,
+        label,
+    )

@@ -28,6 +28,7 @@ class Summary:
     statuses: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
+    dropped: int = 0  # deliveries fault injection generated but never sent
 
     def add(self, attempts: list[Attempt]) -> None:
         self.deliveries += 1
@@ -53,6 +54,7 @@ class Summary:
             "ok": self.ok,
             "failed": self.failed,
             "attempts": self.attempts,
+            "dropped": self.dropped,
             "statuses": dict(self.statuses),
             "errors": dict(self.errors),
             "latency_ms": ms,

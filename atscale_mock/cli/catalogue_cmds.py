@@ -9,8 +9,7 @@ import typer
 
 from ..catalogue import EVENTS, Event
 from ..config import DEFAULT_SLOW_QUERY_THRESHOLD
-from ..payload import build_payload, resolve_event
-from ..sending import encode
+from ..payload import build_payload, encode, resolve_event
 from .common import err, handle_errors, out, print_json, resolve_seed
 from .options import (
     Clock,

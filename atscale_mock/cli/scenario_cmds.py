@@ -23,6 +23,26 @@ from .common import (
     resolve_clock,
     resolve_seed,
 )
+from .delivery_opts import (
+    DEFAULT_HMAC_HEADER,
+    BadSignature,
+    Delay,
+    Drop,
+    Duplicates,
+    Jitter,
+    Malformed,
+    MalformedRate,
+    Reorder,
+    RetrySchedule,
+    Secret,
+    Sign,
+    SignatureHeader,
+    Stale,
+    make_faults,
+    make_policy,
+    make_signer,
+)
+from .delivery_opts import TimeScale as RetryTimeScale
 from .options import Json, Seed
 from .send_cmd import CaCert, Insecure, LogFile, target, verify_option
 
@@ -206,6 +226,20 @@ def run(
     insecure: Insecure = False,
     ca_cert: CaCert = None,
     time_scale: TimeScale = None,
+    sign: Sign = None,
+    secret: Secret = None,
+    signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
+    bad_signature: BadSignature = False,
+    stale_timestamp: Stale = 0.0,
+    duplicates: Duplicates = 0.0,
+    reorder: Reorder = 0,
+    drop: Drop = 0.0,
+    delay: Delay = 0.0,
+    jitter: Jitter = 0.0,
+    malformed: Malformed = None,
+    malformed_rate: MalformedRate = 1.0,
+    retry_schedule: RetrySchedule = None,
+    retry_time_scale: RetryTimeScale = 1.0,
 ) -> None:
     """Run a scenario against a receiver, with live progress and a final summary.
 
@@ -216,7 +250,6 @@ def run(
     """
     import asyncio
 
-    from ..delivery import RetryPolicy
     from ..log import JsonlLog
     from ..scenario.reports import json_report, write_reports
     from ..scenario.runner import Runner
@@ -232,7 +265,12 @@ def run(
     for headers in [scenario.defaults.headers, *(s.headers for s in scenario.event_steps())]:
         redactor.learn_headers(headers)
     log = JsonlLog(log_file, redactor)
-    policy = RetryPolicy(scenario.defaults.retries if retries is None else retries)
+    policy = make_policy(
+        scenario.defaults.retries if retries is None else retries, retry_schedule, retry_time_scale
+    )
+    signer = make_signer(sign, secret, signature_header, bad_signature, stale_timestamp, redactor)
+    cli_faults = make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
+    faults = cli_faults if cli_faults.active else scenario.faults
     with target(url, quiet or json_out) as resolved:
         err(f"running {scenario.name} ({file}), seed {run_seed}")
         progress = _Progress(0, quiet or json_out, redactor)
@@ -249,6 +287,8 @@ def run(
                     scenario.defaults.headers,
                     on_attempt=log.write,
                     on_result=progress.result,
+                    faults=faults,
+                    signer=signer,
                 )
                 return await runner.run()
 

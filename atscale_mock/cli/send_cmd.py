@@ -31,6 +31,26 @@ from .common import (
     resolve_clock,
     resolve_seed,
 )
+from .delivery_opts import (
+    DEFAULT_HMAC_HEADER,
+    BadSignature,
+    Delay,
+    Drop,
+    Duplicates,
+    Jitter,
+    Malformed,
+    MalformedRate,
+    Reorder,
+    RetrySchedule,
+    Secret,
+    Sign,
+    SignatureHeader,
+    Stale,
+    TimeScale,
+    make_faults,
+    make_policy,
+    make_signer,
+)
 from .options import (
     Clock,
     Cube,
@@ -188,6 +208,20 @@ def send(
     clock: Clock = None,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
+    sign: Sign = None,
+    secret: Secret = None,
+    signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
+    bad_signature: BadSignature = False,
+    stale_timestamp: Stale = 0.0,
+    duplicates: Duplicates = 0.0,
+    reorder: Reorder = 0,
+    drop: Drop = 0.0,
+    delay: Delay = 0.0,
+    jitter: Jitter = 0.0,
+    malformed: Malformed = None,
+    malformed_rate: MalformedRate = 1.0,
+    retry_schedule: RetrySchedule = None,
+    retry_time_scale: TimeScale = 1.0,
 ) -> None:
     """Build an event's payload and POST it as application/json.
 
@@ -202,6 +236,9 @@ def send(
 
       atscale-mock send slow-query -n 100 --rate 20 --log sent.jsonl \
           --to 'http://localhost:10502/webhooks/orgId/{org_id}/envId/prod'
+
+      atscale-mock send batch-start -n 20 --duplicates 0.2 --reorder 5 \
+          --sign standard-webhooks --secret whsec_... --to local
     """
     ev = resolve_event(event)
     options, overrides, fixed = payload_inputs(
@@ -222,16 +259,21 @@ def send(
     redactor = Redactor()
     redactor.learn_headers(dict(header_pairs))
     verify = verify_option(insecure, ca_cert)
+    signer = make_signer(sign, secret, signature_header, bad_signature, stale_timestamp, redactor)
+    faults = make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
+    policy = make_policy(retries, retry_schedule, retry_time_scale)
     log = JsonlLog(log_file, redactor)
     with target(to, json_out) as url:
         err(f"seed: {run_seed}")
-        plan = SendPlan(ev, url, run_seed, count, rate, options, overrides, header_pairs, fixed)
+        plan = SendPlan(
+            ev, url, run_seed, count, rate, options, overrides, header_pairs, fixed, faults, signer
+        )
         summary = Summary()
         try:
             deliver_plans(
                 [plan],
                 summary,
-                policy=RetryPolicy(retries),
+                policy=policy,
                 timeout=timeout,
                 verify=verify,
                 log=log,

@@ -188,6 +188,31 @@ LOAD = {
 }
 
 
+FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
+FAULTS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "duplicates": FRACTION,
+        "reorder": {"type": "integer", "minimum": 0},
+        "drop": FRACTION,
+        "delay": DURATION,
+        "jitter": DURATION,
+        "malformed_rate": FRACTION,
+        "malformed": {
+            "enum": [
+                "invalid-json",
+                "wrong-content-type",
+                "missing-field",
+                "wrong-type",
+                "oversized",
+                "empty",
+            ]
+        },
+    },
+}
+
+
 def scenario_schema() -> dict[str, Any]:
     event_step = _event_step()
     engine_steps = _engine_steps()
@@ -226,6 +251,7 @@ def scenario_schema() -> dict[str, Any]:
             },
             "engine": ENGINE,
             "load": LOAD,
+            "faults": FAULTS,
             "defaults": {
                 "type": "object",
                 "additionalProperties": False,

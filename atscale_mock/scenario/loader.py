@@ -13,6 +13,7 @@ from ..catalogue import event_names, event_suggestion, find_event, suggest
 from ..engine.model import EngineSpec
 from ..engine.steps import ENGINE_STEP_KINDS, EngineStep
 from ..errors import Problem, ScenarioError, UsageError
+from ..faults import MALFORMED_KINDS, Faults
 from ..payload import parse_timestamp
 from ..sending import check_url
 from . import template
@@ -40,6 +41,7 @@ TOP_KEYS = (
     "time_scale",
     "engine",
     "load",
+    "faults",
     "defaults",
     "vars",
     "steps",
@@ -62,6 +64,7 @@ EVENT_STEP_KEYS = (
 PARALLEL_KEYS = ("id", "parallel", "description", "after", "at")
 STEP_KINDS = ("event", "parallel", *ENGINE_STEP_KINDS)
 REPEAT_KEYS = ("count", "rate", "every", "jitter")
+FAULT_KEYS = ("duplicates", "reorder", "drop", "delay", "jitter", "malformed", "malformed_rate")
 EXPECT_KEYS = ("status", "max_latency", "json")
 
 
@@ -210,6 +213,7 @@ class _Loader:
         )
         spec = self.engine.spec(top["engine"]) if "engine" in top else None
         load_section = load_spec(self, top["load"]) if "load" in top else None
+        faults = self.load_faults(top["faults"]) if "faults" in top else Faults()
         self.vars = self.load_vars(top.get("vars", {}))
         defaults = self.load_defaults(top.get("defaults", {}))
         steps = self.load_steps(top.get("steps"), defaults)
@@ -226,7 +230,32 @@ class _Loader:
             spec,
             time_scale or 1.0,
             load_section,
+            faults,
         )
+
+    def load_faults(self, raw: Any) -> Faults:
+        p: Path = ("faults",)
+        d = self.mapping(raw, p, FAULT_KEYS, "faults")
+        values: dict[str, Any] = {}
+        for key in ("duplicates", "drop", "malformed_rate"):
+            if key in d:
+                values[key] = self.convert((*p, key), d[key], _fraction, key)
+        for key in ("delay", "jitter"):
+            if key in d:
+                values[key] = self.convert((*p, key), d[key], parse_duration, "duration")
+        if "reorder" in d:
+            values["reorder"] = self.integer((*p, "reorder"), d["reorder"], "reorder", 0)
+        if "malformed" in d:
+            if d["malformed"] in MALFORMED_KINDS:
+                values["malformed"] = d["malformed"]
+            else:
+                close = suggest(str(d["malformed"]), MALFORMED_KINDS)
+                self.add(
+                    (*p, "malformed"),
+                    f"unknown malformed kind {d['malformed']!r}",
+                    f"did you mean '{close}'?" if close else ", ".join(MALFORMED_KINDS),
+                )
+        return Faults(**{k: v for k, v in values.items() if v is not None})
 
     def load_vars(self, raw: Any) -> dict[str, Any]:
         if not isinstance(raw, dict):
@@ -596,6 +625,12 @@ class _Loader:
                     f"{ref.raw}: event '{event.name}' has no field '{field}'",
                     f"did you mean '{close}'?" if close else "fields: " + ", ".join(event.paths),
                 )
+
+
+def _fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError("a number from 0 to 1")
+    return float(value)
 
 
 def _safe_refs(value: Any) -> list[Ref]:

@@ -15,6 +15,7 @@ from ..catalogue import Event
 from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ..engine.model import EngineSpec
 from ..engine.steps import EngineStep
+from ..faults import Faults
 from .yamlpos import Path
 
 SCENARIO_VERSION = 1
@@ -124,6 +125,7 @@ class Scenario:
     engine: EngineSpec | None = None
     time_scale: float = 1.0  # simulated seconds per wall-clock second
     load: dict[str, Any] | None = None  # the `load:` section: phases, mix, connections...
+    faults: Faults = Faults()
 
     def event_steps(self) -> list[EventStep]:
         out: list[EventStep] = []

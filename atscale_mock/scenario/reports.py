@@ -40,7 +40,8 @@ def junit_xml(run: RunResult, redactor: Redactor) -> str:
             "testcase",
             {
                 "classname": f"{run.scenario.name}.{r.planned.step.id}",
-                "name": f"{r.planned.label} ({r.planned.step.event.name})",
+                "name": f"{r.planned.label} ({r.planned.step.event.name})"
+                + (f" [{'; '.join(r.faults)}]" if r.faults else ""),
                 "time": f"{r.attempts[-1].outcome.latency:.6f}",
             },
         )
@@ -89,6 +90,8 @@ def json_report(run: RunResult, redactor: Redactor) -> dict[str, Any]:
                 "latency_ms": round(r.attempts[-1].outcome.latency * 1000, 3),
                 "passed": r.passed,
                 "failures": [redactor.text(f) for f in r.failures],
+                "faults": list(r.faults),
+                "dropped": r.dropped,
             }
             for r in sorted(run.results, key=lambda r: (r.planned.group, r.planned.offset))
         ],

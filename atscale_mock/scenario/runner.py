@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from ..delivery import Attempt, RetryPolicy, deliver
+from ..faults import Faults, Slot, arrange
+from ..ids import derive_seed
+from ..outgoing import build_request, signing_hook
 from ..payload import get_path
-from ..sender import Request, Sender
-from ..sending import encode, fill_url
+from ..sender import Sender
+from ..sending import dropped_attempt, fill_url
+from ..signing import Signer
 from ..stats import Summary
 from .expand import expand
 from .model import EventStep, Parallel, Scenario
@@ -34,10 +39,15 @@ class DeliveryResult:
     attempts: list[Attempt]
     failures: list[str]  # unmet expectations, empty when passed
     lag: float  # seconds between the planned and the actual first send
+    dropped: bool = False  # fault injection generated it and never sent it
 
     @property
     def passed(self) -> bool:
         return not self.failures
+
+    @property
+    def faults(self) -> tuple[str, ...]:
+        return self.attempts[-1].request.faults
 
 
 @dataclass
@@ -109,6 +119,12 @@ class Runner:
     on_attempt: Callable[[Attempt], None] | None = None
     on_result: Callable[[DeliveryResult], None] | None = None
     monotonic: Callable[[], float] = time.monotonic
+    faults: Faults = field(default_factory=Faults)
+    signer: Signer | None = None
+
+    def __post_init__(self) -> None:
+        self.fault_rng = random.Random(derive_seed(self.seed, "faults"))
+        self._built: dict[tuple[str, int], Any] = {}
 
     async def run(self) -> RunResult:
         """Run every step; engine steps are first expanded into the events they imply."""
@@ -164,12 +180,16 @@ class Runner:
         self, due: list[tuple[float, Planned]], factory: PayloadFactory, result: RunResult
     ) -> None:
         """One dispatcher per step: wait for each planned time, start that delivery, and
-        return when all have settled (a task per delivery, created only when due)."""
+        return when all have settled (a task per delivery, created only when due). Faults
+        decide which delivery goes at each planned time, and what happens to it."""
+        slots = arrange(len(due), self.faults, self.fault_rng)
         tasks: list[asyncio.Task[None]] = []
         try:
-            for when, planned in due:
+            for position, slot in enumerate(slots):
+                when = due[min(position, len(due) - 1)][0] + slot.delay
                 await sleep_until(when, self.monotonic)
-                tasks.append(asyncio.create_task(self._one(planned, when, factory, result)))
+                planned = due[slot.index][1]
+                tasks.append(asyncio.create_task(self._one(planned, when, factory, result, slot)))
             await asyncio.gather(*tasks)
         except BaseException:
             for t in tasks:
@@ -178,19 +198,32 @@ class Runner:
             raise
 
     async def _one(
-        self, planned: Planned, due: float, factory: PayloadFactory, result: RunResult
+        self, planned: Planned, due: float, factory: PayloadFactory, result: RunResult, slot: Slot
     ) -> None:
         step = planned.step
-        payload = factory.build(planned)
+        key = (step.id, planned.index)
+        payload = self._built.pop(key, None) if slot.duplicate else None
+        if payload is None:
+            payload = factory.build(planned)
+            if self.faults.duplicates:
+                self._built[key] = payload
         url_template = factory.render(step.to) if step.to else self.to
         headers = {**self.headers, **factory.render(step.headers)}
-        request = Request(
+        request = build_request(
             step.event.name,
             fill_url(str(url_template), payload),
-            encode(payload),
-            tuple(headers.items()),
+            payload,
+            headers,
+            slot,
+            self.fault_rng,
         )
         lag = max(0.0, self.monotonic() - due)  # planned vs actual hand-over to the sender
+        if slot.dropped:
+            attempt = dropped_attempt(request, payload, planned.label)
+            if self.on_attempt:
+                self.on_attempt(attempt)
+            self._settle(result, DeliveryResult(planned, [attempt], [], lag, dropped=True))
+            return
         attempts = await deliver(
             self.sender,
             request,
@@ -198,11 +231,18 @@ class Runner:
             payload=payload,
             label=planned.label,
             on_attempt=self.on_attempt,
+            prepare=signing_hook(self.signer),
         )
         factory.record_status(step.id, attempts[-1].outcome.status)
-        outcome = DeliveryResult(planned, attempts, check_expectations(step, attempts), lag)
-        result.results.append(outcome)
+        self._settle(
+            result, DeliveryResult(planned, attempts, check_expectations(step, attempts), lag)
+        )
         result.summary.add(attempts)
+
+    def _settle(self, result: RunResult, outcome: DeliveryResult) -> None:
+        result.results.append(outcome)
+        if outcome.dropped:
+            result.summary.dropped += 1
         if self.on_result:
             self.on_result(outcome)
 

@@ -1,0 +1,161 @@
+"""Options shared by send and run: signing, fault injection and retry schedules."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..delivery import RetryPolicy
+from ..errors import UsageError
+from ..faults import MALFORMED_KINDS, Faults
+from ..redact import Redactor
+from ..signing import DEFAULT_HMAC_HEADER, MODES, Signer
+
+Sign = Annotated[
+    str | None,
+    typer.Option(
+        "--sign",
+        metavar="MODE",
+        help=f"Sign deliveries: {' or '.join(MODES)} (off by default; "
+        "the spec documents no signing).",
+    ),
+]
+Secret = Annotated[
+    str | None,
+    typer.Option(
+        "--secret",
+        envvar="ATSCALE_MOCK_SECRET",
+        metavar="SECRET",
+        help="Signing key (whsec_... for standard-webhooks). Never printed.",
+    ),
+]
+SignatureHeader = Annotated[
+    str,
+    typer.Option("--signature-header", metavar="NAME", help="Header of hmac-sha256 signatures."),
+]
+BadSignature = Annotated[
+    bool, typer.Option("--bad-signature", help="Send a well-formed but wrong signature.")
+]
+Stale = Annotated[
+    float,
+    typer.Option(
+        "--stale-timestamp",
+        min=0.0,
+        metavar="SECONDS",
+        help="Back-date the signature timestamp by this much.",
+    ),
+]
+Duplicates = Annotated[
+    float,
+    typer.Option(
+        "--duplicates",
+        min=0.0,
+        max=1.0,
+        metavar="RATE",
+        help="Probability that a delivery is sent twice (same body, same id).",
+    ),
+]
+Reorder = Annotated[
+    int,
+    typer.Option(
+        "--reorder", min=0, metavar="WINDOW", help="Shuffle deliveries within windows of this many."
+    ),
+]
+Drop = Annotated[
+    float,
+    typer.Option(
+        "--drop",
+        min=0.0,
+        max=1.0,
+        metavar="RATE",
+        help="Probability that a delivery is generated but not sent (listed as dropped).",
+    ),
+]
+Delay = Annotated[
+    float,
+    typer.Option("--delay", min=0.0, metavar="SECONDS", help="Extra wait before every delivery."),
+]
+Jitter = Annotated[
+    float,
+    typer.Option(
+        "--jitter", min=0.0, metavar="SECONDS", help="Up to this much more wait, at random."
+    ),
+]
+Malformed = Annotated[
+    str | None,
+    typer.Option(
+        "--malformed", metavar="KIND", help="Malform bodies: " + ", ".join(MALFORMED_KINDS) + "."
+    ),
+]
+MalformedRate = Annotated[
+    float,
+    typer.Option(
+        "--malformed-rate",
+        min=0.0,
+        max=1.0,
+        metavar="RATE",
+        help="Share of deliveries --malformed applies to (default all).",
+    ),
+]
+RetrySchedule = Annotated[
+    str | None,
+    typer.Option(
+        "--retry-schedule",
+        metavar="D1,D2,...",
+        help="Fixed waits before each retry, e.g. 5s,5m,30m,2h (replaces --retries).",
+    ),
+]
+TimeScale = Annotated[
+    float,
+    typer.Option(
+        "--retry-time-scale",
+        min=0.000001,
+        metavar="X",
+        help="Divide every retry wait by X (compress hours into seconds).",
+    ),
+]
+
+
+def make_signer(
+    sign: str | None, secret: str | None, header: str, bad: bool, stale: float, redactor: Redactor
+) -> Signer | None:
+    if sign is None:
+        if secret or bad or stale:
+            raise UsageError("--secret, --bad-signature and --stale-timestamp need --sign MODE")
+        return None
+    redactor.add(secret or "")
+    redactor.add((secret or "").removeprefix("whsec_"))
+    return Signer(sign, secret or "", header, bad, stale)
+
+
+def make_faults(
+    duplicates: float,
+    reorder: int,
+    drop: float,
+    delay: float,
+    jitter: float,
+    malformed: str | None,
+    malformed_rate: float,
+) -> Faults:
+    return Faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
+
+
+def make_policy(retries: int, schedule: str | None, time_scale: float) -> RetryPolicy:
+    if not schedule:
+        return RetryPolicy(retries, time_scale=time_scale)
+    from ..scenario.units import parse_duration
+
+    waits = []
+    for part in schedule.split(","):
+        try:
+            waits.append(parse_duration(part.strip()))
+        except ValueError as exc:
+            raise UsageError(
+                f"--retry-schedule: {part.strip()!r} is not {exc}",
+                "for example --retry-schedule 5s,5m,30m,2h",
+            ) from None
+    return RetryPolicy(len(waits), schedule=tuple(waits), time_scale=time_scale)
+
+
+__all__ = ["DEFAULT_HMAC_HEADER"]

@@ -1,0 +1,141 @@
+"""Untidy deliveries on purpose: duplicates, reordering, drops, delays and malformed
+bodies. Pure and seeded: :func:`arrange` decides what happens to each of N deliveries,
+:func:`malform` rewrites one request. Every fault is labelled, and the labels travel
+with the request into the log, the output, the JUnit file and the reports."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import UsageError
+
+MALFORMED_KINDS = (
+    "invalid-json",
+    "wrong-content-type",
+    "missing-field",
+    "wrong-type",
+    "oversized",
+    "empty",
+)
+OVERSIZED_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Faults:
+    duplicates: float = 0.0  # probability that a delivery is sent again (same body, same id)
+    reorder: int = 0  # deliveries are shuffled within windows of this many
+    drop: float = 0.0  # probability that a delivery is generated but never sent
+    delay: float = 0.0  # seconds added before every delivery
+    jitter: float = 0.0  # up to this many seconds more, at random
+    malformed: str | None = None
+    malformed_rate: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("duplicates", "drop", "malformed_rate"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise UsageError(f"--{name.replace('_', '-')} must be from 0 to 1, got {value}")
+        if self.reorder < 0 or self.delay < 0 or self.jitter < 0:
+            raise UsageError("--reorder, --delay and --jitter cannot be negative")
+        if self.malformed is not None and self.malformed not in MALFORMED_KINDS:
+            raise UsageError(
+                f"--malformed: unknown kind {self.malformed!r}",
+                "kinds: " + ", ".join(MALFORMED_KINDS),
+            )
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.duplicates
+            or self.reorder > 1
+            or self.drop
+            or self.delay
+            or self.jitter
+            or self.malformed
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One send: which original delivery, and what the faults do to it."""
+
+    index: int  # the original delivery, 0-based
+    duplicate: bool = False
+    dropped: bool = False
+    delay: float = 0.0
+    malformed: str | None = None
+    labels: tuple[str, ...] = field(default_factory=tuple)
+
+
+def arrange(n: int, faults: Faults, rng: random.Random) -> list[Slot]:
+    """The sends for ``n`` deliveries, in the order they go out."""
+    order: list[tuple[int, bool]] = []
+    for i in range(n):
+        order.append((i, False))
+        if faults.duplicates and rng.random() < faults.duplicates:
+            order.append((i, True))
+    natural = {item: position for position, item in enumerate(order)}
+    if faults.reorder > 1:
+        for start in range(0, len(order), faults.reorder):
+            window = order[start : start + faults.reorder]
+            rng.shuffle(window)
+            order[start : start + faults.reorder] = window
+    slots = []
+    for position, (i, dup) in enumerate(order):
+        labels = []
+        if dup:
+            labels.append(f"duplicate of #{i + 1}")
+        if position != natural[(i, dup)]:
+            labels.append(f"reordered: #{i + 1} sent in position {position + 1}")
+        dropped = bool(faults.drop) and rng.random() < faults.drop
+        if dropped:
+            labels.append("dropped: generated, never sent")
+        delay = faults.delay + (rng.uniform(0, faults.jitter) if faults.jitter else 0.0)
+        if delay:
+            labels.append(f"delayed {delay * 1000:.0f} ms")
+        kind = None
+        if faults.malformed and rng.random() < faults.malformed_rate:
+            kind = faults.malformed
+        slots.append(Slot(i, dup, dropped, delay, kind, tuple(labels)))
+    return slots
+
+
+def malform(
+    kind: str, body: bytes, headers: dict[str, str], rng: random.Random
+) -> tuple[bytes, dict[str, str], str]:
+    """The request made malformed in the given way, and a label saying how."""
+    headers = dict(headers)
+    if kind == "invalid-json":
+        return body[:-1], headers, "malformed: invalid JSON (closing brace removed)"
+    if kind == "wrong-content-type":
+        headers["Content-Type"] = "text/plain"
+        return body, headers, "malformed: Content-Type text/plain"
+    if kind == "empty":
+        return b"", headers, "malformed: empty body"
+    payload: dict[str, Any] = json.loads(body)
+    if kind == "oversized":
+        payload["padding"] = "x" * OVERSIZED_BYTES
+        data = _encode(payload)
+        return data, headers, f"malformed: oversized body ({len(data)} bytes, padding field)"
+    key = rng.choice(sorted(payload))
+    if kind == "missing-field":
+        del payload[key]
+        return _encode(payload), headers, f"malformed: field '{key}' missing"
+    value = payload[key]
+    payload[key] = (
+        []
+        if isinstance(value, dict)
+        else 12345
+        if isinstance(value, str)
+        else "not-a-number"
+        if isinstance(value, int | float)
+        else ""
+    )
+    return _encode(payload), headers, f"malformed: field '{key}' has the wrong type"
+
+
+def _encode(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
