@@ -6,15 +6,20 @@ Used by ``atscale-mock receive`` and, in-process on a free port, by ``--to local
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .catalogue import Event, find_event
+from .signing import verify
+from .tracking import Tracker
 
 MAX_BODY = 16 * 1024 * 1024  # a larger body is answered 413 and not read
 KEEP_EVENTS = 10_000  # events kept in memory for inspection (oldest dropped first)
@@ -33,10 +38,42 @@ class Received:
     event_type: str | None = None
     id: str | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
+    signature: str | None = None  # valid | invalid: why | unsigned; None: not checked
+    duplicate: bool = False
+    order: str | None = None  # an ordering problem, e.g. "before its batch start"
+    answered: int = 0  # the status the receiver answered
 
     @property
     def valid(self) -> bool:
         return self.event is not None and not self.problems
+
+
+def record_line(got: Received) -> dict[str, Any]:
+    """A ``receive --record`` line: everything needed to replay the request."""
+    from datetime import UTC, datetime
+
+    from .redact import Redactor
+
+    line: dict[str, Any] = {
+        "time": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "method": got.method,
+        "path": got.path,
+        "headers": Redactor().headers(got.headers),
+        "event": got.event,
+        "event_type": got.event_type,
+        "id": got.id,
+        "valid": got.valid,
+        "problems": list(got.problems),
+        "signature": got.signature,
+        "duplicate": got.duplicate,
+        "order": got.order,
+        "status": got.answered,
+    }
+    try:
+        line["body"] = got.body.decode("utf-8")
+    except UnicodeDecodeError:
+        line["body_b64"] = base64.b64encode(got.body).decode()
+    return line
 
 
 def inspect(method: str, path: str, headers: dict[str, str], body: bytes) -> Received:
@@ -82,6 +119,20 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024  # socketserver's default of 5 resets bursts of connections
 
 
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """How the receiver answers: a status, sometimes a failure, after a delay; whether it
+    checks signatures; where it records requests."""
+
+    status: int = 200
+    fail_rate: float = 0.0  # probability of answering 500 instead
+    delay: float = 0.0  # seconds before answering
+    secret: str | None = None  # verify signatures with this key
+    signature_header: str = "X-Signature"
+    record: Any = None  # a writable text file for JSON Lines, or None
+    seed: int | None = None
+
+
 class Receiver:
     """A threaded HTTP server on ``host:port`` (port 0 picks a free one)."""
 
@@ -91,9 +142,13 @@ class Receiver:
         port: int = 0,
         status: int = 200,
         on_request: Callable[[Received], None] | None = None,
+        behaviour: Behaviour | None = None,
     ) -> None:
-        self.status = status
+        self.behaviour = behaviour or Behaviour(status=status)
+        self.status = self.behaviour.status
         self.on_request = on_request
+        self.tracker = Tracker()
+        self._rng = random.Random(self.behaviour.seed)
         self.received: deque[Received] = deque(maxlen=KEEP_EVENTS)
         self.count = 0
         self._lock = threading.Lock()
@@ -111,12 +166,27 @@ class Receiver:
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
 
-    def record(self, received: Received) -> None:
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Received:
+        """Inspect, check and record one request; decide the status to answer."""
+        got = inspect(method, path, headers, body)
+        b = self.behaviour
+        duplicate, order = self.tracker.observe(got.payload, body)
+        signature = (
+            verify(b.secret, headers, body, hmac_header=b.signature_header) if b.secret else None
+        )
         with self._lock:
-            self.received.append(received)
+            failing = b.fail_rate and self._rng.random() < b.fail_rate
+        status = 500 if failing else b.status
+        got = replace(got, signature=signature, duplicate=duplicate, order=order, answered=status)
+        with self._lock:
+            self.received.append(got)
             self.count += 1
+            if b.record is not None:
+                b.record.write(json.dumps(record_line(got)) + "\n")
+                b.record.flush()
         if self.on_request:
-            self.on_request(received)
+            self.on_request(got)
+        return got
 
     def start(self) -> Receiver:
         from .catalogue import EVENTS
@@ -170,9 +240,10 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self._answer(413, {"error": "body too large"})
                 return
             body = self.rfile.read(length)
-            got = inspect("POST", self.path, dict(self.headers.items()), body)
-            receiver.record(got)
-            self._answer(receiver.status, {"received": got.event_type, "valid": got.valid})
+            got = receiver.handle("POST", self.path, dict(self.headers.items()), body)
+            if receiver.behaviour.delay:
+                time.sleep(receiver.behaviour.delay)
+            self._answer(got.answered, {"received": got.event_type, "valid": got.valid})
 
         def do_GET(self) -> None:
             self._answer(200, {"service": "atscale-mock receiver", "received": receiver.count})

@@ -33,10 +33,20 @@ def received_line(got: Received) -> str:
     check = "schema ok" if got.valid else "INVALID: " + "; ".join(got.problems[:3])
     what = got.event_type or "?"
     ident = f" id={got.id}" if got.id else ""
-    return f"<-- {got.method} {got.path}  {what}{ident}  {check}"
+    flags = []
+    if got.signature is not None:
+        flags.append(f"signature {got.signature}")
+    if got.duplicate:
+        flags.append("DUPLICATE")
+    if got.order:
+        flags.append(f"OUT OF ORDER: {got.order}")
+    if got.answered and got.answered != 200:
+        flags.append(f"answered {got.answered}")
+    extra = ("  " + "  ".join(flags)) if flags else ""
+    return f"<-- {got.method} {got.path}  {what}{ident}  {check}{extra}"
 
 
-def summary_line(summary: Summary, seed: int) -> str:
+def summary_line(summary: Summary, seed: int | None) -> str:
     data = summary.as_dict()
     lat = data["latency_ms"]
     parts = [
@@ -50,6 +60,7 @@ def summary_line(summary: Summary, seed: int) -> str:
     if summary.errors:
         parts.append("errors " + ", ".join(f"{k}={v}" for k, v in summary.errors.items()))
     return (
-        ", ".join(parts) + f"; latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms"
-        f"; seed {seed}"
+        ", ".join(parts)
+        + f"; latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms"
+        + (f"; seed {seed}" if seed is not None else "")
     )

@@ -274,3 +274,37 @@ steps:
     kinds = Counter(b["event_type"] for b in srv.bodies())
     assert set(kinds) == {"aggregate_prune_result", "unpublish_schema_success"}
     assert data["thresholds"][0]["passed"] is True
+
+
+def test_load_faults_are_counted(srv: ScriptedServer) -> None:
+    r = cli(
+        "load",
+        "--to",
+        srv.url + "/ok",
+        "--rate",
+        "100",
+        "-d",
+        "1s",
+        "--seed",
+        "2",
+        "--duplicates",
+        "0.3",
+        "--drop",
+        "0.2",
+        "--malformed",
+        "wrong-content-type",
+        "--malformed-rate",
+        "0.5",
+        "--json",
+        "-q",
+    )
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    faults = data["faults"]
+    assert faults["dropped"] > 0 and faults["duplicate"] > 0
+    assert faults["malformed wrong-content-type"] > 0
+    types = Counter(s.headers["Content-Type"] for s in srv.seen)
+    malformed = faults["malformed wrong-content-type"]  # duplicates of these go out again
+    assert malformed <= types["text/plain"] <= malformed + faults["duplicate"]
+    bodies = [s.body for s in srv.seen]
+    assert len(bodies) - len(set(bodies)) >= faults["duplicate"] - 1

@@ -11,6 +11,7 @@ import typer
 from .catalogue_cmds import events, schema, show
 from .load_cmd import load
 from .receive_cmd import receive
+from .replay_cmd import replay
 from .scenario_cmds import plan, run, validate
 from .send_cmd import demo, send
 
@@ -26,7 +27,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for command in (events, show, schema, send, receive, demo, validate, plan, run, load):
+for command in (events, show, schema, send, receive, demo, validate, plan, run, load, replay):
     app.command()(command)
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import UsageError
+from ..faults import Faults
 from ..redact import Redactor
 from .common import (
     EXIT_FAILED,
@@ -21,6 +22,7 @@ from .common import (
     print_json,
     resolve_seed,
 )
+from .delivery_opts import Drop, Duplicates, Malformed, MalformedRate
 from .options import Json, Seed
 from .send_cmd import CaCert, Headers, Insecure, target, verify_option
 
@@ -132,6 +134,10 @@ def _table(s: dict[str, Any]) -> str:
     statuses = ", ".join(f"{k}={v}" for k, v in sorted(s["statuses"].items())) or "none"
     errors = ", ".join(f"{k}={v}" for k, v in sorted(s["errors"].items())) or "none"
     lines += [f"statuses: {statuses}", f"errors: {errors}"]
+    if s.get("faults"):
+        lines.append(
+            "faults injected: " + ", ".join(f"{k}={v}" for k, v in sorted(s["faults"].items()))
+        )
     for t in s.get("thresholds", []):
         lines.append(
             f"{'PASS' if t['passed'] else 'FAIL'} {t['threshold']} "
@@ -210,6 +216,10 @@ def load(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
+    duplicates: Duplicates = 0.0,
+    drop: Drop = 0.0,
+    malformed: Malformed = None,
+    malformed_rate: MalformedRate = 1.0,
 ) -> None:
     """Sustained load with unique, valid payloads, measured free of coordinated omission.
 
@@ -273,6 +283,9 @@ def load(
             timeout,
             verify_option(insecure, ca_cert),
             full,
+            faults=Faults(
+                duplicates=duplicates, drop=drop, malformed=malformed, malformed_rate=malformed_rate
+            ),
         )
         what = f"{config.target_rate:.0f} req/s" if config.target_rate else "max rate"
         err(

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..config import DEFAULT_RECEIVER_HOST, DEFAULT_RECEIVER_PORT
 from ..errors import UsageError
+from .common import EXIT_INTERRUPTED, err, handle_errors, out, print_json
+from .delivery_opts import Secret
+from .options import Json
 
 if TYPE_CHECKING:
-    from ..receiver import Received
-from .common import EXIT_INTERRUPTED, err, handle_errors, out
+    from ..receiver import Received, Receiver
+
+
+def _stop_line(receiver: Receiver, counts: dict[str, int]) -> str:
+    t = receiver.tracker.summary()
+    return (
+        f"stopped: {counts['valid']} valid, {counts['invalid']} invalid; "
+        f"{t['duplicates']} duplicates, {t['out_of_order']} out of order, "
+        f"{t['results_without_start']} batch results whose start never came"
+    )
 
 
 @handle_errors
@@ -37,14 +49,52 @@ def receive(
             "--duration", min=0.001, metavar="SECONDS", help="Stop after this long (exit 0)."
         ),
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            metavar="FILE",
+            help="Append every request as a JSON line (replayable with `replay`).",
+        ),
+    ] = None,
+    secret: Secret = None,
+    signature_header: Annotated[
+        str,
+        typer.Option(
+            "--signature-header", metavar="NAME", help="Header of hmac-sha256 signatures."
+        ),
+    ] = "X-Signature",
+    fail_rate: Annotated[
+        float,
+        typer.Option(
+            "--fail-rate",
+            min=0.0,
+            max=1.0,
+            metavar="RATE",
+            help="Answer 500 to this share of requests, at random.",
+        ),
+    ] = 0.0,
+    delay: Annotated[
+        float,
+        typer.Option(
+            "--delay", min=0.0, metavar="SECONDS", help="Wait this long before answering."
+        ),
+    ] = 0.0,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for --fail-rate.")] = None,
+    json_out: Json = False,
 ) -> None:
     """Run the built-in receiver: accept POSTs on any path, print each event (event_type,
-    id, path, whether it matches the catalogue's schema), answer --status. Ctrl-C stops it
-    (exit 130).
+    id, path, whether it matches the catalogue's schema, its signature with --secret,
+    duplicates and batch results that came before their start), answer --status.
+    Ctrl-C stops it (exit 130); --max-events or --duration end it with 0.
 
-    Example: atscale-mock receive --port 10502 --status 200
+    Examples:
+
+      atscale-mock receive --port 10502 --status 200
+
+      atscale-mock receive --secret whsec_... --record got.jsonl --fail-rate 0.1 --delay 0.2
     """
-    from ..receiver import Receiver
+    from ..receiver import Behaviour, Receiver
     from ..reporters import received_line
 
     done = threading.Event()
@@ -52,12 +102,34 @@ def receive(
 
     def on_request(got: Received) -> None:
         counts["valid" if got.valid else "invalid"] += 1
-        out(received_line(got))
+        if json_out:
+            import json
+
+            from ..receiver import record_line
+
+            out(
+                json.dumps(
+                    {
+                        k: v
+                        for k, v in record_line(got).items()
+                        if k not in ("body", "body_b64", "headers")
+                    }
+                )
+            )
+        else:
+            out(received_line(got))
         if max_events and sum(counts.values()) >= max_events:
             done.set()
 
+    record_file: IO[str] | None = None
+    if record is not None:
+        try:
+            record_file = record.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {record}: {exc.strerror}") from exc
+    behaviour = Behaviour(status, fail_rate, delay, secret, signature_header, record_file, seed)
     try:
-        receiver = Receiver(host, port, status, on_request)
+        receiver = Receiver(host, port, on_request=on_request, behaviour=behaviour)
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {host}:{port}: {exc.strerror}",
@@ -72,8 +144,16 @@ def receive(
                 break
             done.wait(0.1)
     except KeyboardInterrupt:
-        receiver.stop()
-        err(f"stopped: {counts['valid']} valid, {counts['invalid']} invalid")
+        _close(receiver, record_file)
+        err(_stop_line(receiver, counts))
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    _close(receiver, record_file)
+    err(_stop_line(receiver, counts))
+    if json_out:
+        print_json({**counts, **receiver.tracker.summary()})
+
+
+def _close(receiver: Any, record_file: IO[str] | None) -> None:
     receiver.stop()
-    err(f"stopped: {counts['valid']} valid, {counts['invalid']} invalid")
+    if record_file is not None:
+        record_file.close()

@@ -166,7 +166,7 @@ def deliver_plans(
     return summary
 
 
-def finish(summary: Summary, seed: int, json_out: bool, extra: dict[str, object]) -> None:
+def finish(summary: Summary, seed: int | None, json_out: bool, extra: dict[str, object]) -> None:
     if json_out:
         print_json({"seed": seed, **extra, **summary.as_dict()})
     else:

@@ -41,7 +41,8 @@ class Target:
             f"User-Agent: {USER_AGENT}",
             "Content-Type: application/json",
         ]
-        lines += [f"{k}: {v}" for k, v in headers if k.lower() not in ("host", "content-length")]
+        skip = ("host", "content-length", "content-type")
+        lines += [f"{k}: {v}" for k, v in headers if k.lower() not in skip]
         context = None
         if secure:
             context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
@@ -50,8 +51,19 @@ class Target:
                 context.verify_mode = ssl.CERT_NONE
         return cls(host, port, path, context, ("\r\n".join(lines) + "\r\n").encode("latin-1"))
 
-    def request(self, body: bytes) -> bytes:
-        return self.head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    def request(self, body: bytes, content_type: str = "application/json") -> bytes:
+        if content_type == "application/json":
+            return (
+                self.head
+                + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+                + body
+            )
+        return (
+            self.head
+            + b"Content-Type: %s\r\nContent-Length: %d\r\n\r\n"
+            % (content_type.encode("latin-1"), len(body))
+            + body
+        )
 
 
 class Connection(asyncio.Protocol):

@@ -11,12 +11,14 @@ not sent, and is reported as such.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..faults import Faults, malform
 from .client import Connection, Target, classify_connect_error
 from .generator import PayloadGenerator
 from .schedule import Phase, arrivals
@@ -43,6 +45,7 @@ class WorkerConfig:
     full: bool = False
     interval: float = 1.0
     worker: int = 0
+    faults: Faults = field(default_factory=Faults)
 
 
 @dataclass
@@ -84,6 +87,9 @@ class Worker:
         self.current = Interval(0)
         self.boundary = 0.0  # when the current interval ends (perf_counter time)
         self.result = WorkerResult()
+        self.faulty = config.faults.active
+        self.fault_rng = random.Random(config.seed * 31 + config.worker)
+        self.redo: list[tuple[str, bytes]] = []  # duplicates waiting to be sent again
         self.finished = False  # set at the very end: nothing is counted after it
         self.tasks: set[asyncio.Future[None]] = set()
 
@@ -103,16 +109,43 @@ class Worker:
 
     # -- sending and settling (the hot path: keep it lean) ---------------------------
     def send(self, conn: Connection, intended: float, now: float) -> None:
-        if not self.payloads:
-            self.payloads = self.generator.batch(self.batch_size)
-        event, body = self.payloads.pop()
         iv = self.current if now < self.boundary else self.interval_for(now)
+        if self.faulty:
+            event, request = self.faulted(iv)
+        else:
+            if not self.payloads:
+                self.payloads = self.generator.batch(self.batch_size)
+            event, body = self.payloads.pop()
+            request = self.target.request(body)
         lag = now - intended
         iv.sent += 1
         iv.lag.append(int(lag * 1e6))
         if lag > LATE_AFTER:
             iv.late += 1
-        conn.send(self.target.request(body), intended, event, now)
+        conn.send(request, intended, event, now)
+
+    def faulted(self, iv: Interval) -> tuple[str, bytes]:
+        """The next request with duplicates, drops and malformed bodies, each counted."""
+        f, rng = self.c.faults, self.fault_rng
+        if self.redo:
+            iv.faults["duplicate"] += 1
+            return self.redo.pop()
+        while True:
+            if not self.payloads:
+                self.payloads = self.generator.batch(self.batch_size)
+            event, body = self.payloads.pop()
+            if f.drop and rng.random() < f.drop:
+                iv.faults["dropped"] += 1  # generated, never sent
+                continue
+            break
+        headers = {"Content-Type": "application/json"}
+        if f.malformed and rng.random() < f.malformed_rate:
+            body, headers, _ = malform(f.malformed, body, headers, rng)
+            iv.faults[f"malformed {f.malformed}"] += 1
+        request = self.target.request(body, headers["Content-Type"])
+        if f.duplicates and rng.random() < f.duplicates:
+            self.redo.append((event, request))
+        return event, request
 
     def settled(self, conn: Connection, status: int | None, error: str | None) -> None:
         now = self.clock()

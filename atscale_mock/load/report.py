@@ -22,7 +22,9 @@ def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
     service = percentiles_ms(t.hists["service"])
     lag = percentiles_ms(t.hists["lag"])
     error_rate = (completed - t.ok) / completed if completed else 0.0
-    rate = completed / measured if measured else 0.0
+    # achieved rate: what completed within the planned duration, not during the drain after it
+    in_window = sum(r["completed"] for r in t.series() if r["t"] < c.duration)
+    rate = in_window / c.duration if c.duration else 0.0
     metrics = {
         **latency,
         **{f"service_{k}": v for k, v in service.items()},
@@ -51,6 +53,7 @@ def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
         "rate": round(rate, 1),
         "statuses": dict(t.statuses),
         "errors": dict(t.errors),
+        "faults": dict(t.faults),
         "latency_ms": latency,
         "service_ms": service,
         "dispatch_lag_ms": lag,

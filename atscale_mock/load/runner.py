@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..faults import Faults
 from .engine import Worker, WorkerConfig, WorkerResult
 from .schedule import Phase, total_duration
 from .stats import Totals
@@ -36,6 +37,7 @@ class LoadConfig:
     verify: bool | str = True
     full: bool = False
     interval: float = 1.0
+    faults: Faults = field(default_factory=Faults)
 
     @property
     def closed_loop(self) -> bool:
@@ -67,6 +69,7 @@ class LoadConfig:
             self.full,
             self.interval,
             index,
+            self.faults,
         )
 
 

@@ -42,6 +42,7 @@ class Interval:
     late: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)  # fault injection, by kind
     latency: list[int] = field(default_factory=list)  # from the intended send time
     service: list[int] = field(default_factory=list)  # from the actual send time
     lag: list[int] = field(default_factory=list)  # actual - intended send time
@@ -64,6 +65,7 @@ class Interval:
             "late": self.late,
             "statuses": {str(k): v for k, v in self.statuses.items()},
             "errors": dict(self.errors),
+            "faults": dict(self.faults),
             **hists,
         }
 
@@ -84,6 +86,7 @@ class Totals:
     statuses: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     not_sent: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
 
     def add(self, snap: dict[str, Any]) -> None:
         row = self.rows.setdefault(
@@ -111,6 +114,7 @@ class Totals:
         self.late += snap["late"]
         self.statuses.update(snap["statuses"])
         self.errors.update(snap["errors"])
+        self.faults.update(snap.get("faults", {}))
         for name in ("latency", "service", "lag"):
             h = HdrHistogram.decode(snap[name])
             self.hists[name].add(h)

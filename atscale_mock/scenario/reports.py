@@ -24,10 +24,10 @@ def junit_xml(run: RunResult, redactor: Redactor) -> str:
         "testsuite",
         {
             "name": run.scenario.name,
-            "tests": str(run.planned),
+            "tests": str(len(run.results) + (1 if run.not_sent else 0)),
             "failures": str(run.failed),
             "errors": "0",
-            "skipped": str(run.not_sent),
+            "skipped": str(sum(r.dropped for r in run.results) + (1 if run.not_sent else 0)),
             "time": f"{run.elapsed:.3f}",
         },
     )
@@ -45,7 +45,11 @@ def junit_xml(run: RunResult, redactor: Redactor) -> str:
                 "time": f"{r.attempts[-1].outcome.latency:.6f}",
             },
         )
-        if r.failures:
+        if r.faults:
+            ET.SubElement(case, "system-out").text = redactor.text("faults: " + "; ".join(r.faults))
+        if r.dropped:
+            ET.SubElement(case, "skipped", {"message": "dropped by fault injection"})
+        elif r.failures:
             failure = ET.SubElement(
                 case, "failure", {"message": redactor.text("; ".join(r.failures))}
             )

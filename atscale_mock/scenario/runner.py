@@ -66,7 +66,10 @@ class RunResult:
 
     @property
     def not_sent(self) -> int:
-        return self.planned - len(self.results)
+        """Planned deliveries never attempted (an interrupted run); duplicates and drops
+        made by fault injection do not count here."""
+        done = {(r.planned.step.id, r.planned.index) for r in self.results}
+        return self.planned - len(done)
 
 
 def check_expectations(step: EventStep, attempts: list[Attempt]) -> list[str]:

@@ -1,0 +1,105 @@
+"""Re-send recorded deliveries byte for byte: from a ``--log`` file (one line per attempt)
+or a ``receive --record`` file (one line per request received)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .redact import MASK
+
+#: Headers never replayed: the client sets them, or they were redacted.
+SKIP_HEADERS = {
+    "host",
+    "content-length",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "connection",
+    "transfer-encoding",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    event: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    time: float  # epoch seconds of the original send or receipt
+    ok: bool  # the original delivery's final outcome was a 2xx
+    label: str = ""
+
+
+def load_recording(path: Path) -> tuple[list[Recorded], list[str]]:
+    """The deliveries in a log or record file, in order, and warnings (redacted headers
+    that cannot be replayed). Attempts of one delivery collapse into one entry."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a UTF-8 JSON Lines file") from None
+    deliveries: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    warnings: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise UsageError(f"{path}:{number}: not a JSON line") from None
+        if not isinstance(record, dict) or ("body" not in record and "body_b64" not in record):
+            raise UsageError(
+                f"{path}:{number}: no body to replay",
+                "replay reads files written by --log or receive --record",
+            )
+        if record.get("error_class") == "dropped":
+            continue  # never sent, so not replayed
+        key = str(record.get("delivery") or f"line{number}")
+        if key not in deliveries:
+            order.append(key)
+            deliveries[key] = record
+        deliveries[key]["_final"] = record
+    out = []
+    for key in order:
+        first = deliveries[key]
+        final = first["_final"]
+        headers = []
+        for name, value in (first.get("request_headers") or first.get("headers") or {}).items():
+            if name.lower() in SKIP_HEADERS:
+                continue
+            if value == MASK:
+                warnings.add(f"header {name} was redacted when recorded; it is not replayed")
+                continue
+            headers.append((name, str(value)))
+        status = final.get("status")
+        out.append(
+            Recorded(
+                str(first.get("event") or first.get("event_type") or "recorded"),
+                _body(first),
+                tuple(headers),
+                _time(first.get("time")),
+                isinstance(status, int) and 200 <= status < 300,
+                str(first.get("label") or ""),
+            )
+        )
+    return out, sorted(warnings)
+
+
+def _body(record: dict[str, Any]) -> bytes:
+    if "body_b64" in record:
+        return base64.b64decode(record["body_b64"])
+    return str(record["body"]).encode("utf-8")
+
+
+def _time(text: Any) -> float:
+    try:
+        return datetime.fromisoformat(str(text)).timestamp()
+    except ValueError:
+        return 0.0
