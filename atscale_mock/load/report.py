@@ -16,7 +16,6 @@ from .stats import percentiles_ms
 
 def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
     t, c = result.totals, result.config
-    measured = min(result.elapsed, c.duration) or c.duration
     completed = t.completed
     latency = percentiles_ms(t.hists["latency"])
     service = percentiles_ms(t.hists["service"])
