@@ -91,6 +91,10 @@ class HttpxSender:
         _preload_transport()
 
         self._httpx = httpx
+        if isinstance(verify, str):  # a CA bundle: httpx wants an SSLContext for it
+            import ssl
+
+            verify = ssl.create_default_context(cafile=verify)  # type: ignore[assignment]
         self._client = httpx.AsyncClient(
             timeout=timeout,
             verify=verify,

@@ -6,12 +6,14 @@ built-in receiver. Behaviour is chosen by path:
     /retry-after/S/NAME -> 429 Retry-After: S once, then 200
     /slow/SECONDS       -> sleeps, then 200  /reset          -> closes without answering
     /garbage            -> bytes that are not HTTP          /redirect -> 302 to /ok
+    /huge               -> 200 with a 64 MiB body
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -30,21 +32,29 @@ class Seen:
         return json.loads(self.body)
 
 
+class _Quiet(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        return None  # a client hanging up on /huge or /slow is expected here
+
+
 class ScriptedServer:
-    def __init__(self) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self.seen: list[Seen] = []
         self.hits: Counter[str] = Counter()
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self), bind_and_activate=False)
-        self.httpd.request_queue_size = 1024  # the default of 5 resets bursts of connections
-        self.httpd.server_bind()
-        self.httpd.server_activate()
-        self.httpd.daemon_threads = True
+        self.httpd = _Quiet(("127.0.0.1", 0), _handler(self))
+        self.scheme = "http"
+        if ssl_context is not None:
+            self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.httpd.server_address[1]}"
 
     def start(self) -> ScriptedServer:
         self.thread.start()
@@ -111,6 +121,16 @@ def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
             elif kind == "redirect":
                 self.answer(302, {"Location": "/ok"})
+            elif kind == "huge":  # 64 MiB, streamed: the client must not hold it
+                chunk = b"x" * (1024 * 1024)
+                self.send_response(200)
+                self.send_header("Content-Length", str(64 * len(chunk)))
+                self.end_headers()
+                try:
+                    for _ in range(64):
+                        self.wfile.write(chunk)
+                except OSError:
+                    self.close_connection = True
             else:
                 self.answer(200)
 

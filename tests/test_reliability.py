@@ -1,0 +1,472 @@
+"""The fault matrix: every sending command against a receiver that misbehaves in every
+way we know, plus interruption, TLS, bad command lines and secrets. Nothing may end in
+a traceback, every attempt must be in the log, and the exit code must be the documented
+one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .cli_helpers import Result, cli, no_traceback, proc
+from .httpserver import ScriptedServer
+
+# behaviour path -> (exit code, error class or status in the log, attempts with --retries 2)
+MATRIX: dict[str, tuple[int, str, int]] = {
+    "REFUSED": (1, "refused", 3),
+    "/reset": (1, "reset", 3),
+    "/garbage": (1, "protocol", 3),
+    "/slow/1.5": (1, "timeout", 3),
+    "/huge": (0, "200", 1),
+    "/redirect": (1, "302", 1),
+    "/retry-after/1/x": (0, "200", 2),
+    "/flaky/2/x": (0, "200", 3),
+    "/status/400": (1, "400", 1),
+    "/status/410": (1, "410", 1),
+    "/status/500": (1, "500", 3),
+}
+CASES = list(MATRIX)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def url_for(srv: ScriptedServer, behaviour: str) -> str:
+    if behaviour == "REFUSED":
+        return f"http://127.0.0.1:{free_port()}/x"
+    return srv.url + behaviour
+
+
+_WRAPPER = """
+import json, resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps([done.returncode, done.stdout, done.stderr, peak]))
+"""
+
+
+def measured(*args: str) -> tuple[Result, float]:
+    """Run the program; return its result and its peak resident size in MB. A small
+    wrapper process starts it: a child forked straight from pytest would count pytest's
+    own pages in its peak."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, sys.executable, "-m", "atscale_mock", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    code, out, err, peak = json.loads(done.stdout)
+    return Result(code, out, err), float(peak)
+
+
+def outcomes(log: Path) -> list[str]:
+    return [
+        str(r["status"] if r["status"] is not None else r["error_class"])
+        for r in map(json.loads, log.read_text().splitlines())
+    ]
+
+
+def check(behaviour: str, r: Result, log: Path) -> None:
+    code, outcome, attempts = MATRIX[behaviour]
+    no_traceback(r)
+    assert r.code == code, (behaviour, r.stdout, r.stderr)
+    seen = outcomes(log)
+    assert len(seen) == attempts, (behaviour, seen)
+    assert seen[-1] == outcome, (behaviour, seen)
+
+
+@pytest.mark.parametrize("behaviour", CASES)
+def test_send_matrix(srv: ScriptedServer, tmp_path: Path, behaviour: str) -> None:
+    log = tmp_path / "log.jsonl"
+    r, peak = measured(
+        "send",
+        "slow-query",
+        "--to",
+        url_for(srv, behaviour),
+        "--retries",
+        "2",
+        "--timeout",
+        "0.5",
+        "--log",
+        str(log),
+    )
+    check(behaviour, r, log)
+    if behaviour == "/huge":  # a send's peak is ~60 MB; holding the body would add 64
+        assert peak < 100, f"peak RSS {peak:.0f} MB: the 64 MiB body was held"
+
+
+@pytest.mark.parametrize("behaviour", CASES)
+def test_run_matrix(srv: ScriptedServer, tmp_path: Path, behaviour: str) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        f'version: 1\ndefaults: {{to: "{url_for(srv, behaviour)}", '
+        "retries: 2, timeout: 500ms}\nsteps:\n  - id: one\n    event: slow-query\n"
+    )
+    log, junit, report = tmp_path / "log.jsonl", tmp_path / "j.xml", tmp_path / "r.json"
+    r = proc(
+        "run", str(scenario), "--log", str(log), "--junit", str(junit), "--report", str(report)
+    )
+    check(behaviour, r, log)
+    data = json.loads(report.read_text())
+    (delivery,) = data["deliveries"]
+    assert delivery["attempts"] == MATRIX[behaviour][2]
+    assert str(delivery["status"] or delivery["error_class"]) == MATRIX[behaviour][1]
+    assert ("<failure" in junit.read_text()) == (MATRIX[behaviour][0] == 1)
+
+
+@pytest.mark.parametrize("behaviour", CASES)
+def test_replay_matrix(srv: ScriptedServer, tmp_path: Path, behaviour: str) -> None:
+    recorded = tmp_path / "sent.jsonl"
+    assert cli("send", "batch-start", "--to", srv.url + "/ok", "--log", str(recorded)).code == 0
+    srv.clear()
+    log = tmp_path / "log.jsonl"
+    r = proc(
+        "replay",
+        str(recorded),
+        "--to",
+        url_for(srv, behaviour),
+        "--retries",
+        "2",
+        "--timeout",
+        "0.5",
+        "--log",
+        str(log),
+    )
+    check(behaviour, r, log)
+
+
+@pytest.mark.parametrize("behaviour", CASES)
+def test_load_matrix(srv: ScriptedServer, tmp_path: Path, behaviour: str) -> None:
+    report = tmp_path / "r.json"
+    r = proc(
+        "load",
+        "--to",
+        url_for(srv, behaviour),
+        "--rate",
+        "10",
+        "-d",
+        "1s",
+        "--timeout",
+        "0.5",
+        "-c",
+        "4",
+        "-q",
+        "--report",
+        str(report),
+    )
+    no_traceback(r)
+    assert r.code == 0, r.stderr
+    data = json.loads(report.read_text())
+    outcome = MATRIX[behaviour][1]
+    counted = {**data["statuses"], **data["errors"]}
+    assert data["completed"] == data["sent"] > 0
+    if behaviour.startswith(("/retry-after", "/flaky")):
+        assert set(counted) <= {"429", "503", "200"}  # load does not retry: it measures
+    elif outcome.isdigit():
+        assert set(counted) == {outcome}, counted
+    else:
+        assert outcome in counted, counted
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_load_interrupted_writes_the_report(
+    srv: ScriptedServer, tmp_path: Path, sig: signal.Signals
+) -> None:
+    report = tmp_path / "r.json"
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "atscale_mock",
+            "load",
+            "--to",
+            srv.url + "/ok",
+            "--rate",
+            "50",
+            "-d",
+            "30s",
+            "-q",
+            "--report",
+            str(report),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(srv.seen) < 20:
+        time.sleep(0.05)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err + out and "INTERRUPTED" in out
+    data = json.loads(report.read_text())
+    assert data["interrupted"] is True and 20 <= data["sent"] < 1500
+    assert data["completed"] == len(srv.seen)
+
+
+# -- TLS ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ScriptedServer, Path]]:
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    context = __import__("ssl").SSLContext(__import__("ssl").PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server = ScriptedServer(context).start()
+    yield server, ca_file
+    server.stop()
+
+
+def test_tls_is_verified_by_default(tls: tuple[ScriptedServer, Path]) -> None:
+    server, _ = tls
+    r = proc("send", "slow-query", "--to", server.url + "/ok")
+    assert r.code == 1 and "tls" in r.stdout and "certificate" in r.stdout.lower()
+    no_traceback(r)
+
+
+def test_tls_insecure_and_ca_cert(tls: tuple[ScriptedServer, Path]) -> None:
+    server, ca_file = tls
+    assert proc("send", "slow-query", "--to", server.url + "/ok", "--insecure").code == 0
+    assert (
+        proc("send", "slow-query", "--to", server.url + "/ok", "--ca-cert", str(ca_file)).code == 0
+    )
+    r = proc(
+        "load",
+        "--to",
+        server.url + "/ok",
+        "--rate",
+        "20",
+        "-d",
+        "1s",
+        "--ca-cert",
+        str(ca_file),
+        "--json",
+        "-q",
+    )
+    assert r.code == 0 and json.loads(r.stdout)["ok"] == 20
+
+
+def test_tls_failure_in_load_is_classified(tls: tuple[ScriptedServer, Path]) -> None:
+    server, _ = tls
+    r = proc("load", "--to", server.url + "/ok", "--rate", "10", "-d", "1s", "--json", "-q")
+    assert r.code == 0 and "tls" in json.loads(r.stdout)["errors"]
+
+
+# -- bad command lines: exit 2, one clear line ------------------------------------------
+
+BAD: list[list[str]] = [
+    ["send", "slow-query", "--to", "gopher://127.0.0.1/x"],
+    ["send", "slow-query", "--to", "127.0.0.1:8080"],
+    ["send", "slow-query", "--to", "local", "--rate", "0"],
+    ["send", "slow-query", "--to", "local", "--count", "-3"],
+    ["send", "slow-query", "--to", "local", "--timeout", "-1"],
+    ["send", "slow-query", "--to", "local", "--retries", "two"],
+    ["send", "slow-query", "--to", "local", "--insecure", "--ca-cert", __file__],
+    ["send", "slow-query", "--to", "local", "--ca-cert", "/no/such/ca.pem"],
+    ["send", "slow-query", "--to", "local", "--log", "/no/such/dir/log.jsonl"],
+    ["send", "slow-query", "--to", "local", "--duplicates", "1.5"],
+    ["send", "slow-query", "--to", "local", "--secret", "x"],
+    ["send", "slow-query", "--to", "local", "--sign", "rot13", "--secret", "x"],
+    ["send", "slow-query", "--to", "local", "--retry-schedule", "soon"],
+    ["run", "/no/such/scenario.yaml", "--to", "local"],
+    ["run", "scenarios/all-events.yaml", "--to", "ftp://x"],
+    ["run", "scenarios/all-events.yaml", "--to", "local", "--junit", "/no/such/dir/j.xml"],
+    ["load", "--to", "local", "--rate", "0"],
+    ["load", "--to", "local", "--rate", "10", "--duration", "-1s"],
+    ["load", "--to", "local", "--connections", "0"],
+    ["load", "--to", "mailto:x"],
+    ["replay", "/no/such/log.jsonl", "--to", "local"],
+    ["receive", "--port", "99999"],
+    ["validate", "/no/such/file.yaml"],
+    ["show", "slow-query", "--set", "=1"],
+    ["show", "slow-query", "--clock", "yesterday"],
+]
+
+
+@pytest.mark.parametrize("args", BAD, ids=[" ".join(a[:3]) + f" #{i}" for i, a in enumerate(BAD)])
+def test_bad_input_exits_2_with_a_reason(args: list[str]) -> None:
+    r = proc(*args)
+    assert r.code == 2, (args, r.stdout, r.stderr)
+    no_traceback(r)
+    assert r.stderr.strip(), args
+
+
+# -- secrets --------------------------------------------------------------------------
+
+TOKEN = "tok-9f8e7d6c5b4a"
+KEY = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def test_secrets_appear_nowhere(srv: ScriptedServer, tmp_path: Path) -> None:
+    env = {**os.environ, "HOOK_TOKEN": TOKEN}
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"""version: 1
+defaults:
+  to: "{srv.url}/status/500"
+  headers: {{Authorization: "Bearer ${{secret:HOOK_TOKEN}}"}}
+  retries: 1
+steps:
+  - {{id: a, event: slow-query}}
+""")
+    files = {
+        n: tmp_path / n
+        for n in (
+            "send.jsonl",
+            "run.jsonl",
+            "j.xml",
+            "r.json",
+            "load.json",
+            "load.html",
+            "replay.jsonl",
+            "rec.jsonl",
+        )
+    }
+    sign = ["--sign", "standard-webhooks", "--secret", KEY]
+    auth = ["--header", f"Authorization: Bearer {TOKEN}"]
+    results = [
+        proc(
+            "send",
+            "slow-query",
+            "--to",
+            srv.url + "/status/500",
+            "--retries",
+            "1",
+            "--log",
+            str(files["send.jsonl"]),
+            *auth,
+            *sign,
+            env=env,
+        ),
+        proc(
+            "run",
+            str(scenario),
+            "--log",
+            str(files["run.jsonl"]),
+            "--junit",
+            str(files["j.xml"]),
+            "--report",
+            str(files["r.json"]),
+            *sign,
+            env=env,
+        ),
+        proc(
+            "load",
+            "--to",
+            srv.url + "/ok",
+            "--rate",
+            "10",
+            "-d",
+            "1s",
+            "-q",
+            *auth,
+            "--report",
+            str(files["load.json"]),
+            env=env,
+        ),
+        proc(
+            "load",
+            "--to",
+            srv.url + "/ok",
+            "--rate",
+            "10",
+            "-d",
+            "1s",
+            "-q",
+            *auth,
+            "--report",
+            str(files["load.html"]),
+            env=env,
+        ),
+        proc(
+            "replay",
+            str(files["send.jsonl"]),
+            "--to",
+            srv.url + "/ok",
+            "--log",
+            str(files["replay.jsonl"]),
+            env=env,
+        ),
+        proc("plan", str(scenario), env=env),
+        proc("show", "slow-query", env=env),
+    ]
+    port = free_port()
+    receiver = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "atscale_mock",
+            "receive",
+            "--port",
+            str(port),
+            "--secret",
+            KEY,
+            "--record",
+            str(files["rec.jsonl"]),
+            "--max-events",
+            "1",
+            "--duration",
+            "20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(50):
+        if proc("send", "unpublish", "--to", f"http://127.0.0.1:{port}/r", *auth, *sign).code == 0:
+            break
+        time.sleep(0.1)
+    rout, rerr = receiver.communicate(timeout=20)
+    assert any(TOKEN in s.headers.get("Authorization", "") for s in srv.seen)  # it was sent
+    texts = [r.stdout + r.stderr for r in results] + [rout, rerr]
+    texts += [f.read_text() for f in files.values() if f.exists()]
+    assert len([f for f in files.values() if f.exists()]) == len(files)
+    for text in texts:
+        assert TOKEN not in text
+        assert KEY not in text and KEY.removeprefix("whsec_") not in text
+
+
+# -- fuzzing: never a traceback ---------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(max_size=30), max_size=3))
+def test_random_set_values_never_crash(values: list[str]) -> None:
+    args: list[Any] = ["show", "batch-result"]
+    for v in values:
+        args += ["--set", v]
+    r = cli(*args)
+    assert r.code in (0, 2)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=40))
+def test_random_headers_never_crash(header: str) -> None:
+    from atscale_mock.errors import UsageError
+    from atscale_mock.sending import parse_header
+
+    try:
+        name, value = parse_header(header)
+    except UsageError:
+        return
+    assert name and ":" not in name
