@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from .catalogue_cmds import events, schema, show
-from .load_cmd import load
+from .load_cmd import load, locustfile
 from .receive_cmd import receive
 from .replay_cmd import replay
 from .scenario_cmds import plan, run, validate
@@ -27,7 +27,20 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for command in (events, show, schema, send, receive, demo, validate, plan, run, load, replay):
+for command in (
+    events,
+    show,
+    schema,
+    send,
+    receive,
+    demo,
+    validate,
+    plan,
+    run,
+    load,
+    replay,
+    locustfile,
+):
     app.command()(command)
 
 

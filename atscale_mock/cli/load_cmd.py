@@ -122,11 +122,16 @@ def _table(s: dict[str, Any]) -> str:
         f"{s['rate']:.1f} req/s ({target}); seed {s['seed']}",
         f"{'ms':<22}{'p50':>9}{'p90':>9}{'p99':>9}{'p99.9':>9}{'max':>9}",
     ]
-    for name, key in (
-        ("latency (intended)", "latency_ms"),
-        ("service time", "service_ms"),
-        ("dispatch lag", "dispatch_lag_ms"),
-    ):
+    rows = (
+        (("latency (Locust)", "latency_ms"),)
+        if s["mode"] == "locust"
+        else (
+            ("latency (intended)", "latency_ms"),
+            ("service time", "service_ms"),
+            ("dispatch lag", "dispatch_lag_ms"),
+        )
+    )
+    for name, key in rows:
         v = s[key]
         lines.append(
             f"{name:<22}" + "".join(f"{v[q]:>9.3f}" for q in ("p50", "p90", "p99", "p99.9", "max"))
@@ -144,6 +149,17 @@ def _table(s: dict[str, Any]) -> str:
             f"(actual {t['actual']:.4g}, limit {t['limit']:.4g})"
         )
     return "\n".join(lines)
+
+
+@handle_errors
+def locustfile() -> None:
+    """Print the path of the Locust file that emits AtScale webhooks, for `locust -f`.
+
+    Example: locust -f "$(atscale-mock locustfile)" --host http://127.0.0.1:8080/hooks
+    """
+    from ..load.locust_engine import locustfile_path
+
+    out(locustfile_path())
 
 
 @handle_errors
@@ -216,6 +232,15 @@ def load(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            metavar="builtin|locust",
+            help="locust: a headless Locust master with --processes local workers "
+            "(pip install 'atscale-mock[locust]').",
+        ),
+    ] = "builtin",
     duplicates: Duplicates = 0.0,
     drop: Drop = 0.0,
     malformed: Malformed = None,
@@ -237,6 +262,7 @@ def load(
       atscale-mock load --to URL --ramp 100..5000 -d 2m --report load.html
     """
     from ..load.generator import parse_mix
+    from ..load.report import summarize
     from ..load.runner import LoadConfig, run_load
     from ..load.schedule import Phase
     from ..load.thresholds import evaluate, parse_threshold
@@ -292,14 +318,26 @@ def load(
             f"load: {redactor.text(resolved)} at {what} for {seconds:g}s, "
             f"{config.connections} connections, {config.processes} process(es), seed {run_seed}"
         )
-        live = _Live(quiet or json_out, seconds)
-        try:
-            result = run_load(config, live)
-        finally:
-            live.close()
-    from ..load.report import summarize, write_report
+        if engine == "locust":
+            from ..load.locust_engine import run_locust
 
-    summary = summarize(result, run_seed)
+            if config.faults.active:
+                raise UsageError("fault injection is not available with --engine locust")
+            mix_text = ",".join(f"{k}={v:g}" for k, v in config.mix.items())
+            summary = run_locust(config, mix_text, headers[0] if headers else None)
+            interrupted = bool(summary["interrupted"])
+        elif engine == "builtin":
+            live = _Live(quiet or json_out, seconds)
+            try:
+                result = run_load(config, live)
+            finally:
+                live.close()
+            summary = summarize(result, run_seed)
+            interrupted = result.interrupted
+        else:
+            raise UsageError(f"--engine: unknown engine {engine!r}", "builtin or locust")
+    from ..load.report import write_report
+
     summary["url"] = redactor.text(summary["url"])
     summary["thresholds"] = evaluate(checks, summary["metrics"], config.target_rate)
     if report:
@@ -308,7 +346,7 @@ def load(
         print_json({k: v for k, v in summary.items() if k != "series"})
     else:
         out(_table(summary))
-    if result.interrupted:
+    if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     failed = any(not t["passed"] for t in summary["thresholds"])
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)

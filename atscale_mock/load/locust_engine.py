@@ -1,0 +1,182 @@
+"""``load --engine locust``: a headless Locust master and N local workers running
+:mod:`atscale_mock.locustfile`, summarised like the built-in engine. Locust is started
+as separate processes; nothing here imports it."""
+
+from __future__ import annotations
+
+import csv
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import AtscaleMockError, UsageError
+from .runner import LoadConfig
+
+
+def locustfile_path() -> str:
+    return str(Path(__file__).resolve().parent.parent / "locustfile.py")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _check_installed() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("locust") is None:
+        raise UsageError("--engine locust needs Locust", "pip install 'atscale-mock[locust]'")
+
+
+def run_locust(config: LoadConfig, mix_text: str, header: str | None) -> dict[str, Any]:
+    """Run master and workers to completion; the summary in the built-in engine's shape."""
+    _check_installed()
+    users = max(config.connections, config.processes)
+    rate = config.target_rate
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = str(Path(tmp) / "stats")
+        base = [sys.executable, "-m", "locust", "-f", locustfile_path()]
+        ours = [
+            "--mix",
+            mix_text,
+            "--seed",
+            str(config.seed),
+            "--rate-per-user",
+            str(rate / users if rate else 0),
+        ]
+        if config.full:
+            ours.append("--full")
+        if header:
+            ours += ["--webhook-header", header]
+        master = base + [
+            "--headless",
+            "--master",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            str(port),
+            "--expect-workers",
+            str(config.processes),
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{config.duration:g}s",
+            "--host",
+            config.url,
+            "--csv",
+            prefix,
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            *ours,
+        ]
+        worker = base + [
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(port),
+            "--loglevel",
+            "WARNING",
+        ]
+        start = time.monotonic()
+        procs: list[subprocess.Popen[Any]] = [
+            subprocess.Popen(master, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        ]
+        procs += [
+            subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(config.processes)
+        ]
+        interrupted = False
+        try:
+            _, errors = procs[0].communicate(timeout=config.duration + 120)
+        except KeyboardInterrupt:
+            interrupted = True
+            procs[0].terminate()
+            _, errors = procs[0].communicate(timeout=30)
+        finally:
+            for p in procs[1:]:
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        elapsed = time.monotonic() - start
+        stats = Path(prefix + "_stats.csv")
+        if not stats.exists():
+            raise AtscaleMockError(
+                "Locust produced no statistics: " + (errors or "").strip()[-500:]
+            )
+        row = next(r for r in csv.DictReader(stats.open()) if r["Name"] == "Aggregated")
+        failures = Path(prefix + "_failures.csv")
+        error_rows = list(csv.DictReader(failures.open())) if failures.exists() else []
+    return _summary(config, row, error_rows, elapsed, interrupted)
+
+
+def _ms(row: dict[str, str], key: str) -> float:
+    value = row.get(key, "")
+    return float(value) if value not in ("", "N/A") else 0.0
+
+
+def _summary(
+    config: LoadConfig,
+    row: dict[str, str],
+    error_rows: list[dict[str, str]],
+    elapsed: float,
+    interrupted: bool,
+) -> dict[str, Any]:
+    count, failed = int(row["Request Count"]), int(row["Failure Count"])
+    latency = {
+        "p50": _ms(row, "50%"),
+        "p90": _ms(row, "90%"),
+        "p99": _ms(row, "99%"),
+        "p99.9": _ms(row, "99.9%"),
+        "max": _ms(row, "100%"),
+    }
+    rate = count / config.duration if config.duration else 0.0
+    error_rate = failed / count if count else 0.0
+    errors = {r["Error"]: int(r["Occurrences"]) for r in error_rows}
+    zero = dict.fromkeys(latency, 0.0)
+    metrics = {
+        **latency,
+        **{f"service_{k}": v for k, v in latency.items()},
+        "error_rate": error_rate,
+        "rate": rate,
+        "not_sent": 0.0,
+        "late": 0.0,
+    }
+    return {
+        "url": config.url,
+        "seed": config.seed,
+        "mode": "locust",
+        "target_rate": config.target_rate,
+        "duration_s": config.duration,
+        "elapsed_s": round(elapsed, 3),
+        "connections": max(config.connections, config.processes),
+        "processes": config.processes,
+        "mix": config.mix,
+        "interrupted": interrupted,
+        "sent": count,
+        "completed": count,
+        "ok": count - failed,
+        "not_sent": 0,
+        "late": 0,
+        "error_rate": round(error_rate, 6),
+        "rate": round(rate, 1),
+        "statuses": {},
+        "errors": errors,
+        "faults": {},
+        "latency_ms": latency,
+        "service_ms": latency,
+        "dispatch_lag_ms": zero,
+        "metrics": metrics,
+        "series": [],
+    }

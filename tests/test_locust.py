@@ -1,0 +1,85 @@
+"""The Locust engine: a headless master with two local workers, and Locust kept out of
+every other command's imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from atscale_mock.catalogue import find_event
+from atscale_mock.schema import validation_errors
+
+from .cli_helpers import proc
+from .httpserver import ScriptedServer
+
+
+def test_locust_master_and_two_workers(srv: ScriptedServer) -> None:
+    r = proc(
+        "load",
+        "--engine",
+        "locust",
+        "--processes",
+        "2",
+        "--to",
+        srv.url + "/ok",
+        "--rate",
+        "60",
+        "-d",
+        "4s",
+        "-c",
+        "4",
+        "--mix",
+        "slow-query=3,prune-result=1",
+        "--seed",
+        "3",
+        "--json",
+        "--threshold",
+        "error_rate<1%",
+        timeout=120,
+    )
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["mode"] == "locust" and data["sent"] == len(srv.seen) > 20
+    assert data["thresholds"][0]["passed"] is True
+    workers = Counter(s.headers.get("X-Atscale-Mock-Worker") for s in srv.seen)
+    assert set(workers) == {"0", "1"}, workers  # both workers sent some
+    bodies = srv.bodies()
+    for body in bodies:
+        assert validation_errors(find_event(body["event_type"]), body) == []  # type: ignore[arg-type]
+    assert {b["event_type"] for b in bodies} == {"slow_query_event", "aggregate_prune_result"}
+    ids = [b.get("query_id") or b.get("id") for b in bodies]
+    assert len(set(ids)) == len(ids)
+
+
+def test_locustfile_command_prints_an_existing_path() -> None:
+    r = proc("locustfile")
+    assert r.code == 0 and Path(r.stdout.strip()).is_file()
+    assert "EngineWebhooks" in Path(r.stdout.strip()).read_text()
+
+
+def test_other_commands_never_import_locust_or_gevent() -> None:
+    code = """
+import sys
+from typer.testing import CliRunner
+from atscale_mock.cli import app
+runner = CliRunner()
+for args in (["events"], ["show", "slow-query"], ["schema"], ["plan", "scenarios/all-events.yaml"],
+             ["validate", "scenarios/engine-day.yaml"], ["locustfile"], ["load", "--help"],
+             ["send", "unpublish", "--to", "local"],
+             ["load", "--to", "local", "--rate", "20", "-d", "0.5s", "-q"]):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, (args, result.output)
+bad = sorted(m for m in sys.modules if m.split(".")[0] in ("locust", "gevent"))
+print(",".join(bad) or "clean")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=120,
+    )
+    assert done.stdout.strip() == "clean", done.stdout + done.stderr
