@@ -205,6 +205,23 @@ def main() -> None:
                         f"{d['dispatch_lag_ms']['p99']:.3f} | "  # type: ignore[index]
                         f"{d['latency_ms']['p99']:.3f} |"
                     )  # type: ignore[index]
+            print("\n## Locust engine, rate max, 50 users, nginx answering 204\n")
+            print("| workers | req/s | per worker |\n|---:|---:|---:|")
+            for workers in (1, 2):
+                d = ours(
+                    "--engine",
+                    "locust",
+                    "--processes",
+                    str(workers),
+                    "--rate",
+                    "max",
+                    "-c",
+                    "50",
+                    "-d",
+                    f"{s}s",
+                )
+                rate = float(d["rate"])  # type: ignore[arg-type]
+                print(f"| {workers} | {rate:,.0f} | {rate / workers:,.0f} |")
             print(
                 f"\n## Payload generation\n\n{generation_rate():,.0f} unique payloads/s "
                 "(default mix, one core)"

@@ -233,7 +233,7 @@ class Worker:
             for conn in list(self.conns):
                 if conn.busy and now - conn.sent_at > self.c.timeout:
                     conn.fail("timeout")
-            self.interval_for(now)
+            self.interval_for(now).fold_pending()
             await asyncio.sleep(0.05)
 
     async def run(self) -> WorkerResult:

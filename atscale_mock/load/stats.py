@@ -51,13 +51,21 @@ class Interval:
     def completed(self) -> int:
         return sum(self.statuses.values()) + sum(self.errors.values())
 
+    def fold_pending(self) -> None:
+        """Move buffered raw values into this interval's histograms. Called every few
+        tens of milliseconds, so no single fold stalls the event loop for long."""
+        if not hasattr(self, "_hists"):
+            self._hists = {name: new_histogram() for name in ("latency", "service", "lag")}
+        for name, hist in self._hists.items():
+            values = getattr(self, name)
+            if values:
+                fold(hist, values)
+                values.clear()
+
     def snapshot(self) -> dict[str, Any]:
         """A picklable, mergeable summary: counters and encoded histograms."""
-        hists = {}
-        for name in ("latency", "service", "lag"):
-            h = new_histogram()
-            fold(h, getattr(self, name))
-            hists[name] = h.encode()
+        self.fold_pending()
+        hists = {name: h.encode() for name, h in self._hists.items()}
         return {
             "index": self.index,
             "sent": self.sent,
