@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalogue import EVENTS
+from ..faults import MALFORMED_KINDS
 from ..schema import DIALECT
 
 DURATION = {
@@ -199,16 +200,7 @@ FAULTS = {
         "delay": DURATION,
         "jitter": DURATION,
         "malformed_rate": FRACTION,
-        "malformed": {
-            "enum": [
-                "invalid-json",
-                "wrong-content-type",
-                "missing-field",
-                "wrong-type",
-                "oversized",
-                "empty",
-            ]
-        },
+        "malformed": {"enum": list(MALFORMED_KINDS)},
     },
 }
 
