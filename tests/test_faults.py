@@ -385,3 +385,29 @@ steps:
     data = json.loads(report.read_text())
     assert any(d["dropped"] for d in data["deliveries"])
     assert len(srv.seen) == sum(not d["dropped"] for d in data["deliveries"])
+
+
+def test_hmac_signing_end_to_end_with_the_receiver() -> None:
+    got = []
+    behaviour = Behaviour(secret="s3cret", signature_header="X-Hook-Signature")
+    with Receiver(on_request=got.append, behaviour=behaviour) as receiver:
+        for extra in ([], ["--bad-signature"]):
+            assert (
+                cli(
+                    "send",
+                    "prune-result",
+                    "--sign",
+                    "hmac-sha256",
+                    "--secret",
+                    "s3cret",
+                    "--signature-header",
+                    "X-Hook-Signature",
+                    *extra,
+                    "--to",
+                    receiver.url + "/h",
+                ).code
+                == 0
+            )
+        assert cli("send", "prune-result", "--to", receiver.url + "/h").code == 0
+    assert [g.signature for g in got] == ["valid", "invalid: signature mismatch", "unsigned"]
+    assert got[0].headers["X-Hook-Signature"].startswith("sha256=")

@@ -308,3 +308,42 @@ def test_load_faults_are_counted(srv: ScriptedServer) -> None:
     assert malformed <= types["text/plain"] <= malformed + faults["duplicate"]
     bodies = [s.body for s in srv.seen]
     assert len(bodies) - len(set(bodies)) >= faults["duplicate"] - 1
+
+
+def test_load_reorder_delay_and_jitter(srv: ScriptedServer) -> None:
+    r = cli(
+        "load",
+        "--to",
+        srv.url + "/ok",
+        "--rate",
+        "100",
+        "-d",
+        "1s",
+        "--reorder",
+        "5",
+        "--delay",
+        "0.2",
+        "--jitter",
+        "0.05",
+        "--json",
+        "-q",
+    )
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["faults"]["delayed"] == data["sent"] == len(srv.seen) == 100
+    assert data["faults"]["reordered"] > 0
+    assert data["dispatch_lag_ms"]["p99"] < 50  # delays move the intended time, not the lag
+
+
+def test_load_delay_needs_an_open_loop() -> None:
+    r = cli("load", "--to", "local", "--delay", "0.1", "-d", "1s")
+    assert r.code == 2 and "open-loop" in r.stderr
+
+
+def test_schedule_delays_stay_in_order() -> None:
+    import random
+
+    from atscale_mock.load.schedule import delayed
+
+    times = list(delayed(arrivals([Phase(1.0, 200.0)]), 0.5, 0.1, random.Random(1)))
+    assert times == sorted(times) and len(times) == 200 and times[0] >= 0.5

@@ -22,7 +22,7 @@ from .common import (
     print_json,
     resolve_seed,
 )
-from .delivery_opts import Drop, Duplicates, Malformed, MalformedRate
+from .delivery_opts import Delay, Drop, Duplicates, Jitter, Malformed, MalformedRate, Reorder
 from .options import Json, Seed
 from .send_cmd import CaCert, Headers, Insecure, target, verify_option
 
@@ -242,7 +242,10 @@ def load(
         ),
     ] = "builtin",
     duplicates: Duplicates = 0.0,
+    reorder: Reorder = 0,
     drop: Drop = 0.0,
+    delay: Delay = 0.0,
+    jitter: Jitter = 0.0,
     malformed: Malformed = None,
     malformed_rate: MalformedRate = 1.0,
 ) -> None:
@@ -278,6 +281,11 @@ def load(
         else sum(p.duration for p in spec["phases"])
     )
     checks = [parse_threshold(t) for t in [*(spec.get("thresholds") or []), *(thresholds or [])]]
+    if (delay or jitter) and not (ramp or (rate and rate != "max") or "phases" in spec):
+        raise UsageError(
+            "--delay and --jitter shift intended send times: they need an "
+            "open-loop --rate or --ramp"
+        )
     if ramp and rate:
         raise UsageError("--ramp and --rate contradict each other", "use one of them")
     if ramp:
@@ -309,9 +317,7 @@ def load(
             timeout,
             verify_option(insecure, ca_cert),
             full,
-            faults=Faults(
-                duplicates=duplicates, drop=drop, malformed=malformed, malformed_rate=malformed_rate
-            ),
+            faults=Faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate),
         )
         what = f"{config.target_rate:.0f} req/s" if config.target_rate else "max rate"
         err(

@@ -21,7 +21,7 @@ from typing import Any
 from ..faults import Faults, malform
 from .client import Connection, Target, classify_connect_error
 from .generator import PayloadGenerator
-from .schedule import Phase, arrivals
+from .schedule import Phase, arrivals, delayed
 from .stats import Interval
 
 LATE_AFTER = 0.010  # seconds of dispatch lag after which a request counts as late
@@ -90,6 +90,7 @@ class Worker:
         self.faulty = config.faults.active
         self.fault_rng = random.Random(config.seed * 31 + config.worker)
         self.redo: list[tuple[str, bytes]] = []  # duplicates waiting to be sent again
+        self.window: list[tuple[str, bytes]] = []  # --reorder: the shuffled window
         self.finished = False  # set at the very end: nothing is counted after it
         self.tasks: set[asyncio.Future[None]] = set()
 
@@ -124,16 +125,36 @@ class Worker:
             iv.late += 1
         conn.send(request, intended, event, now)
 
+    def next_payload(self, iv: Interval) -> tuple[str, bytes]:
+        """The next generated payload; with --reorder, taken from a shuffled window."""
+        w = self.c.faults.reorder
+        if w > 1:
+            if not self.window:
+                self.window = [self.next_payload_in_order() for _ in range(w)]
+                before = list(self.window)
+                self.fault_rng.shuffle(self.window)
+                iv.faults["reordered"] += sum(
+                    a is not b for a, b in zip(before, self.window, strict=True)
+                )
+            return self.window.pop(0)
+        return self.next_payload_in_order()
+
+    def next_payload_in_order(self) -> tuple[str, bytes]:
+        if not self.payloads:
+            self.payloads = self.generator.batch(self.batch_size)
+        return self.payloads.pop()
+
     def faulted(self, iv: Interval) -> tuple[str, bytes]:
-        """The next request with duplicates, drops and malformed bodies, each counted."""
+        """The next request with duplicates, drops, reordering and malformed bodies,
+        each counted."""
         f, rng = self.c.faults, self.fault_rng
         if self.redo:
             iv.faults["duplicate"] += 1
             return self.redo.pop()
+        if f.delay or f.jitter:
+            iv.faults["delayed"] += 1
         while True:
-            if not self.payloads:
-                self.payloads = self.generator.batch(self.batch_size)
-            event, body = self.payloads.pop()
+            event, body = self.next_payload(iv)
             if f.drop and rng.random() < f.drop:
                 iv.faults["dropped"] += 1  # generated, never sent
                 continue
@@ -286,6 +307,9 @@ class Worker:
 
     async def open(self) -> None:
         schedule = arrivals(self.c.phases)
+        f = self.c.faults
+        if f.delay or f.jitter:  # delivery delays shift each intended time (counted)
+            schedule = delayed(schedule, f.delay, f.jitter, self.fault_rng)
         next_at = next(schedule, None)
         while next_at is not None or self.backlog:
             now = self.clock()

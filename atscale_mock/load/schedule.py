@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 import math
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -57,3 +59,16 @@ def expected_requests(phases: list[Phase]) -> int:
         if sum(p.expected for p in phases) < 2e6
         else round(sum(p.expected for p in phases))
     )
+
+
+def delayed(
+    times: Iterator[float], delay: float, jitter: float, rng: random.Random
+) -> Iterator[float]:
+    """Each time plus ``delay`` and up to ``jitter`` more at random, still in order."""
+    heap: list[float] = []
+    for t in times:
+        heapq.heappush(heap, t + delay + (rng.uniform(0, jitter) if jitter else 0.0))
+        while heap and heap[0] < t + delay:  # no later arrival can come before these
+            yield heapq.heappop(heap)
+    while heap:
+        yield heapq.heappop(heap)
