@@ -14,7 +14,7 @@ from atscale_mock.catalogue import find_event
 from atscale_mock.errors import UsageError
 from atscale_mock.load.generator import DEFAULT_MIX, PayloadGenerator, parse_mix
 from atscale_mock.load.schedule import Phase, arrivals
-from atscale_mock.load.stats import Interval, Totals
+from atscale_mock.load.stats import Interval, Totals, new_histograms
 from atscale_mock.load.thresholds import evaluate, parse_threshold
 from atscale_mock.schema import validation_errors
 
@@ -67,8 +67,8 @@ def test_snapshots_merge_across_workers() -> None:
     b.sent, b.latency = 1, [100_000]
     b.errors["timeout"] = 1
     totals = Totals(1.0, workers=2)
-    totals.add(a.snapshot())
-    totals.add(b.snapshot())
+    totals.add(a.snapshot(new_histograms()))
+    totals.add(b.snapshot(new_histograms()))
     assert totals.sent == 4 and totals.ok == 3 and totals.completed == 4
     assert totals.hists["latency"].get_total_count() == 4
     row = totals.series()[0]
@@ -347,3 +347,14 @@ def test_schedule_delays_stay_in_order() -> None:
 
     times = list(delayed(arrivals([Phase(1.0, 200.0)]), 0.5, 0.1, random.Random(1)))
     assert times == sorted(times) and len(times) == 200 and times[0] >= 0.5
+
+
+def test_in_process_snapshots_merge_without_encoding() -> None:
+    hists = new_histograms()
+    iv = Interval(0)
+    iv.sent, iv.latency, iv.service, iv.lag = 2, [500, 1500], [400, 1400], [1, 2]
+    iv.statuses[204] = 2
+    totals = Totals(1.0)
+    totals.add(iv.snapshot(hists, encode=False))
+    assert totals.hists["latency"].get_total_count() == 2
+    assert totals.series()[0]["latency_ms"]["max"] >= 1.49 and totals.statuses == {"204": 2}

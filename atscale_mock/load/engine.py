@@ -22,11 +22,12 @@ from ..faults import Faults, malform
 from .client import Connection, Target, classify_connect_error
 from .generator import PayloadGenerator
 from .schedule import Phase, arrivals, delayed
-from .stats import Interval
+from .stats import Interval, new_histograms
 
 LATE_AFTER = 0.010  # seconds of dispatch lag after which a request counts as late
 SPIN = 0.001  # the last millisecond before a send is waited by yielding
 BATCH = 1024  # payloads generated at a time (fewer at low rates, so timestamps stay fresh)
+MAX_BACKLOG = 200_000  # requests waiting for a connection, at most (memory stays bounded)
 GRACE = 1.0  # seconds the backlog may still be served after the schedule ends
 CONNECT_RETRY = 0.01  # seconds between attempts after a failed connect (closed loop)
 
@@ -46,12 +47,14 @@ class WorkerConfig:
     interval: float = 1.0
     worker: int = 0
     faults: Faults = field(default_factory=Faults)
+    encode: bool = True  # histograms leave as bytes (False: in-process, as objects)
 
 
 @dataclass
 class WorkerResult:
     not_sent: int = 0
     connections_opened: int = 0
+    skipped: int = 0  # arrivals dropped because the backlog was full
     interrupted: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -85,6 +88,7 @@ class Worker:
         self.stopping = False
         self.t0 = 0.0
         self.current = Interval(0)
+        self.hists = new_histograms()
         self.boundary = 0.0  # when the current interval ends (perf_counter time)
         self.result = WorkerResult()
         self.faulty = config.faults.active
@@ -95,6 +99,13 @@ class Worker:
         self.tasks: set[asyncio.Future[None]] = set()
 
     # -- payloads and intervals ----------------------------------------------------
+    def hand_on(self) -> None:
+        """Pass the current interval on, then reset the histograms for the next one (they
+        are reused: each holds a reference cycle, so fresh ones would wait for the GC)."""
+        self.on_snapshot(self.current.snapshot(self.hists, encode=self.c.encode))
+        for hist in self.hists.values():
+            hist.reset()
+
     def interval_for(self, now: float) -> Interval:
         """The interval ``now`` falls in; finished intervals are handed on as snapshots."""
         if now < self.boundary:
@@ -103,7 +114,7 @@ class Worker:
             return Interval(-1)  # late callbacks after the end count nowhere
         index = int((now - self.t0) / self.c.interval)
         while index > self.current.index:
-            self.on_snapshot(self.current.snapshot())
+            self.hand_on()
             self.current = Interval(self.current.index + 1)
         self.boundary = self.t0 + (index + 1) * self.c.interval
         return self.current
@@ -254,7 +265,7 @@ class Worker:
             for conn in list(self.conns):
                 if conn.busy and now - conn.sent_at > self.c.timeout:
                     conn.fail("timeout")
-            self.interval_for(now).fold_pending()
+            self.interval_for(now).fold_pending(self.hists)
             await asyncio.sleep(0.05)
 
     async def run(self) -> WorkerResult:
@@ -270,7 +281,7 @@ class Worker:
             self.result.interrupted = True
         finally:
             self.stopping = True
-            self.result.not_sent = len(self.backlog)
+            self.result.not_sent = len(self.backlog) + self.result.skipped
             await self.drain()
             sweeper.cancel()
             for task in list(self.tasks):
@@ -278,7 +289,7 @@ class Worker:
             await asyncio.gather(sweeper, *self.tasks, return_exceptions=True)
             for conn in list(self.conns):
                 conn.close()
-            self.on_snapshot(self.current.snapshot())
+            self.hand_on()
             self.finished = True
         return self.result
 
@@ -314,7 +325,10 @@ class Worker:
         while next_at is not None or self.backlog:
             now = self.clock()
             while next_at is not None and self.t0 + next_at <= now:
-                self.backlog.append(self.t0 + next_at)
+                if len(self.backlog) < MAX_BACKLOG:
+                    self.backlog.append(self.t0 + next_at)
+                else:  # memory stays bounded: what cannot even wait is not sent
+                    self.result.skipped += 1
                 next_at = next(schedule, None)
             while self.backlog and self.idle:
                 self.send(self.idle.pop(), self.backlog.popleft(), self.clock())

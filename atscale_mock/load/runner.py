@@ -102,7 +102,7 @@ def run_load(config: LoadConfig, progress: Progress | None = None) -> LoadResult
             progress(totals, time.perf_counter() - start)
 
     if config.processes == 1:
-        results = [_run_worker_here(config.worker(0), on_snapshot)]
+        results = [_run_worker_here(replace(config.worker(0), encode=False), on_snapshot)]
     else:
         results = _run_processes(config, on_snapshot)
     result = LoadResult(config, totals, time.perf_counter() - start, results)

@@ -15,6 +15,13 @@ LOWEST, HIGHEST, DIGITS = 1, 3_600_000_000, 3  # microseconds
 PERCENTILES = (50.0, 90.0, 99.0, 99.9)
 
 
+HISTOGRAMS = ("latency", "service", "lag")
+
+
+def new_histograms() -> dict[str, HdrHistogram]:
+    return {name: new_histogram() for name in HISTOGRAMS}
+
+
 def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST, HIGHEST, DIGITS)
 
@@ -51,21 +58,22 @@ class Interval:
     def completed(self) -> int:
         return sum(self.statuses.values()) + sum(self.errors.values())
 
-    def fold_pending(self) -> None:
-        """Move buffered raw values into this interval's histograms. Called every few
-        tens of milliseconds, so no single fold stalls the event loop for long."""
-        if not hasattr(self, "_hists"):
-            self._hists = {name: new_histogram() for name in ("latency", "service", "lag")}
-        for name, hist in self._hists.items():
+    def fold_pending(self, hists: dict[str, HdrHistogram]) -> None:
+        """Move buffered raw values into ``hists`` (the worker's, reused from interval to
+        interval). Called every few tens of milliseconds, so no single fold stalls the
+        event loop for long."""
+        for name, hist in hists.items():
             values = getattr(self, name)
             if values:
                 fold(hist, values)
                 values.clear()
 
-    def snapshot(self) -> dict[str, Any]:
-        """A picklable, mergeable summary: counters and encoded histograms."""
-        self.fold_pending()
-        hists = {name: h.encode() for name, h in self._hists.items()}
+    def snapshot(self, hists: dict[str, HdrHistogram], encode: bool = True) -> dict[str, Any]:
+        """A mergeable summary: counters and the histograms, encoded to cross a process
+        boundary, or (in-process) the histograms themselves, to be merged before the
+        worker resets them for the next interval."""
+        self.fold_pending(hists)
+        encoded = {name: h.encode() if encode else h for name, h in hists.items()}
         return {
             "index": self.index,
             "sent": self.sent,
@@ -74,7 +82,7 @@ class Interval:
             "statuses": {str(k): v for k, v in self.statuses.items()},
             "errors": dict(self.errors),
             "faults": dict(self.faults),
-            **hists,
+            **encoded,
         }
 
 
@@ -106,7 +114,7 @@ class Totals:
                 "late": 0,
                 "statuses": Counter(),
                 "errors": Counter(),
-                "latency": new_histogram(),
+                **({"latency": new_histogram()} if self.workers > 1 else {}),
                 "reports": 0,
             },
         )
@@ -124,9 +132,15 @@ class Totals:
         self.errors.update(snap["errors"])
         self.faults.update(snap.get("faults", {}))
         for name in ("latency", "service", "lag"):
-            h = HdrHistogram.decode(snap[name])
+            h = (
+                snap[name]
+                if isinstance(snap[name], HdrHistogram)
+                else HdrHistogram.decode(snap[name])
+            )
             self.hists[name].add(h)
-            if name == "latency" and "latency" in row:
+            if name == "latency" and self.workers == 1:
+                row["latency_ms"] = percentiles_ms(h)  # one worker: nothing to merge
+            elif name == "latency" and "latency" in row:
                 row["latency"].add(h)
         if (
             row["reports"] >= self.workers and "latency" in row
