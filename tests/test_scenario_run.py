@@ -300,7 +300,8 @@ steps:
     assert proc.returncode == 130, errs
     assert "INTERRUPTED" in errs and "Traceback" not in errs
     data = json.loads(report.read_text())
-    assert data["interrupted"] is True and 10 <= data["sent"] < 200
+    # the server saw 10; a delivery or two may still have been waiting for its answer
+    assert data["interrupted"] is True and 8 <= data["sent"] < 200
     assert data["not_sent"] == 200 - data["sent"]
     attempts = [json.loads(x) for x in log.read_text().splitlines()]
     assert len(attempts) >= data["sent"] and len(attempts) == len(srv.seen)

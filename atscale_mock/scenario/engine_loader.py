@@ -14,7 +14,7 @@ from .units import parse_duration, parse_rate
 from .yamlpos import Path
 
 if TYPE_CHECKING:
-    from .loader import _Loader
+    from .loader_base import LoaderBase as _Loader
 
 ENGINE_KEYS = ("org", "slow_query_threshold", "slow_agg_build_threshold", "projects")
 PROJECT_KEYS = ("name", "uuid", "published", "cubes")

@@ -10,7 +10,7 @@ from ..load.schedule import Phase
 from .units import parse_duration, parse_rate
 
 if TYPE_CHECKING:
-    from .loader import _Loader
+    from .loader_base import LoaderBase as _Loader
 
 LOAD_KEYS = ("phases", "mix", "connections", "processes", "thresholds")
 PHASE_KEYS = ("duration", "rate", "ramp_to")
