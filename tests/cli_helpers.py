@@ -38,3 +38,23 @@ def proc(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> 
 
 def no_traceback(r: Result) -> None:
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_receiver(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """`atscale-mock receive` in a subprocess on a free port, and its URL."""
+    port = free_port()
+    p = subprocess.Popen(
+        [sys.executable, "-m", "atscale_mock", "receive", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return p, f"http://127.0.0.1:{port}"

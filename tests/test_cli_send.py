@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,7 +11,7 @@ import pytest
 from atscale_mock.catalogue import EVENTS, find_event
 from atscale_mock.schema import validation_errors
 
-from .cli_helpers import cli, no_traceback, proc
+from .cli_helpers import cli, free_port, no_traceback, proc, start_receiver
 from .httpserver import ScriptedServer
 
 
@@ -89,12 +86,6 @@ def test_send_redirect_is_reported_not_followed(srv: ScriptedServer) -> None:
     assert [s.path for s in srv.seen] == ["/redirect"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("path", "cls"), [("/reset", "reset"), ("/garbage", "protocol"), ("/slow/2", "timeout")]
 )
@@ -157,28 +148,9 @@ def test_demo_json_against_a_server(srv: ScriptedServer) -> None:
 
 
 def test_receive_prints_each_event_and_checks_the_schema(srv: ScriptedServer) -> None:
-    port = free_port()
-    receiver = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "atscale_mock",
-            "receive",
-            "--port",
-            str(port),
-            "--status",
-            "202",
-            "--max-events",
-            "2",
-            "--duration",
-            "30",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    receiver, base = start_receiver("--status", "202", "--max-events", "2", "--duration", "30")
     try:
-        url = f"http://127.0.0.1:{port}/any/path"
+        url = base + "/any/path"
         for _ in range(50):
             if proc("send", "batch-start", "--to", url).code == 0:
                 break

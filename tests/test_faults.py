@@ -19,7 +19,7 @@ from atscale_mock.receiver import Behaviour, Receiver
 from atscale_mock.sender import FakeSender, Outcome, Request
 from atscale_mock.signing import Signer, verify
 
-from .cli_helpers import cli
+from .cli_helpers import cli, start_receiver
 from .httpserver import ScriptedServer
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -324,37 +324,12 @@ def test_receiver_checks_signatures_duplicates_and_order() -> None:
 
 
 def test_receive_cli_fail_rate_and_delay(tmp_path: Path) -> None:
-    import socket
-    import subprocess
-    import sys
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "atscale_mock",
-            "receive",
-            "--port",
-            str(port),
-            "--fail-rate",
-            "1",
-            "--delay",
-            "0.2",
-            "--max-events",
-            "1",
-            "--duration",
-            "20",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc, base = start_receiver(
+        "--fail-rate", "1", "--delay", "0.2", "--max-events", "1", "--duration", "20"
     )
     try:
         for _ in range(50):
-            r = cli("send", "unpublish", "--to", f"http://127.0.0.1:{port}/x", "--json")
+            r = cli("send", "unpublish", "--to", base + "/x", "--json")
             if json.loads(r.stdout)["statuses"]:
                 break
             time.sleep(0.1)

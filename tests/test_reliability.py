@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .cli_helpers import Result, cli, no_traceback, proc
+from .cli_helpers import Result, cli, free_port, no_traceback, proc, start_receiver
 from .httpserver import ScriptedServer
 
 # behaviour path -> (exit code, error class or status in the log, attempts with --retries 2)
@@ -38,12 +37,6 @@ MATRIX: dict[str, tuple[int, str, int]] = {
     "/status/500": (1, "500", 3),
 }
 CASES = list(MATRIX)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def url_for(srv: ScriptedServer, behaviour: str) -> str:
@@ -410,30 +403,18 @@ steps:
         proc("plan", str(scenario), env=env),
         proc("show", "slow-query", env=env),
     ]
-    port = free_port()
-    receiver = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "atscale_mock",
-            "receive",
-            "--port",
-            str(port),
-            "--secret",
-            KEY,
-            "--record",
-            str(files["rec.jsonl"]),
-            "--max-events",
-            "1",
-            "--duration",
-            "20",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    receiver, base = start_receiver(
+        "--secret",
+        KEY,
+        "--record",
+        str(files["rec.jsonl"]),
+        "--max-events",
+        "1",
+        "--duration",
+        "20",
     )
     for _ in range(50):
-        if proc("send", "unpublish", "--to", f"http://127.0.0.1:{port}/r", *auth, *sign).code == 0:
+        if proc("send", "unpublish", "--to", base + "/r", *auth, *sign).code == 0:
             break
         time.sleep(0.1)
     rout, rerr = receiver.communicate(timeout=20)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from atscale_mock.errors import ScenarioError
 from atscale_mock.scenario.loader import parse_scenario
+from atscale_mock.scenario.step_loader import EVENT_STEP_KEYS
 
 from .cli_helpers import cli, no_traceback, proc
 
@@ -202,25 +203,7 @@ step_values = st.one_of(
         ]
     ),
 )
-step_keys = st.sampled_from(
-    [
-        "id",
-        "event",
-        "set",
-        "after",
-        "at",
-        "repeat",
-        "expect",
-        "full",
-        "failed",
-        "to",
-        "headers",
-        "parallel",
-        "count",
-        "rate",
-        "jitter",
-    ]
-)
+step_keys = st.sampled_from([*EVENT_STEP_KEYS, "parallel", "count", "rate", "jitter"])
 steps = st.lists(
     st.dictionaries(
         step_keys,
