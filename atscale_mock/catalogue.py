@@ -53,10 +53,6 @@ class Field:
     const: object = None
     note: str = ""
 
-    @property
-    def nullable(self) -> bool:
-        return "null" in self.json_type
-
 
 @dataclass(frozen=True, slots=True)
 class Event:

@@ -1,5 +1,5 @@
 """Named defaults, in one place. Precedence everywhere: CLI option > environment >
-scenario file > these defaults; ``UNSET`` marks "not given" so that is one merge."""
+scenario file > these defaults."""
 
 from __future__ import annotations
 
@@ -7,20 +7,9 @@ from typing import Final
 
 from .catalogue import SLOW_AGG_BUILD_THRESHOLD_MS, SLOW_QUERY_THRESHOLD_S
 
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNSET: Final = _Unset()
-
 DEFAULT_TIMEOUT: Final = 10.0  # seconds, per attempt
 DEFAULT_RETRIES: Final = 0
-DEFAULT_BACKOFF_BASE: Final = 0.5  # seconds; attempt k waits up to base * 2**k (full jitter)
+DEFAULT_BACKOFF_BASE: Final = 0.5  # seconds; retry k waits between half and all of base * 2**k
 DEFAULT_BACKOFF_CAP: Final = 30.0  # seconds; no single wait is longer, Retry-After included
 DEFAULT_ORG: Final = "default"
 DEFAULT_RECEIVER_HOST: Final = "127.0.0.1"

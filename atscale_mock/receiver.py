@@ -153,7 +153,6 @@ class Receiver:
         self.count = 0
         self._lock = threading.Lock()
         self._server = _Server((host, port), _handler_for(self))
-        self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
     @property

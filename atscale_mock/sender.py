@@ -15,9 +15,6 @@ from .config import DEFAULT_TIMEOUT, RESPONSE_BODY_KEEP, RESPONSE_BODY_READ_CAP,
 if TYPE_CHECKING:  # httpx is imported when first used: `--help` stays fast
     import httpx
 
-#: Classes of transport failure; each gets its own line, count and log entry.
-ERROR_CLASSES = ("refused", "reset", "timeout", "protocol", "tls", "transport", "interrupted")
-
 
 @dataclass(frozen=True, slots=True)
 class Request:

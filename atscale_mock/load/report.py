@@ -41,6 +41,7 @@ def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
         "elapsed_s": round(result.elapsed, 3),
         "connections": c.connections,
         "processes": c.processes,
+        "connections_opened": sum(w.connections_opened for w in result.workers),
         "mix": c.mix,
         "interrupted": result.interrupted,
         "sent": t.sent,

@@ -53,14 +53,6 @@ def total_duration(phases: list[Phase]) -> float:
     return sum(p.duration for p in phases)
 
 
-def expected_requests(phases: list[Phase]) -> int:
-    return (
-        sum(1 for _ in arrivals(phases))
-        if sum(p.expected for p in phases) < 2e6
-        else round(sum(p.expected for p in phases))
-    )
-
-
 def delayed(
     times: Iterator[float], delay: float, jitter: float, rng: random.Random
 ) -> Iterator[float]:

@@ -31,11 +31,6 @@ class Ref:
     path: str = ""  # steps: "status" or "payload.a.b"
     raw: str = ""
 
-    @property
-    def runtime(self) -> bool:
-        """Resolved only while running (a response), not when planning."""
-        return self.kind == "steps" and self.path == "status"
-
 
 def parse_ref(expr: str) -> Ref:
     """One expression (the text inside ``${}``); ValueError saying what is wrong."""
