@@ -42,7 +42,10 @@ def test_locust_master_and_two_workers(srv: ScriptedServer) -> None:
     )
     assert r.code == 0, r.stderr
     data = json.loads(r.stdout)
-    assert data["mode"] == "locust" and data["sent"] == len(srv.seen) > 20
+    assert data["mode"] == "locust" and data["sent"] > 20
+    # Locust stops its users at the deadline: a request in flight per user (4) may reach
+    # the receiver without being counted in Locust's statistics
+    assert 0 <= len(srv.seen) - data["sent"] <= 4
     assert data["thresholds"][0]["passed"] is True
     workers = Counter(s.headers.get("X-Atscale-Mock-Worker") for s in srv.seen)
     assert set(workers) == {"0", "1"}, workers  # both workers sent some
