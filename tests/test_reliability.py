@@ -289,6 +289,7 @@ BAD: list[list[str]] = [
     ["load", "--to", "local", "--rate", "10", "--duration", "-1s"],
     ["load", "--to", "local", "--connections", "0"],
     ["load", "--to", "mailto:x"],
+    ["load", "--to", "local", "--rate", "10", "-d", "1s", "--report", "/no/such/dir/r.json"],
     ["replay", "/no/such/log.jsonl", "--to", "local"],
     ["receive", "--port", "99999"],
     ["validate", "/no/such/file.yaml"],
@@ -303,6 +304,7 @@ def test_bad_input_exits_2_with_a_reason(args: list[str]) -> None:
     assert r.code == 2, (args, r.stdout, r.stderr)
     no_traceback(r)
     assert r.stderr.strip(), args
+    assert "<--" not in r.stdout and "ok  " not in r.stdout  # refused before sending anything
 
 
 # -- secrets --------------------------------------------------------------------------

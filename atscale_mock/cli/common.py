@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
@@ -76,3 +77,12 @@ def now() -> datetime:
 
 def print_json(data: Any) -> None:
     out(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def check_writable(*paths: Path | None) -> None:
+    """Fail before any work when a report could not be written afterwards."""
+    from ..errors import UsageError
+
+    for path in paths:
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"cannot write {path}: no such directory {path.parent}")

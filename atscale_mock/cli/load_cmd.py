@@ -16,6 +16,7 @@ from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    check_writable,
     err,
     handle_errors,
     out,
@@ -271,6 +272,7 @@ def load(
     from ..load.thresholds import evaluate, parse_threshold
     from ..sending import parse_header
 
+    check_writable(report)
     spec = _scenario_load(file) if file else {}
     url = to or spec.get("to")
     if not url:

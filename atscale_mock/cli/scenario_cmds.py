@@ -15,6 +15,7 @@ from .common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    check_writable,
     err,
     handle_errors,
     now,
@@ -255,6 +256,7 @@ def run(
     from ..scenario.runner import Runner
     from ..sender import HttpxSender
 
+    check_writable(junit, report)
     scenario = _load(file, var_args, time_scale)
     run_seed, clock = _seed_and_clock(scenario, seed)
     url = to or scenario.defaults.to
