@@ -8,8 +8,19 @@ from dataclasses import dataclass
 from .model import CubeSpec, Distribution
 
 
+class SingleStep:
+    """A step that is one step: its own id is the only one it defines."""
+
+    __slots__ = ()
+    id: str
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id,)
+
+
 @dataclass(frozen=True, slots=True)
-class BatchStep:
+class BatchStep(SingleStep):
     """An aggregate batch on each of ``cubes`` ("project/cube"), started together."""
 
     id: str
@@ -23,13 +34,9 @@ class BatchStep:
     after: float = 0.0
     at: float | None = None
 
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return (self.id,)
-
 
 @dataclass(frozen=True, slots=True)
-class QueriesStep:
+class QueriesStep(SingleStep):
     """A query workload over ``over`` simulated seconds on ``cubes``."""
 
     id: str
@@ -42,13 +49,9 @@ class QueriesStep:
     after: float = 0.0
     at: float | None = None
 
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return (self.id,)
-
 
 @dataclass(frozen=True, slots=True)
-class PublishStep:
+class PublishStep(SingleStep):
     """A project created from an uploaded project file (success or failure)."""
 
     id: str
@@ -60,22 +63,14 @@ class PublishStep:
     after: float = 0.0
     at: float | None = None
 
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return (self.id,)
-
 
 @dataclass(frozen=True, slots=True)
-class UnpublishStep:
+class UnpublishStep(SingleStep):
     id: str
     path: tuple[str | int, ...]
     project: str
     after: float = 0.0
     at: float | None = None
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return (self.id,)
 
 
 EngineStep = BatchStep | QueriesStep | PublishStep | UnpublishStep

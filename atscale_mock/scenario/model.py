@@ -14,7 +14,7 @@ from typing import Any
 from ..catalogue import Event
 from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ..engine.model import EngineSpec
-from ..engine.steps import EngineStep
+from ..engine.steps import EngineStep, SingleStep
 from ..faults import Faults
 from .yamlpos import Path
 
@@ -64,7 +64,7 @@ class Repeat:
 
 
 @dataclass(frozen=True, slots=True)
-class EventStep:
+class EventStep(SingleStep):
     id: str
     event: Event
     path: Path  # where the step stands in the file, for messages
@@ -79,10 +79,6 @@ class EventStep:
     headers: dict[str, str] = field(default_factory=dict)
     note: str = ""  # what the engine simulation says this event is about
     project: str = ""  # the simulated project it concerns ("" for written steps)
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return (self.id,)
 
 
 @dataclass(frozen=True, slots=True)

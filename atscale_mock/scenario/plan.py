@@ -35,22 +35,30 @@ class Planned:
         return f"{self.step.id}#{self.index + 1}" if self.step.repeat.count > 1 else self.step.id
 
 
-def timeline(scenario: Scenario, seed: int) -> list[Planned]:
-    """Every delivery, in planned order."""
-    planned: list[Planned] = []
+def schedule(scenario: Scenario, seed: int) -> list[tuple[float, list[Planned]]]:
+    """For each top-level step: its planned start and its deliveries in planned order.
+    The one place that turns timing keys into offsets, for ``plan`` and ``run`` alike."""
+    groups: list[tuple[float, list[Planned]]] = []
     cursor = 0.0
     for group, step in enumerate(scenario.steps):
         start = step_start(step, cursor)
-        branches = step.branches if isinstance(step, Parallel) else (step,)
-        for branch in branches:
-            assert isinstance(branch, EventStep), "expand() engine steps before timeline()"
+        items: list[Planned] = []
+        for branch in step.branches if isinstance(step, Parallel) else (step,):
+            assert isinstance(branch, EventStep), "expand() engine steps before scheduling"
             begin = branch_start(branch, start) if isinstance(step, Parallel) else start
-            planned += [
+            items += [
                 Planned(begin + off, branch, i, group)
                 for i, off in enumerate(repeat_offsets(branch, seed))
             ]
-        cursor = max((p.offset for p in planned if p.group == group), default=start)
-    return sorted(planned, key=lambda p: (p.group, p.offset))
+        items.sort(key=lambda p: p.offset)
+        groups.append((start, items))
+        cursor = max((p.offset for p in items), default=start)
+    return groups
+
+
+def timeline(scenario: Scenario, seed: int) -> list[Planned]:
+    """Every delivery, in planned order."""
+    return [p for _, items in schedule(scenario, seed) for p in items]
 
 
 @dataclass

@@ -28,9 +28,8 @@ from ..sending import dropped_attempt, fill_url
 from ..signing import Signer
 from ..stats import Summary
 from .expand import expand
-from .model import EventStep, Parallel, Scenario
-from .plan import PayloadFactory, Planned, timeline
-from .plan_time import branch_start, repeat_offsets, step_start
+from .model import EventStep, Scenario
+from .plan import PayloadFactory, Planned, schedule
 
 
 @dataclass
@@ -132,8 +131,8 @@ class Runner:
     async def run(self) -> RunResult:
         """Run every step; engine steps are first expanded into the events they imply."""
         self.scenario = expand(self.scenario, self.seed)[0]
-        plan = timeline(self.scenario, self.seed)
-        result = RunResult(self.scenario, self.seed, len(plan))
+        groups = schedule(self.scenario, self.seed)
+        result = RunResult(self.scenario, self.seed, sum(len(items) for _, items in groups))
         factory = PayloadFactory(self.scenario, self.seed, self.clock)
         gc.collect()
         gc.freeze()  # long-lived setup objects leave the collector's work: shorter pauses
@@ -142,7 +141,7 @@ class Runner:
         loop = asyncio.get_running_loop()
         _on_sigterm(loop, task)
         try:
-            await self._steps(t0, factory, result)
+            await self._steps(groups, t0, factory, result)
         except asyncio.CancelledError:
             result.interrupted = True
             if task is not None:
@@ -153,31 +152,23 @@ class Runner:
             result.elapsed = self.monotonic() - t0
         return result
 
-    async def _steps(self, t0: float, factory: PayloadFactory, result: RunResult) -> None:
-        """Offsets are simulated seconds; waits are those divided by the time scale."""
+    async def _steps(
+        self,
+        groups: list[tuple[float, list[Planned]]],
+        t0: float,
+        factory: PayloadFactory,
+        result: RunResult,
+    ) -> None:
+        """Offsets are simulated seconds; waits are those divided by the time scale. A step
+        starts at its planned time, but never before the previous one has finished."""
         scale = self.scenario.time_scale
-        planned_cursor, done_at = 0.0, t0
-        for group, step in enumerate(self.scenario.steps):
-            planned_start = step_start(step, planned_cursor)
+        done_at = t0
+        for step, (planned_start, items) in zip(self.scenario.steps, groups, strict=True):
             wait_from = done_at + (step.after / scale if step.at is None else 0.0)
             start = max(t0 + planned_start / scale, wait_from)
-            branches = step.branches if isinstance(step, Parallel) else (step,)
-            due: list[tuple[float, Planned]] = []
-            ends = [planned_start]
-            for branch in branches:
-                assert isinstance(branch, EventStep), "engine steps are expanded before running"
-                rel = branch_start(branch, 0.0) if isinstance(step, Parallel) else 0.0
-                offsets = repeat_offsets(branch, self.seed)
-                ends.append(planned_start + rel + max(offsets))
-                due += [
-                    (
-                        start + (rel + off) / scale,
-                        Planned(planned_start + rel + off, branch, i, group),
-                    )
-                    for i, off in enumerate(offsets)
-                ]
-            await self._dispatch(sorted(due, key=lambda d: d[0]), factory, result)
-            planned_cursor, done_at = max(ends), self.monotonic()
+            due = [(start + (p.offset - planned_start) / scale, p) for p in items]
+            await self._dispatch(due, factory, result)
+            done_at = self.monotonic()
 
     async def _dispatch(
         self, due: list[tuple[float, Planned]], factory: PayloadFactory, result: RunResult
