@@ -175,9 +175,13 @@ class Receiver:
         )
         with self._lock:
             failing = b.fail_rate and self._rng.random() < b.fail_rate
-        status = 500 if failing else b.status
-        got = replace(got, signature=signature, duplicate=duplicate, order=order, answered=status)
-        with self._lock:
+            got = replace(
+                got,
+                signature=signature,
+                duplicate=duplicate,
+                order=order,
+                answered=500 if failing else b.status,
+            )
             self.received.append(got)
             self.count += 1
             if b.record is not None:
