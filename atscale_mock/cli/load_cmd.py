@@ -304,9 +304,6 @@ def load(
     run_seed = resolve_seed(seed)
     config_mix = parse_mix(mix) if mix else spec.get("mix") or parse_mix(None)
     with target(url, quiet=True) as resolved:
-        from ..sending import check_url
-
-        check_url(resolved)
         config = LoadConfig(
             resolved,
             phases,
