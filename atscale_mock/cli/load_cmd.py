@@ -273,6 +273,10 @@ def load(
     from ..sending import parse_header
 
     check_writable(report)
+    if report:
+        from ..load.report import report_format
+
+        report_format(report)  # a wrong file name fails now, not after the run
     spec = _scenario_load(file) if file else {}
     url = to or spec.get("to")
     if not url:

@@ -62,14 +62,21 @@ def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
     }
 
 
-def write_report(path: Path, summary: dict[str, Any], redactor: Redactor) -> None:
+def report_format(path: Path) -> str:
+    """``json`` or ``html`` from the file name; a UsageError for anything else."""
     suffix = path.suffix.lower()
     if suffix == ".json":
+        return "json"
+    if suffix in (".html", ".htm"):
+        return "html"
+    raise UsageError(f"--report {path}: use a .json or .html file name")
+
+
+def write_report(path: Path, summary: dict[str, Any], redactor: Redactor) -> None:
+    if report_format(path) == "json":
         text = json.dumps(summary, indent=2) + "\n"
-    elif suffix in (".html", ".htm"):
-        text = render_html(summary)
     else:
-        raise UsageError(f"--report {path}: use a .json or .html file name")
+        text = render_html(summary)
     try:
         path.write_text(redactor.text(text), encoding="utf-8")
     except OSError as exc:
