@@ -62,9 +62,9 @@ def test_phases_follow_each_other() -> None:
 
 def test_snapshots_merge_across_workers() -> None:
     a, b = Interval(0), Interval(0)
-    a.sent, a.ok, a.latency = 3, 3, [1000, 2000, 3000]
-    a.statuses["200"] = 3
-    b.sent, b.latency = 1, [100_000]
+    a.sent, a.latency = 3, [0.001, 0.002, 0.003]  # seconds
+    a.statuses[200] = 3
+    b.sent, b.latency = 1, [0.1]
     b.errors["timeout"] = 1
     totals = Totals(1.0, workers=2)
     totals.add(a.snapshot(new_histograms()))
@@ -352,9 +352,23 @@ def test_schedule_delays_stay_in_order() -> None:
 def test_in_process_snapshots_merge_without_encoding() -> None:
     hists = new_histograms()
     iv = Interval(0)
-    iv.sent, iv.latency, iv.service, iv.lag = 2, [500, 1500], [400, 1400], [1, 2]
+    iv.sent, iv.latency, iv.service, iv.lag = 2, [0.0005, 0.0015], [0.0004, 0.0014], [1e-6, 2e-6]
     iv.statuses[204] = 2
     totals = Totals(1.0)
     totals.add(iv.snapshot(hists, encode=False))
     assert totals.hists["latency"].get_total_count() == 2
     assert totals.series()[0]["latency_ms"]["max"] >= 1.49 and totals.statuses == {"204": 2}
+    assert totals.hists["service"].get_total_count() == 2 and totals.ok == 2
+
+
+def test_closed_loop_latency_is_also_service_time() -> None:
+    hists = new_histograms()
+    iv = Interval(0)
+    iv.sent, iv.latency = 3, [0.001, 0.002, 0.003]
+    iv.statuses[200], iv.statuses[500] = 2, 1
+    snap = iv.snapshot(hists, encode=False, closed_loop=True)
+    assert snap["ok"] == 2
+    assert snap["service"].get_total_count() == 3 and snap["lag"].get_total_count() == 0
+    assert snap["latency"].get_value_at_percentile(100) == snap["service"].get_value_at_percentile(
+        100
+    )

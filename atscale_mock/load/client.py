@@ -9,10 +9,11 @@ import asyncio
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ..config import USER_AGENT
+from .stats import Interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,6 @@ class Target:
             f"POST {path} HTTP/1.1",
             f"Host: {host_header}",
             f"User-Agent: {USER_AGENT}",
-            "Content-Type: application/json",
         ]
         skip = ("host", "content-length", "content-type")
         lines += [f"{k}: {v}" for k, v in headers if k.lower() not in skip]
@@ -53,11 +53,7 @@ class Target:
 
     def request(self, body: bytes, content_type: str = "application/json") -> bytes:
         if content_type == "application/json":
-            return (
-                self.head
-                + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
-                + body
-            )
+            return self.json_head + b"%d\r\n\r\n%s" % (len(body), body)
         return (
             self.head
             + b"Content-Type: %s\r\nContent-Length: %d\r\n\r\n"
@@ -65,27 +61,44 @@ class Target:
             + body
         )
 
+    @property
+    def json_head(self) -> bytes:
+        return self.head + b"Content-Type: application/json\r\nContent-Length: "
+
+
+class Owner(Protocol):
+    """What a connection reports to: the worker (``engine.Worker``)."""
+
+    clock: Callable[[], float]
+    boundary: float
+    current: Interval
+    closed_loop: bool
+    stopping: bool
+    requests: list[bytes]
+
+    def interval_for(self, now: float) -> Interval: ...
+    def next_request(self, iv: Interval) -> bytes: ...
+    def settled(self, conn: Connection, now: float, error: str | None) -> None: ...
+    def lost(self, conn: Connection) -> None: ...
+
 
 class Connection(asyncio.Protocol):
-    """One keep-alive connection. Calls ``done(conn, status, error_class)`` when the request
-    in flight settles; ``status`` is None on a transport error."""
+    """One keep-alive connection with one request in flight at a time.
 
-    def __init__(
-        self,
-        done: Callable[[Connection, int | None, str | None], None],
-        lost: Callable[[Connection], None],
-    ) -> None:
+    The closed loop's whole per-request work happens in ``on_message_complete``: count
+    the response, keep its latency, write the next prepared request. Everything else
+    (open loop, errors, a connection the server closes) goes through the owner."""
+
+    def __init__(self, owner: Owner) -> None:
         import httptools
 
-        self._done = done
-        self._lost = lost
+        self.w = owner
         self._parser = httptools.HttpResponseParser(self)
         self._error = httptools.HttpParserError
         self.transport: asyncio.Transport | None = None
         self.busy = False
         self.sent_at = 0.0
         self.intended = 0.0
-        self.event = ""
         self.closed = False
 
     # -- asyncio.Protocol ----------------------------------------------------------
@@ -102,34 +115,50 @@ class Connection(asyncio.Protocol):
         self.closed = True
         if self.busy:
             self.busy = False
-            self._done(self, None, "reset")
-        self._lost(self)
+            self.w.settled(self, self.w.clock(), "reset")
+        self.w.lost(self)
 
-    # -- httptools callbacks -------------------------------------------------------
+    # -- httptools callbacks --------------------------------------------------------
     def on_message_complete(self) -> None:
+        """A response has arrived: count it, and in a closed loop send the next request
+        (the hot path: keep it lean)."""
         if not self.busy:
             return
+        w = self.w
+        now = w.clock()
+        iv = w.current if now < w.boundary else w.interval_for(now)
+        parser = self._parser
+        iv.statuses[parser.get_status_code()] += 1
+        iv.latency.append(now - self.intended)
+        keep_alive = parser.should_keep_alive()
+        if w.closed_loop and keep_alive and not w.stopping:
+            # closed loop: the service time is the latency (only the latency is kept)
+            requests = w.requests
+            iv.sent += 1
+            self.intended = self.sent_at = now
+            self.transport.write(requests.pop() if requests else w.next_request(iv))  # type: ignore[union-attr]
+            return
+        if not w.closed_loop:
+            iv.service.append(now - self.sent_at)
         self.busy = False
-        status = self._parser.get_status_code()
-        keep = self._parser.should_keep_alive()
-        self._done(self, status, None)
-        if not keep:
+        if keep_alive:
+            w.settled(self, now, None)
+        else:
             self.close()
 
     # -- ours ----------------------------------------------------------------------
-    def send(self, request: bytes, intended: float, event: str, now: float) -> None:
+    def send(self, request: bytes, intended: float, now: float) -> None:
         self.busy = True
         self.intended = intended
-        self.event = event
         self.sent_at = now
         self.transport.write(request)  # type: ignore[union-attr]
 
     def fail(self, error_class: str) -> None:
         """Settle the request in flight as failed and drop the connection."""
-        if self.busy:
-            self.busy = False
-            self._done(self, None, error_class)
-        self.close()
+        busy, self.busy = self.busy, False
+        self.close()  # first, so the owner does not hand it the next request
+        if busy:
+            self.w.settled(self, self.w.clock(), error_class)
 
     def close(self) -> None:
         if self.transport is not None and not self.closed:

@@ -29,6 +29,7 @@ SPIN = 0.001  # the last millisecond before a send is waited by yielding
 BATCH = 1024  # payloads generated at a time (fewer at low rates, so timestamps stay fresh)
 MAX_BACKLOG = 200_000  # requests waiting for a connection, at most (memory stays bounded)
 GRACE = 1.0  # seconds the backlog may still be served after the schedule ends
+FOLD_EVERY = 0.05  # seconds between folds of buffered latencies into the histograms
 CONNECT_RETRY = 0.01  # seconds between attempts after a failed connect (closed loop)
 
 
@@ -72,14 +73,20 @@ class Worker:
         self.on_snapshot = on_snapshot
         self.clock = clock
         self.target = Target.parse(config.url, config.headers, config.verify)
+        self.faulty = config.faults.active
+        # without faults the generator makes whole requests; with them, bodies to fault
         self.generator = PayloadGenerator(
-            config.mix, config.seed + config.worker * 7919, full=config.full
+            config.mix,
+            config.seed + config.worker * 7919,
+            full=config.full,
+            head=None if self.faulty else self.target.json_head,
         )
         self.batch_size = BATCH
         if config.phases:
             peak = max(max(p.rate, p.end_rate) for p in config.phases)
             self.batch_size = max(1, min(BATCH, int(peak / 100)))
-        self.payloads: list[tuple[str, bytes]] = []
+        self.payloads: list[bytes] = []  # with faults: bodies to fault
+        self.requests: list[bytes] = []  # without: requests prepared in batches
         self.idle: list[Connection] = []
         self.conns: set[Connection] = set()
         self.opening = 0
@@ -91,10 +98,9 @@ class Worker:
         self.hists = new_histograms()
         self.boundary = 0.0  # when the current interval ends (perf_counter time)
         self.result = WorkerResult()
-        self.faulty = config.faults.active
         self.fault_rng = random.Random(config.seed * 31 + config.worker)
-        self.redo: list[tuple[str, bytes]] = []  # duplicates waiting to be sent again
-        self.window: list[tuple[str, bytes]] = []  # --reorder: the shuffled window
+        self.redo: list[bytes] = []  # duplicates waiting to be sent again
+        self.window: list[bytes] = []  # --reorder: the shuffled window
         self.finished = False  # set at the very end: nothing is counted after it
         self.tasks: set[asyncio.Future[None]] = set()
 
@@ -102,7 +108,9 @@ class Worker:
     def hand_on(self) -> None:
         """Pass the current interval on, then reset the histograms for the next one (they
         are reused: each holds a reference cycle, so fresh ones would wait for the GC)."""
-        self.on_snapshot(self.current.snapshot(self.hists, encode=self.c.encode))
+        self.on_snapshot(
+            self.current.snapshot(self.hists, encode=self.c.encode, closed_loop=self.closed_loop)
+        )
         for hist in self.hists.values():
             hist.reset()
 
@@ -119,24 +127,27 @@ class Worker:
         self.boundary = self.t0 + (index + 1) * self.c.interval
         return self.current
 
-    # -- sending and settling (the hot path: keep it lean) ---------------------------
+    # -- sending and settling (the closed loop's hot path is Connection's) -------------
     def send(self, conn: Connection, intended: float, now: float) -> None:
         iv = self.current if now < self.boundary else self.interval_for(now)
-        if self.faulty:
-            event, request = self.faulted(iv)
-        else:
-            if not self.payloads:
-                self.payloads = self.generator.batch(self.batch_size)
-            event, body = self.payloads.pop()
-            request = self.target.request(body)
+        requests = self.requests
+        request = requests.pop() if requests else self.next_request(iv)
         lag = now - intended
         iv.sent += 1
-        iv.lag.append(int(lag * 1e6))
+        iv.lag.append(lag)
         if lag > LATE_AFTER:
             iv.late += 1
-        conn.send(request, intended, event, now)
+        conn.send(request, intended, now)
 
-    def next_payload(self, iv: Interval) -> tuple[str, bytes]:
+    def next_request(self, iv: Interval) -> bytes:
+        """The next request when the prepared ones have run out: a new batch, or with
+        faults, the next faulted request (faults never use the prepared list)."""
+        if self.faulty:
+            return self.faulted(iv)
+        self.requests = self.generator.bodies(self.batch_size)
+        return self.requests.pop()
+
+    def next_payload(self, iv: Interval) -> bytes:
         """The next generated payload; with --reorder, taken from a shuffled window."""
         w = self.c.faults.reorder
         if w > 1:
@@ -150,12 +161,12 @@ class Worker:
             return self.window.pop(0)
         return self.next_payload_in_order()
 
-    def next_payload_in_order(self) -> tuple[str, bytes]:
+    def next_payload_in_order(self) -> bytes:
         if not self.payloads:
-            self.payloads = self.generator.batch(self.batch_size)
+            self.payloads = self.generator.bodies(self.batch_size)
         return self.payloads.pop()
 
-    def faulted(self, iv: Interval) -> tuple[str, bytes]:
+    def faulted(self, iv: Interval) -> bytes:
         """The next request with duplicates, drops, reordering and malformed bodies,
         each counted."""
         f, rng = self.c.faults, self.fault_rng
@@ -165,7 +176,7 @@ class Worker:
         if f.delay or f.jitter:
             iv.faults["delayed"] += 1
         while True:
-            event, body = self.next_payload(iv)
+            body = self.next_payload(iv)
             if f.drop and rng.random() < f.drop:
                 iv.faults["dropped"] += 1  # generated, never sent
                 continue
@@ -176,25 +187,20 @@ class Worker:
             iv.faults[f"malformed {f.malformed}"] += 1
         request = self.target.request(body, headers["Content-Type"])
         if f.duplicates and rng.random() < f.duplicates:
-            self.redo.append((event, request))
-        return event, request
+            self.redo.append(request)
+        return request
 
-    def settled(self, conn: Connection, status: int | None, error: str | None) -> None:
-        now = self.clock()
-        iv = self.current if now < self.boundary else self.interval_for(now)
-        if status is None:
-            iv.errors[error or "transport"] += 1
-        else:
-            iv.statuses[status] += 1
-            if 200 <= status < 300:
-                iv.ok += 1
-        iv.latency.append(int((now - conn.intended) * 1e6))
-        iv.service.append(int((now - conn.sent_at) * 1e6))
+    def settled(self, conn: Connection, now: float, error: str | None) -> None:
+        """The request on ``conn`` has ended: with ``error``, failed (counted here; a
+        response was counted by the connection). The connection takes the next one."""
+        if error is not None:
+            iv = self.current if now < self.boundary else self.interval_for(now)
+            iv.errors[error] += 1
+            iv.latency.append(now - conn.intended)
+            if not self.closed_loop:
+                iv.service.append(now - conn.sent_at)
         if not self.stopping and not conn.closed:
-            if self.closed_loop:
-                self.send(conn, now, now)
-            else:
-                self.reuse(conn, now)
+            self.reuse(conn, now)
 
     def reuse(self, conn: Connection, now: float) -> None:
         if self.closed_loop:
@@ -224,7 +230,7 @@ class Worker:
         try:
             _, conn = await asyncio.wait_for(
                 loop.create_connection(
-                    lambda: Connection(self.settled, self.lost),
+                    lambda: Connection(self),
                     self.target.host,
                     self.target.port,
                     ssl=self.target.ssl,
@@ -256,7 +262,7 @@ class Worker:
         iv = self.interval_for(now)
         iv.sent += 1
         iv.errors[error] += 1
-        iv.latency.append(int((now - intended) * 1e6))
+        iv.latency.append(now - intended)
 
     # -- loops ---------------------------------------------------------------------
     async def sweep_timeouts(self) -> None:
@@ -266,7 +272,7 @@ class Worker:
                 if conn.busy and now - conn.sent_at > self.c.timeout:
                     conn.fail("timeout")
             self.interval_for(now).fold_pending(self.hists)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(FOLD_EVERY)
 
     async def run(self) -> WorkerResult:
         self.t0 = self.clock()

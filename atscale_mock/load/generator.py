@@ -2,20 +2,23 @@
 
 Realistic values (user names, error texts, project and cube ids) come from the ordinary
 payload builder, Faker included, once per *base* payload at start-up. On the hot path
-only the fields that make each event unique are filled in: its own ids (from one seeded
-``randbytes`` call per batch), its timestamp and its measurement (``time_taken``,
-``duration``). Every body is the event's wire shape and validates against its schema.
+only the fields that make each event unique are filled in: its own ids (from seeded
+``randbytes`` calls per batch), its timestamp and its measurement (``time_taken``,
+``duration``); ``is_full_build`` alternates between base payloads. Every body is the
+event's wire shape and validates against its schema.
 """
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
-from ..catalogue import EVENTS, Event
+from ..catalogue import EVENTS, SLOW_QUERY_THRESHOLD_S, Event
 from ..errors import UsageError
 from ..ids import derive_seed
 from ..payload import BuildOptions, build_payload, format_timestamp, resolve_event
@@ -38,6 +41,14 @@ ENTITIES = 16  # projects (and cubes) the load spreads over
 _UNIQUE_IDS = ("id", "query_id", "instance_id", "definition_id", "triggering_query_id")
 #: Events about a project that comes or goes: each request names a new project.
 _NEW_PROJECT = ("schema-publish", "unpublish")
+_IDS = ("id", "same")
+#: Other fields filled in per request, by their kind in the catalogue.
+_SLOT_OF_KIND = {
+    "same_as_project": "same",
+    "timestamp": "timestamp",
+    "seconds": "seconds",
+    "millis": "millis",
+}
 _SENTINEL = "\x00slot{}\x00"
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
@@ -67,14 +78,16 @@ def parse_mix(text: str | None) -> dict[str, float]:
 
 @dataclass(frozen=True, slots=True)
 class _Template:
-    """A base payload as bytes with %s slots, and what goes in each slot."""
+    """A base payload as bytes with %s slots, and what goes in each slot. Every value
+    of a slot has the same width, so a filled-in body always has ``length`` bytes."""
 
     event: str
     text: bytes
-    slots: tuple[str, ...]  # "id" | "timestamp" | "seconds" | "millis" | "bool"
+    slots: tuple[str, ...]  # "id" | "same" | "timestamp" | "seconds" | "millis"
+    length: int
 
 
-def _template(event: Event, payload: dict[str, Any]) -> _Template:
+def _template(event: Event, payload: dict[str, Any], widths: dict[str, int]) -> _Template:
     slots: list[str] = []
 
     def mark(node: dict[str, Any]) -> None:
@@ -85,45 +98,90 @@ def _template(event: Event, payload: dict[str, Any]) -> _Template:
                 continue
             kind = field.kind if field else ""
             unique = key in _UNIQUE_IDS or (key == "project_id" and event.name in _NEW_PROJECT)
-            slot = (
-                "id"
-                if unique
-                else "same"
-                if kind == "same_as_project"
-                else "timestamp"
-                if kind == "timestamp"
-                else "seconds"
-                if kind == "seconds"
-                else "millis"
-                if kind == "millis"
-                else "bool"
-                if kind == "is_full_build"
-                else ""
-            )
+            slot = "id" if unique else _SLOT_OF_KIND.get(kind, "")
             if slot:
                 node[key] = _SENTINEL.format(len(slots))
                 slots.append(slot)
 
     mark(payload)
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).replace("%", "%%")
-    for i in range(len(slots)):
-        text = text.replace(json.dumps(_SENTINEL.format(i)), "%s")
-    return _Template(event.name, text.encode(), tuple(slots))
+    for i, slot in enumerate(slots):  # ids are filled in unquoted
+        text = text.replace(json.dumps(_SENTINEL.format(i)), '"%s"' if slot in _IDS else "%s")
+    body = text.encode()
+    length = len(body % tuple(b"x" * widths[slot] for slot in slots))
+    return _Template(event.name, body, tuple(slots), length)
+
+
+def _set_kind(event: Event, node: dict[str, Any], kind: str, value: Any) -> None:
+    """Set every field of ``kind`` in a payload (at any depth) to ``value``."""
+    for key, old in node.items():
+        if isinstance(old, dict):
+            _set_kind(event, old, kind, value)
+            continue
+        field = event.field(key) or event.field(f"context.{key}")
+        if field is not None and field.kind == kind:
+            node[key] = value
+
+
+def _same_width(values: list[str]) -> list[bytes]:
+    assert len({len(v) for v in values}) == 1, values
+    return [v.encode() for v in values]
 
 
 class PayloadGenerator:
-    """Seeded batches of (event name, body) for a mix of events."""
+    """Seeded batches of (event name, body) for a mix of events, or of whole requests.
+
+    A batch is built column by column rather than payload by payload, with ``map`` over
+    random bytes wherever it can, so the loops run in C: the events are drawn first
+    (one 16-bit draw each from a wheel of the mix's weights), then for each event all
+    its base templates, ids and measurements at once, and each body is one ``%``
+    format of its template. Every value of a slot has the same width (``time_taken``
+    gets one decimal fewer from 10 s up), so each template's length is known at start-up
+    and, given ``head`` (a request head ending in ``Content-Length: ``), a template can
+    be a whole HTTP request: one ``%`` format then makes the request.
+    """
 
     def __init__(
-        self, mix: dict[str, float], seed: int, *, full: bool = False, slow_threshold: float = 4.0
+        self,
+        mix: dict[str, float],
+        seed: int,
+        *,
+        full: bool = False,
+        slow_threshold: float = SLOW_QUERY_THRESHOLD_S,
+        head: bytes | None = None,
     ) -> None:
         self.rng = random.Random(derive_seed(seed, "load"))
         self.names = [name for name, w in mix.items() if w > 0]
-        self.weights = [mix[name] for name in self.names]
+        self.wheel = _wheel({name: mix[name] for name in self.names})
         self.slow_threshold = slow_threshold
-        self.templates = {name: self._bases(resolve_event(name), seed, full) for name in self.names}
+        # measurement values by random byte: one table lookup per payload. Slow queries
+        # take from the threshold to 13.75 s past it; slow aggregate builds 10-34.7 s
+        # (the spec's example took 7.6 s; five digits keep the width fixed).
+        seconds = [slow_threshold + x * 0.05 for x in range(256)]
+        digits = len(str(int(seconds[-1])))
+        self.tables = {
+            "seconds": _same_width([f"{v:.{6 + digits - len(str(int(v)))}f}" for v in seconds]),
+            "millis": _same_width([str(10_000 + x * 97) for x in range(256)]),
+        }
+        stamp = json.dumps(format_timestamp(datetime.now(UTC)))
+        widths = {"id": 36, "same": 36, "timestamp": len(stamp)}
+        widths.update({name: len(table[0]) for name, table in self.tables.items()})
+        # 256 entries per event (each base 256 / BASES times): one random byte picks one
+        self.templates = {
+            name: self._bases(resolve_event(name), seed, full, widths) * (256 // BASES)
+            for name in self.names
+        }
+        self.texts = {name: [t.text for t in tpls] for name, tpls in self.templates.items()}
+        if head is not None:  # whole requests: the head and Content-Length go in front
+            escaped = head.replace(b"%", b"%%")
+            self.texts = {
+                name: [escaped + b"%d\r\n\r\n" % t.length + t.text for t in tpls]
+                for name, tpls in self.templates.items()
+            }
 
-    def _bases(self, event: Event, seed: int, full: bool) -> list[_Template]:
+    def _bases(
+        self, event: Event, seed: int, full: bool, widths: dict[str, int]
+    ) -> list[_Template]:
         entity = random.Random(derive_seed(seed, "entities"))
         projects = [f"{entity.getrandbits(128):032x}" for _ in range(ENTITIES)]
         out = []
@@ -136,44 +194,77 @@ class PayloadGenerator:
                 project=_as_uuid(pin),
                 cube=_as_uuid(pin[::-1]),
             )
-            out.append(
-                _template(event, build_payload(event, derive_seed(seed, event.name, i), options))
-            )
+            payload = build_payload(event, derive_seed(seed, event.name, i), options)
+            _set_kind(event, payload, "is_full_build", i % 2 == 1)  # half the bases each
+            out.append(_template(event, payload, widths))
         return out
 
     def batch(self, n: int, now: datetime | None = None) -> list[tuple[str, bytes]]:
-        """``n`` unique payloads; timestamps are ``now`` (the batch's creation time)."""
+        """``n`` unique payloads (or requests, given ``head``); timestamps are ``now``
+        (the batch's creation time)."""
+        names, bodies = self._generate(n, now)
+        return list(zip(names, bodies, strict=True))
+
+    def bodies(self, n: int, now: datetime | None = None) -> list[bytes]:
+        """What ``batch(n)`` gives, without the names (the load hot path needs none)."""
+        return self._generate(n, now)[1]
+
+    def _generate(self, n: int, now: datetime | None) -> tuple[list[str], list[bytes]]:
         rng = self.rng
         stamp = json.dumps(format_timestamp(now or datetime.now(UTC))).encode()
-        names = rng.choices(self.names, self.weights, k=n)
-        hexes = rng.randbytes(16 * 5 * n).hex()  # up to 5 unique ids per payload
-        numbers = rng.randbytes(2 * n)
-        pos = 0
-        out = []
-        threshold = self.slow_threshold
-        for i, name in enumerate(names):
-            tpl = self.templates[name][numbers[2 * i] % BASES]
-            values = []
-            for slot in tpl.slots:
-                if slot == "id":
-                    h = hexes[pos : pos + 32]
-                    pos += 32
-                    values.append(
-                        f'"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}'
-                        f'{h[17:20]}-{h[20:]}"'.encode()
-                    )
-                elif slot == "same":
-                    values.append(values[-1])
-                elif slot == "timestamp":
-                    values.append(stamp)
-                elif slot == "seconds":
-                    values.append(b"%.6f" % (threshold + numbers[2 * i + 1] * 0.05))
-                elif slot == "millis":
-                    values.append(b"%d" % (4000 + numbers[2 * i + 1] * 97))
-                else:
-                    values.append(b"true" if numbers[2 * i + 1] & 1 else b"false")
-            out.append((name, tpl.text % tuple(values)))
-        return out
+        names = list(map(self.wheel.__getitem__, memoryview(rng.randbytes(2 * n)).cast("H")))
+        nexts = {}
+        for name in self.names:
+            count = names.count(name)
+            if count:
+                nexts[name] = iter(self._bodies_of(name, count, stamp)).__next__
+        return names, [nexts[name]() for name in names]
+
+    def _bodies_of(self, name: str, count: int, stamp: bytes) -> list[bytes]:
+        """``count`` bodies of one event: a column of values per template slot."""
+        rng = self.rng
+        picks = rng.randbytes(count)
+        texts = list(map(self.texts[name].__getitem__, picks))
+        slots = self.templates[name][0].slots
+        if not slots:
+            return texts
+        columns: list[Iterable[bytes]] = []
+        for slot in slots:
+            if slot == "id":
+                columns.append(self._ids(count))
+            elif slot == "same":
+                columns.append(columns[-1])
+            elif slot == "timestamp":
+                columns.append(repeat(stamp, count))
+            else:
+                columns.append(map(self.tables[slot].__getitem__, rng.randbytes(count)))
+        return list(map(bytes.__mod__, texts, zip(*columns, strict=True)))
+
+    def _ids(self, n: int) -> list[bytes]:
+        """``n`` distinct version-4 UUIDs (unquoted). The first 74 random bits are drawn
+        once per call, the last 48 for each id (drawn again in the rare case two in one
+        call are equal); calls are told apart by their random part, as version-4 UUIDs
+        always are."""
+        rng = self.rng
+        h = rng.randbytes(10).hex()
+        prefix = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-".encode()
+        while True:
+            tails = rng.randbytes(6 * n).hex(" ", 6).encode().split()
+            if len(set(tails)) == n:
+                return list(map(prefix.__add__, tails))
+
+
+WHEEL = 1 << 16
+
+
+def _wheel(weights: dict[str, float]) -> list[str]:
+    """65,536 event names in proportion to their weights (every weighted event at least
+    once), so one 16-bit random number draws an event."""
+    total = sum(weights.values())
+    counts = {name: max(1, round(w / total * WHEEL)) for name, w in weights.items()}
+    top = max(counts, key=counts.__getitem__)
+    counts[top] += WHEEL - sum(counts.values())
+    return [name for name, count in counts.items() for _ in range(count)]
 
 
 def _as_uuid(h: str) -> str:

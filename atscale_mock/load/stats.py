@@ -26,8 +26,9 @@ def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST, HIGHEST, DIGITS)
 
 
-def fold(histogram: HdrHistogram, values: list[int]) -> None:
-    for value, count in Counter(values).items():
+def fold(histogram: HdrHistogram, seconds: list[float]) -> None:
+    """Record durations in seconds, as whole microseconds (each distinct value once)."""
+    for value, count in Counter([int(s * 1e6) for s in seconds]).items():
         histogram.record_value(min(max(value, LOWEST), HIGHEST), count)
 
 
@@ -41,39 +42,49 @@ def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
 
 @dataclass
 class Interval:
-    """What one worker saw in one interval: counters and raw values (µs)."""
+    """What one worker saw in one interval: counters, and durations in seconds not yet
+    folded into the histograms."""
 
     index: int
     sent: int = 0
-    ok: int = 0
     late: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)  # fault injection, by kind
-    latency: list[int] = field(default_factory=list)  # from the intended send time
-    service: list[int] = field(default_factory=list)  # from the actual send time
-    lag: list[int] = field(default_factory=list)  # actual - intended send time
+    latency: list[float] = field(default_factory=list)  # from the intended send time
+    service: list[float] = field(default_factory=list)  # from the actual send time
+    lag: list[float] = field(default_factory=list)  # actual - intended send time
 
     @property
     def completed(self) -> int:
         return sum(self.statuses.values()) + sum(self.errors.values())
 
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+
     def fold_pending(self, hists: dict[str, HdrHistogram]) -> None:
-        """Move buffered raw values into ``hists`` (the worker's, reused from interval to
+        """Move buffered durations into ``hists`` (the worker's, reused from interval to
         interval). Called every few tens of milliseconds, so no single fold stalls the
         event loop for long."""
-        for name, hist in hists.items():
+        for name in HISTOGRAMS:
             values = getattr(self, name)
             if values:
-                fold(hist, values)
+                fold(hists[name], values)
                 values.clear()
 
-    def snapshot(self, hists: dict[str, HdrHistogram], encode: bool = True) -> dict[str, Any]:
+    def snapshot(
+        self, hists: dict[str, HdrHistogram], encode: bool = True, closed_loop: bool = False
+    ) -> dict[str, Any]:
         """A mergeable summary: counters and the histograms, encoded to cross a process
         boundary, or (in-process) the histograms themselves, to be merged before the
-        worker resets them for the next interval."""
+        worker resets them for the next interval. In a closed loop every request is sent
+        the moment it is due, so its service time is its latency (only the latency is
+        kept, and given for both) and it has no dispatch lag."""
         self.fold_pending(hists)
         encoded = {name: h.encode() if encode else h for name, h in hists.items()}
+        if closed_loop:
+            encoded["service"] = encoded["latency"]
         return {
             "index": self.index,
             "sent": self.sent,
