@@ -3,18 +3,33 @@ and the command end to end against a real local receiver."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from atscale_mock.catalogue import find_event
 from atscale_mock.errors import UsageError
 from atscale_mock.load.generator import DEFAULT_MIX, PayloadGenerator, parse_mix
 from atscale_mock.load.schedule import Phase, arrivals
-from atscale_mock.load.stats import Interval, Totals, new_histograms
+from atscale_mock.load.stats import (
+    HIGHEST,
+    PERCENTILES,
+    Interval,
+    Recorder,
+    Totals,
+    merge,
+    new_histogram,
+    new_recorders,
+    percentiles_ms,
+)
 from atscale_mock.load.thresholds import evaluate, parse_threshold
 from atscale_mock.schema import validation_errors
 
@@ -60,6 +75,59 @@ def test_phases_follow_each_other() -> None:
 # -- stats ----------------------------------------------------------------------------
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=HIGHEST * 2), max_size=300))
+def test_recorder_counts_as_hdrh_records(values: list[int]) -> None:
+    reference = new_histogram()
+    for v in values:
+        reference.record_value(min(max(v, 1), HIGHEST))
+    recorder = Recorder()
+    recorder.record(Counter(values))
+    mine = recorder.histogram()
+    assert list(mine.counts) == list(reference.counts)
+    assert mine.get_total_count() == reference.get_total_count() == len(values)
+    if values:
+        assert mine.get_min_value() == reference.get_min_value()
+        assert mine.get_max_value() == reference.get_max_value()
+    recorder.reset()
+    assert recorder.histogram().get_total_count() == 0 and not any(recorder.histogram().counts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=10**9), min_size=1, max_size=300))
+def test_percentiles_are_hdrh_percentiles(values: list[int]) -> None:
+    h = new_histogram()
+    for v in values:
+        h.record_value(v)
+    expected = {f"p{q:g}": h.get_value_at_percentile(q) / 1000 for q in PERCENTILES}
+    assert percentiles_ms(h) == {**expected, "max": h.get_max_value() / 1000}
+
+
+def test_recorder_folds_seconds_as_microseconds() -> None:
+    recorder = Recorder()
+    recorder.fold([0.0015, 0.0015, 0.25])
+    h = recorder.histogram()
+    assert h.get_total_count() == 3 and h.get_value_at_percentile(50) == 1500
+    assert 250_000 <= h.get_max_value() <= 250_250  # 3 significant digits
+
+
+def test_merge_adds_like_hdrh() -> None:
+    a, b, reference = new_histogram(), new_histogram(), new_histogram()
+    for v in (1, 500, 70_000):
+        a.record_value(v)
+        reference.record_value(v)
+    for v in (2, 500, 9_000_000):
+        b.record_value(v)
+    reference.add(b)
+    merge(a, b)
+    assert list(a.counts) == list(reference.counts)
+    assert (a.get_total_count(), a.get_min_value(), a.get_max_value()) == (
+        reference.get_total_count(),
+        reference.get_min_value(),
+        reference.get_max_value(),
+    )
+
+
 def test_snapshots_merge_across_workers() -> None:
     a, b = Interval(0), Interval(0)
     a.sent, a.latency = 3, [0.001, 0.002, 0.003]  # seconds
@@ -67,8 +135,8 @@ def test_snapshots_merge_across_workers() -> None:
     b.sent, b.latency = 1, [0.1]
     b.errors["timeout"] = 1
     totals = Totals(1.0, workers=2)
-    totals.add(a.snapshot(new_histograms()))
-    totals.add(b.snapshot(new_histograms()))
+    totals.add(a.snapshot(new_recorders()))
+    totals.add(b.snapshot(new_recorders()))
     assert totals.sent == 4 and totals.ok == 3 and totals.completed == 4
     assert totals.hists["latency"].get_total_count() == 4
     row = totals.series()[0]
@@ -350,7 +418,7 @@ def test_schedule_delays_stay_in_order() -> None:
 
 
 def test_in_process_snapshots_merge_without_encoding() -> None:
-    hists = new_histograms()
+    hists = new_recorders()
     iv = Interval(0)
     iv.sent, iv.latency, iv.service, iv.lag = 2, [0.0005, 0.0015], [0.0004, 0.0014], [1e-6, 2e-6]
     iv.statuses[204] = 2
@@ -362,7 +430,7 @@ def test_in_process_snapshots_merge_without_encoding() -> None:
 
 
 def test_closed_loop_latency_is_also_service_time() -> None:
-    hists = new_histograms()
+    hists = new_recorders()
     iv = Interval(0)
     iv.sent, iv.latency = 3, [0.001, 0.002, 0.003]
     iv.statuses[200], iv.statuses[500] = 2, 1
@@ -372,3 +440,71 @@ def test_closed_loop_latency_is_also_service_time() -> None:
     assert snap["latency"].get_value_at_percentile(100) == snap["service"].get_value_at_percentile(
         100
     )
+
+
+# -- scheduler: the timerfd waker and the injected clock ---------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timerfd is Linux's")
+def test_waker_calls_back_once_per_arming() -> None:
+    from atscale_mock.load.waker import Waker
+
+    async def main() -> list[float]:
+        fired: list[float] = []
+        done = asyncio.get_running_loop().create_future()
+
+        def callback() -> None:
+            fired.append(time.perf_counter())
+            if len(fired) < 3:
+                waker.arm(0.0005)
+            else:
+                done.set_result(None)
+
+        waker = Waker.create(callback)
+        assert waker is not None
+        start = time.perf_counter()
+        waker.arm(0.0005)
+        await asyncio.wait_for(done, 5)
+        waker.close()
+        return [t - start for t in fired]
+
+    fired = asyncio.run(main())
+    assert len(fired) == 3 and fired == sorted(fired) and fired[0] > 0
+
+
+def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: ScriptedServer) -> None:
+    """A clock that runs ten times as fast as the wall clock: the worker cannot use the
+    timerfd (which keeps real time), falls back to timers, and still sends every request
+    of the schedule: 2 simulated seconds at 100/s in about 0.2 real seconds."""
+    from atscale_mock.load.engine import Worker, WorkerConfig
+    from atscale_mock.load.schedule import Phase
+
+    origin = time.perf_counter()
+
+    def fast_clock() -> float:
+        return origin + (time.perf_counter() - origin) * 10
+
+    snapshots: list[dict[str, object]] = []
+    config = WorkerConfig(
+        srv.url + "/ok", [Phase(2.0, 100.0)], 2.0, 4, {"slow-query": 1.0}, 3, encode=False
+    )
+    worker = Worker(config, snapshots.append, clock=fast_clock)
+    result = asyncio.run(worker.run())
+    assert worker.waker is None
+    assert result.not_sent == 0
+    assert sum(s["sent"] for s in snapshots) == 200 == len(srv.seen)  # type: ignore[misc]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timerfd is Linux's")
+def test_open_loop_on_the_real_clock_dispatches_from_the_timerfd(srv: ScriptedServer) -> None:
+    from atscale_mock.load.engine import Worker, WorkerConfig
+    from atscale_mock.load.schedule import Phase
+
+    snapshots: list[dict[str, object]] = []
+    config = WorkerConfig(
+        srv.url + "/ok", [Phase(1.0, 300.0)], 1.0, 4, {"slow-query": 1.0}, 3, encode=False
+    )
+    worker = Worker(config, snapshots.append)
+    result = asyncio.run(worker.run())
+    assert worker.waker is not None and result.not_sent == 0
+    assert sum(s["sent"] for s in snapshots) == 300 == len(srv.seen)  # type: ignore[misc]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -75,9 +76,12 @@ class Owner(Protocol):
     closed_loop: bool
     stopping: bool
     requests: list[bytes]
+    backlog: deque[float]
+    idle: list[Connection]
 
     def interval_for(self, now: float) -> Interval: ...
     def next_request(self, iv: Interval) -> bytes: ...
+    def send(self, conn: Connection, intended: float, now: float) -> None: ...
     def settled(self, conn: Connection, now: float, error: str | None) -> None: ...
     def lost(self, conn: Connection) -> None: ...
 
@@ -138,9 +142,15 @@ class Connection(asyncio.Protocol):
             self.intended = self.sent_at = now
             self.transport.write(requests.pop() if requests else w.next_request(iv))  # type: ignore[union-attr]
             return
+        self.busy = False
         if not w.closed_loop:
             iv.service.append(now - self.sent_at)
-        self.busy = False
+            if keep_alive and not w.stopping:  # open loop: take the next due request
+                if w.backlog:
+                    w.send(self, w.backlog.popleft(), now)
+                else:
+                    w.idle.append(self)
+                return
         if keep_alive:
             w.settled(self, now, None)
         else:

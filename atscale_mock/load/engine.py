@@ -14,7 +14,7 @@ import asyncio
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +22,14 @@ from ..faults import Faults, malform
 from .client import Connection, Target, classify_connect_error
 from .generator import PayloadGenerator
 from .schedule import Phase, arrivals, delayed
-from .stats import Interval, new_histograms
+from .stats import Interval, new_recorders
+from .waker import Waker
 
 LATE_AFTER = 0.010  # seconds of dispatch lag after which a request counts as late
-SPIN = 0.001  # the last millisecond before a send is waited by yielding
-BATCH = 1024  # payloads generated at a time (fewer at low rates, so timestamps stay fresh)
+TICK = 0.0002  # with a timerfd: the shortest sleep between two rounds of sends
+SPIN = 0.001  # without: the last millisecond before a send is waited by yielding
+BATCH = 1024  # payloads generated at a time (open loop: 50 ms worth at most, so their
+# timestamps stay fresh)
 MAX_BACKLOG = 200_000  # requests waiting for a connection, at most (memory stays bounded)
 GRACE = 1.0  # seconds the backlog may still be served after the schedule ends
 FOLD_EVERY = 0.05  # seconds between folds of buffered latencies into the histograms
@@ -84,7 +87,7 @@ class Worker:
         self.batch_size = BATCH
         if config.phases:
             peak = max(max(p.rate, p.end_rate) for p in config.phases)
-            self.batch_size = max(1, min(BATCH, int(peak / 100)))
+            self.batch_size = max(1, min(BATCH, int(peak / 20)))
         self.payloads: list[bytes] = []  # with faults: bodies to fault
         self.requests: list[bytes] = []  # without: requests prepared in batches
         self.idle: list[Connection] = []
@@ -95,7 +98,7 @@ class Worker:
         self.stopping = False
         self.t0 = 0.0
         self.current = Interval(0)
-        self.hists = new_histograms()
+        self.recorders = new_recorders()
         self.boundary = 0.0  # when the current interval ends (perf_counter time)
         self.result = WorkerResult()
         self.fault_rng = random.Random(config.seed * 31 + config.worker)
@@ -103,16 +106,22 @@ class Worker:
         self.window: list[bytes] = []  # --reorder: the shuffled window
         self.finished = False  # set at the very end: nothing is counted after it
         self.tasks: set[asyncio.Future[None]] = set()
+        self.waker: Waker | None = None
+        self.schedule: Iterator[float] = iter(())
+        self.next_at: float | None = None  # the next arrival, from t0
+        self.scheduled: asyncio.Future[None] | None = None  # with a waker: the schedule's end
 
     # -- payloads and intervals ----------------------------------------------------
     def hand_on(self) -> None:
         """Pass the current interval on, then reset the histograms for the next one (they
         are reused: each holds a reference cycle, so fresh ones would wait for the GC)."""
         self.on_snapshot(
-            self.current.snapshot(self.hists, encode=self.c.encode, closed_loop=self.closed_loop)
+            self.current.snapshot(
+                self.recorders, encode=self.c.encode, closed_loop=self.closed_loop
+            )
         )
-        for hist in self.hists.values():
-            hist.reset()
+        for recorder in self.recorders.values():
+            recorder.reset()
 
     def interval_for(self, now: float) -> Interval:
         """The interval ``now`` falls in; finished intervals are handed on as snapshots."""
@@ -271,7 +280,7 @@ class Worker:
             for conn in list(self.conns):
                 if conn.busy and now - conn.sent_at > self.c.timeout:
                     conn.fail("timeout")
-            self.interval_for(now).fold_pending(self.hists)
+            self.interval_for(now).fold_pending(self.recorders)
             await asyncio.sleep(FOLD_EVERY)
 
     async def run(self) -> WorkerResult:
@@ -327,29 +336,62 @@ class Worker:
         f = self.c.faults
         if f.delay or f.jitter:  # delivery delays shift each intended time (counted)
             schedule = delayed(schedule, f.delay, f.jitter, self.fault_rng)
-        next_at = next(schedule, None)
-        while next_at is not None or self.backlog:
-            now = self.clock()
-            while next_at is not None and self.t0 + next_at <= now:
-                if len(self.backlog) < MAX_BACKLOG:
-                    self.backlog.append(self.t0 + next_at)
-                else:  # memory stays bounded: what cannot even wait is not sent
-                    self.result.skipped += 1
-                next_at = next(schedule, None)
-            while self.backlog and self.idle:
-                self.send(self.idle.pop(), self.backlog.popleft(), self.clock())
-            wanted = min(len(self.backlog), self.c.connections - len(self.conns) - self.opening)
-            for _ in range(max(0, wanted)):
-                self.connect()
-            if next_at is None:
-                break
-            await self.sleep_until(self.t0 + next_at)
+        self.schedule = schedule
+        self.next_at = next(schedule, None)
+        # the timerfd keeps the monotonic clock's time, so only with the real clock
+        waker = Waker.create(self.tick) if self.clock is time.perf_counter else None
+        if waker is None:
+            while self.dispatch():
+                await self.sleep_until(self.t0 + self.next_at)  # type: ignore[operator]
+        else:
+            self.waker = waker
+            self.scheduled = scheduled = asyncio.get_running_loop().create_future()
+            try:
+                self.tick()
+                await scheduled
+            finally:
+                waker.close()
         grace = self.clock() + min(self.c.timeout, GRACE)
         while self.backlog and self.clock() < grace:  # served as connections free up
             await asyncio.sleep(0.001)
         # what is still waiting now is reported as not sent
 
+    def dispatch(self) -> bool:
+        """Queue the requests that have fallen due, send as many as connections are free
+        for, open connections for the rest; False once the schedule has ended."""
+        now = self.clock()
+        next_at, schedule, backlog = self.next_at, self.schedule, self.backlog
+        while next_at is not None and self.t0 + next_at <= now:
+            if len(backlog) < MAX_BACKLOG:
+                backlog.append(self.t0 + next_at)
+            else:  # memory stays bounded: what cannot even wait is not sent
+                self.result.skipped += 1
+            next_at = next(schedule, None)
+        self.next_at = next_at
+        while backlog and self.idle:
+            self.send(self.idle.pop(), backlog.popleft(), self.clock())
+        wanted = min(len(backlog), self.c.connections - len(self.conns) - self.opening)
+        for _ in range(max(0, wanted)):
+            self.connect()
+        return next_at is not None
+
+    def tick(self) -> None:
+        """One round on the timerfd: dispatch, then arm it for the next arrival (no
+        sooner than TICK from now: at high rates each round sends what fell due since)."""
+        scheduled = self.scheduled
+        assert scheduled is not None and self.waker is not None
+        try:
+            if self.dispatch():
+                self.waker.arm(max(self.t0 + self.next_at - self.clock(), TICK))  # type: ignore[operator]
+            elif not scheduled.done():
+                scheduled.set_result(None)
+        except Exception as exc:  # to the awaiting task, not to the loop's handler
+            if not scheduled.done():
+                scheduled.set_exception(exc)
+
     async def sleep_until(self, when: float) -> None:
+        """Without a timerfd: wait by a timer for all but the last millisecond, and by
+        yielding to the loop for that."""
         delay = when - self.clock() - SPIN
         if delay > 0:
             await asyncio.sleep(delay)

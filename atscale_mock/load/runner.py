@@ -9,6 +9,7 @@ stop every worker; what they measured up to then is kept.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import os
 import signal
@@ -118,12 +119,15 @@ def _run_worker_here(
     loop = new_event_loop()
     try:
         worker = Worker(config, on_snapshot)
+        gc.collect()
+        gc.freeze()  # the templates and Faker's data leave the collector's work: shorter pauses
         task = loop.create_task(worker.run())
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, task.cancel)
         return loop.run_until_complete(task)
     finally:
+        gc.unfreeze()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
