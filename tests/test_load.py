@@ -8,6 +8,7 @@ import json
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -283,6 +284,17 @@ def test_failed_threshold_exits_1_and_html_report(srv: ScriptedServer, tmp_path:
     assert "<script" not in page and "http" not in page.split("<p>", 1)[0]
 
 
+def test_workers_spin_only_while_a_core_is_left_over() -> None:
+    import os
+
+    from atscale_mock.load.runner import LoadConfig
+
+    cores = os.cpu_count() or 1
+    config = LoadConfig("http://127.0.0.1:1/", [], 1.0, 10, {"slow-query": 1.0}, 1)
+    assert replace(config, processes=cores).worker(0).spin is False
+    assert replace(config, processes=max(1, cores - 1)).worker(0).spin is (cores > 1)
+
+
 def test_load_to_local_and_processes() -> None:
     r = proc(
         "load", "--to", "local", "--rate", "100", "-d", "1s", "--processes", "2", "--json", "-q"
@@ -496,13 +508,20 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timerfd is Linux's")
-def test_open_loop_on_the_real_clock_dispatches_from_the_timerfd(srv: ScriptedServer) -> None:
+def test_open_loop_without_spinning_dispatches_from_the_timerfd(srv: ScriptedServer) -> None:
     from atscale_mock.load.engine import Worker, WorkerConfig
     from atscale_mock.load.schedule import Phase
 
     snapshots: list[dict[str, object]] = []
     config = WorkerConfig(
-        srv.url + "/ok", [Phase(1.0, 300.0)], 1.0, 4, {"slow-query": 1.0}, 3, encode=False
+        srv.url + "/ok",
+        [Phase(1.0, 300.0)],
+        1.0,
+        4,
+        {"slow-query": 1.0},
+        3,
+        encode=False,
+        spin=False,  # as when every core has a worker
     )
     worker = Worker(config, snapshots.append)
     result = asyncio.run(worker.run())

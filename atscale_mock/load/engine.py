@@ -28,11 +28,11 @@ from .waker import Waker
 LATE_AFTER = 0.010  # seconds of dispatch lag after which a request counts as late
 TICK = 0.0002  # with a timerfd: the shortest sleep between two rounds of sends
 SPIN = 0.001  # without: the last millisecond before a send is waited by yielding
-BATCH = 1024  # payloads generated at a time (open loop: 50 ms worth at most, so their
-# timestamps stay fresh)
+BATCH = 1024  # payloads generated at a time (open loop: 10 ms worth at most: their
+# timestamps stay fresh, and making them never holds up a send for long)
 MAX_BACKLOG = 200_000  # requests waiting for a connection, at most (memory stays bounded)
 GRACE = 1.0  # seconds the backlog may still be served after the schedule ends
-FOLD_EVERY = 0.05  # seconds between folds of buffered latencies into the histograms
+FOLD_EVERY = 0.02  # seconds between folds of buffered latencies into the histograms
 CONNECT_RETRY = 0.01  # seconds between attempts after a failed connect (closed loop)
 
 
@@ -52,6 +52,7 @@ class WorkerConfig:
     worker: int = 0
     faults: Faults = field(default_factory=Faults)
     encode: bool = True  # histograms leave as bytes (False: in-process, as objects)
+    spin: bool = True  # open loop: busy-wait the last millisecond (else: timerfd)
 
 
 @dataclass
@@ -87,7 +88,7 @@ class Worker:
         self.batch_size = BATCH
         if config.phases:
             peak = max(max(p.rate, p.end_rate) for p in config.phases)
-            self.batch_size = max(1, min(BATCH, int(peak / 20)))
+            self.batch_size = max(1, min(BATCH, int(peak / 100)))
         self.payloads: list[bytes] = []  # with faults: bodies to fault
         self.requests: list[bytes] = []  # without: requests prepared in batches
         self.idle: list[Connection] = []
@@ -338,8 +339,14 @@ class Worker:
             schedule = delayed(schedule, f.delay, f.jitter, self.fault_rng)
         self.schedule = schedule
         self.next_at = next(schedule, None)
-        # the timerfd keeps the monotonic clock's time, so only with the real clock
-        waker = Waker.create(self.tick) if self.clock is time.perf_counter else None
+        # Busy-waiting the last millisecond before each send keeps it on time to a tenth
+        # of that, even on a virtual machine whose idle CPUs wake late, but takes a core:
+        # a worker does so while the machine has a core for each worker and one more (for
+        # the receiver, or the parent). Otherwise it sleeps on a timerfd (sub-millisecond,
+        # no busy-waiting), which keeps the monotonic clock's time: only with the real one.
+        waker = None
+        if not self.c.spin and self.clock is time.perf_counter:
+            waker = Waker.create(self.tick)
         if waker is None:
             while self.dispatch():
                 await self.sleep_until(self.t0 + self.next_at)  # type: ignore[operator]

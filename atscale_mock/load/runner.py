@@ -71,6 +71,7 @@ class LoadConfig:
             self.interval,
             index,
             self.faults,
+            spin=self.processes + 1 <= (os.cpu_count() or 1),
         )
 
 
