@@ -34,6 +34,7 @@ def new_histogram() -> HdrHistogram:
 def cells(histogram: HdrHistogram) -> memoryview:
     """The histogram's counts (a ``ctypes`` array) as a memoryview of 64-bit cells, which
     copies and converts in C rather than one ``ctypes`` access per cell."""
+    assert histogram.word_size == 8  # hdrh's default; "Q" below relies on it
     return memoryview(histogram.counts).cast("B").cast("Q")
 
 
