@@ -89,9 +89,10 @@ class Owner(Protocol):
 class Connection(asyncio.Protocol):
     """One keep-alive connection with one request in flight at a time.
 
-    The closed loop's whole per-request work happens in ``on_message_complete``: count
-    the response, keep its latency, write the next prepared request. Everything else
-    (open loop, errors, a connection the server closes) goes through the owner."""
+    A response's whole handling happens in ``on_message_complete``: count it, keep its
+    latency, and write the next request (closed loop) or take the next due one from the
+    owner's backlog (open loop). Errors and connections the server closes go through the
+    owner."""
 
     def __init__(self, owner: Owner) -> None:
         import httptools

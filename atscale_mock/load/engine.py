@@ -114,8 +114,9 @@ class Worker:
 
     # -- payloads and intervals ----------------------------------------------------
     def hand_on(self) -> None:
-        """Pass the current interval on, then reset the histograms for the next one (they
-        are reused: each holds a reference cycle, so fresh ones would wait for the GC)."""
+        """Pass the current interval on, then reset the recorders for the next one (they
+        are reused: an hdrh histogram holds a reference cycle, so fresh ones would wait for
+        the collector, and memory would grow)."""
         self.on_snapshot(
             self.current.snapshot(
                 self.recorders, encode=self.c.encode, closed_loop=self.closed_loop
