@@ -527,3 +527,26 @@ def test_open_loop_without_spinning_dispatches_from_the_timerfd(srv: ScriptedSer
     result = asyncio.run(worker.run())
     assert worker.waker is not None and result.not_sent == 0
     assert sum(s["sent"] for s in snapshots) == 300 == len(srv.seen)  # type: ignore[misc]
+
+
+def test_a_receiver_holding_every_connection_is_named_as_the_reason(srv: ScriptedServer) -> None:
+    r = cli("load", "--to", srv.url + "/slow/0.1", "--rate", "40", "-d", "1s", "-c", "1", "-q")
+    assert r.code == 0, r.stdout + r.stderr
+    assert "behind schedule" in r.stdout and "all 1 connections busy" in r.stdout
+    r = cli(
+        "load", "--to", srv.url + "/slow/0.1", "--rate", "40", "-d", "1s", "-c", "1", "-q", "--json"
+    )
+    data = json.loads(r.stdout)
+    assert data["pool_exhausted"] > 0 and data["late"] + data["not_sent"] > 0
+    assert "--connections" in data["behind"]
+
+
+def test_behind_names_the_machine_when_connections_were_free() -> None:
+    from atscale_mock.load.report import behind
+
+    assert behind(True, 10, 0, 0, 50) is None  # closed loop: no schedule to be behind
+    assert behind(False, 0, 0, 3, 50) is None  # on time
+    text = behind(False, 12, 0, 0, 50)
+    assert text is not None and "could not send on time" in text and "--processes" in text
+    text = behind(False, 0, 7, 2, 50)
+    assert text is not None and "all 50 connections busy" in text

@@ -140,6 +140,8 @@ def _table(s: dict[str, Any]) -> str:
     statuses = ", ".join(f"{k}={v}" for k, v in sorted(s["statuses"].items())) or "none"
     errors = ", ".join(f"{k}={v}" for k, v in sorted(s["errors"].items())) or "none"
     lines += [f"statuses: {statuses}", f"errors: {errors}"]
+    if s.get("behind"):
+        lines.append(s["behind"])
     if s.get("faults"):
         lines.append(
             "faults injected: " + ", ".join(f"{k}={v}" for k, v in sorted(s["faults"].items()))

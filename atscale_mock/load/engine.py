@@ -60,6 +60,7 @@ class WorkerResult:
     not_sent: int = 0
     connections_opened: int = 0
     skipped: int = 0  # arrivals dropped because the backlog was full
+    pool_exhausted: int = 0  # dispatch rounds in which due requests found no free connection
     interrupted: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -381,6 +382,8 @@ class Worker:
         wanted = min(len(backlog), self.c.connections - len(self.conns) - self.opening)
         for _ in range(max(0, wanted)):
             self.connect()
+        if backlog and wanted <= 0 and self.conns:  # due, but every connection is busy
+            self.result.pool_exhausted += 1
         return next_at is not None
 
     def tick(self) -> None:

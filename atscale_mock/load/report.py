@@ -14,6 +14,26 @@ from .runner import LoadResult
 from .stats import percentiles_ms
 
 
+def behind(
+    closed_loop: bool, late: int, not_sent: int, pool_exhausted: int, connections: int
+) -> str | None:
+    """Why an open-loop run fell behind its schedule, if it did: the receiver held every
+    connection, or this machine could not send on time."""
+    if closed_loop or not (late or not_sent):
+        return None
+    head = f"behind schedule ({late} late, {not_sent} not sent): "
+    if pool_exhausted:
+        return head + (
+            f"due requests found all {connections} connections busy, so the receiver "
+            "answered too slowly for this rate; give it more at once with --connections, "
+            "or lower --rate"
+        )
+    return head + (
+        "connections were free, so this machine could not send on time; "
+        "try --processes auto, or lower --rate"
+    )
+
+
 def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
     t, c = result.totals, result.config
     completed = t.completed
@@ -49,6 +69,14 @@ def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
         "ok": t.ok,
         "not_sent": result.not_sent,
         "late": t.late,
+        "pool_exhausted": sum(w.pool_exhausted for w in result.workers),
+        "behind": behind(
+            c.closed_loop,
+            t.late,
+            result.not_sent,
+            sum(w.pool_exhausted for w in result.workers),
+            c.connections,
+        ),
         "error_rate": round(error_rate, 6),
         "rate": round(rate, 1),
         "statuses": dict(t.statuses),
