@@ -529,10 +529,15 @@ def test_open_loop_without_spinning_dispatches_from_the_timerfd(srv: ScriptedSer
     assert sum(s["sent"] for s in snapshots) == 300 == len(srv.seen)  # type: ignore[misc]
 
 
-def test_a_receiver_holding_every_connection_is_named_as_the_reason(srv: ScriptedServer) -> None:
-    r = cli("load", "--to", srv.url + "/slow/0.1", "--rate", "40", "-d", "1s", "-c", "1", "-q")
+def test_a_receiver_holding_every_connection_is_named_as_the_reason(
+    srv: ScriptedServer, tmp_path: Path
+) -> None:
+    page = tmp_path / "r.html"
+    slow = srv.url + "/slow/0.1"
+    r = cli("load", "--to", slow, "--rate", "40", "-d", "1s", "-c", "1", "--report", str(page))
     assert r.code == 0, r.stdout + r.stderr
     assert "behind schedule" in r.stdout and "all 1 connections busy" in r.stdout
+    assert "behind schedule" in page.read_text()
     r = cli(
         "load", "--to", srv.url + "/slow/0.1", "--rate", "40", "-d", "1s", "-c", "1", "-q", "--json"
     )

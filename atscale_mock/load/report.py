@@ -172,6 +172,7 @@ def render_html(s: dict[str, Any]) -> str:
         ("processes", s["processes"]),
         ("seed", s["seed"]),
         ("interrupted", s["interrupted"]),
+        *((("behind schedule", s["behind"]),) if s.get("behind") else ()),
     ]
     percentiles = [
         (name, *(f"{s[key][q]:.3f}" for q in ("p50", "p90", "p99", "p99.9", "max")))
