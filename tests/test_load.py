@@ -555,3 +555,21 @@ def test_behind_names_the_machine_when_connections_were_free() -> None:
     assert text is not None and "could not send on time" in text and "--processes" in text
     text = behind(False, 0, 7, 2, 50)
     assert text is not None and "all 50 connections busy" in text
+
+
+@pytest.mark.parametrize("threshold", [0.5, 4.0, 9.5, 95.0])
+def test_prepared_requests_carry_their_exact_content_length(threshold: float) -> None:
+    from atscale_mock.load.client import Target
+
+    head = Target.parse("http://127.0.0.1:1/hooks", (("X-Team", "a%b"),)).json_head
+    gen = PayloadGenerator(DEFAULT_MIX, 6, head=head, slow_threshold=threshold)
+    for name, request in gen.batch(3000):
+        top, body = request.split(b"\r\n\r\n", 1)
+        lines = top.split(b"\r\n")
+        assert lines[0] == b"POST /hooks HTTP/1.1" and b"X-Team: a%b" in lines
+        assert lines.count(b"Content-Type: application/json") == 1
+        assert int(lines[-1].removeprefix(b"Content-Length: ")) == len(body)
+        payload = json.loads(body)
+        assert validation_errors(find_event(name), payload) == []  # type: ignore[arg-type]
+        if name == "slow-query":
+            assert payload["time_taken"] >= threshold

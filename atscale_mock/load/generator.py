@@ -123,6 +123,16 @@ def _set_kind(event: Event, node: dict[str, Any], kind: str, value: Any) -> None
             node[key] = value
 
 
+def _finished(head: bytes | None, template: _Template) -> bytes:
+    """The template's text, behind ``head`` and the Content-Length if a head is given;
+    it is ``%``-formatted once more for each payload, so the head's ``%`` are doubled,
+    and a template without slots (never formatted again) is finished here."""
+    text = template.text
+    if head is not None:
+        text = head.replace(b"%", b"%%") + b"%d\r\n\r\n" % template.length + text
+    return text if template.slots else text % ()
+
+
 def _same_width(values: list[str]) -> list[bytes]:
     assert len({len(v) for v in values}) == 1, values
     return [v.encode() for v in values]
@@ -155,7 +165,7 @@ class PayloadGenerator:
         self.wheel = _wheel({name: mix[name] for name in self.names})
         self.slow_threshold = slow_threshold
         # measurement values by random byte: one table lookup per payload. Slow queries
-        # take from the threshold to 13.75 s past it; slow aggregate builds 10-34.7 s
+        # take from the threshold to 12.75 s past it; slow aggregate builds 10-34.7 s
         # (the spec's example took 7.6 s; five digits keep the width fixed).
         seconds = [slow_threshold + x * 0.05 for x in range(256)]
         digits = len(str(int(seconds[-1])))
@@ -171,13 +181,9 @@ class PayloadGenerator:
             name: self._bases(resolve_event(name), seed, full, widths) * (256 // BASES)
             for name in self.names
         }
-        self.texts = {name: [t.text for t in tpls] for name, tpls in self.templates.items()}
-        if head is not None:  # whole requests: the head and Content-Length go in front
-            escaped = head.replace(b"%", b"%%")
-            self.texts = {
-                name: [escaped + b"%d\r\n\r\n" % t.length + t.text for t in tpls]
-                for name, tpls in self.templates.items()
-            }
+        self.texts = {
+            name: [_finished(head, t) for t in tpls] for name, tpls in self.templates.items()
+        }
 
     def _bases(
         self, event: Event, seed: int, full: bool, widths: dict[str, int]
