@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -76,12 +75,9 @@ class Owner(Protocol):
     closed_loop: bool
     stopping: bool
     requests: list[bytes]
-    backlog: deque[float]
-    idle: list[Connection]
 
     def interval_for(self, now: float) -> Interval: ...
     def next_request(self, iv: Interval) -> bytes: ...
-    def send(self, conn: Connection, intended: float, now: float) -> None: ...
     def settled(self, conn: Connection, now: float, error: str | None) -> None: ...
     def lost(self, conn: Connection) -> None: ...
 
@@ -89,10 +85,9 @@ class Owner(Protocol):
 class Connection(asyncio.Protocol):
     """One keep-alive connection with one request in flight at a time.
 
-    A response's whole handling happens in ``on_message_complete``: count it, keep its
-    latency, and write the next request (closed loop) or take the next due one from the
-    owner's backlog (open loop). Errors and connections the server closes go through the
-    owner."""
+    The closed loop's whole per-request work happens in ``on_message_complete``: count
+    the response, keep its latency, write the next prepared request. Otherwise (open
+    loop, errors, a connection the server closes) the owner decides what comes next."""
 
     def __init__(self, owner: Owner) -> None:
         import httptools
@@ -146,14 +141,8 @@ class Connection(asyncio.Protocol):
         self.busy = False
         if not w.closed_loop:
             iv.service.append(now - self.sent_at)
-            if keep_alive and not w.stopping:  # open loop: take the next due request
-                if w.backlog:
-                    w.send(self, w.backlog.popleft(), now)
-                else:
-                    w.idle.append(self)
-                return
         if keep_alive:
-            w.settled(self, now, None)
+            w.settled(self, now, None)  # open loop: it takes the next due request
         else:
             self.close()
 

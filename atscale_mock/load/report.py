@@ -69,13 +69,9 @@ def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
         "ok": t.ok,
         "not_sent": result.not_sent,
         "late": t.late,
-        "pool_exhausted": sum(w.pool_exhausted for w in result.workers),
+        "pool_exhausted": result.pool_exhausted,
         "behind": behind(
-            c.closed_loop,
-            t.late,
-            result.not_sent,
-            sum(w.pool_exhausted for w in result.workers),
-            c.connections,
+            c.closed_loop, t.late, result.not_sent, result.pool_exhausted, c.connections
         ),
         "error_rate": round(error_rate, 6),
         "rate": round(rate, 1),

@@ -90,6 +90,10 @@ class LoadResult:
     def not_sent(self) -> int:
         return sum(w.not_sent for w in self.workers)
 
+    @property
+    def pool_exhausted(self) -> int:
+        return sum(w.pool_exhausted for w in self.workers)
+
 
 Progress = Callable[[Totals, float], None]
 
