@@ -9,7 +9,7 @@
 
 A receiver answering 4xx/5xx is *not* an error: it is a delivery result. Transport
 failures (refused, reset, timeout, not HTTP, TLS) are classified into delivery
-results too, by :mod:`atscale_mock.sender`.
+results too, by :mod:`atscale_mock.delivery.transport`.
 """
 
 from __future__ import annotations

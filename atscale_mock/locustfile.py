@@ -7,7 +7,10 @@
 Every request carries a unique, valid payload from the same generator, event mix and
 seeding as ``atscale-mock load``. Options (also as environment variables, and passed by
 a master to its workers): ``--mix``, ``--seed``, ``--rate-per-user`` (requests per second
-per user; 0 = as fast as possible), ``--full``, ``--webhook-header 'Name: value'``.
+per user; 0 = as fast as possible), ``--full``, ``--webhook-header 'Name: value'``;
+from the environment: ``ATSCALE_MOCK_HEADERS`` (a JSON list of [name, value] pairs),
+``ATSCALE_MOCK_SIGN`` (standard-webhooks or hmac-sha256), ``ATSCALE_MOCK_SECRET`` and
+``ATSCALE_MOCK_SIGNATURE_HEADER``: the same signing as every atscale-mock command.
 Each request also says which worker sent it, in ``X-Atscale-Mock-Worker``.
 
 Imported only by Locust (it brings gevent); no other atscale-mock command imports it.
@@ -16,11 +19,15 @@ Imported only by Locust (it brings gevent); no other atscale-mock command import
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import time
 from typing import Any
 
 from locust import FastHttpUser, events, task
 
+from atscale_mock.delivery.request import fill_url, has_placeholders
+from atscale_mock.delivery.signing import DEFAULT_HMAC_HEADER, Signer, new_message_id
 from atscale_mock.ids import derive_seed
 from atscale_mock.load.generator import PayloadGenerator, parse_mix
 
@@ -81,6 +88,17 @@ class EngineWebhooks(FastHttpUser):
         if ":" in header:
             name, _, value = header.partition(":")
             self.headers[name.strip()] = value.strip()
+        for name, value in json.loads(os.environ.get("ATSCALE_MOCK_HEADERS") or "[]"):
+            self.headers[name] = value
+        self.signer = None
+        if os.environ.get("ATSCALE_MOCK_SIGN"):
+            self.signer = Signer(
+                os.environ["ATSCALE_MOCK_SIGN"],
+                os.environ.get("ATSCALE_MOCK_SECRET", ""),
+                os.environ.get("ATSCALE_MOCK_SIGNATURE_HEADER") or DEFAULT_HMAC_HEADER,
+            )
+        self.url = self.host or "/"
+        self.placeholders = has_placeholders(self.url)
         rate = float(getattr(opts, "rate_per_user", 0) or 0)
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.next_at = time.monotonic()
@@ -97,9 +115,13 @@ class EngineWebhooks(FastHttpUser):
         if not self.payloads:
             self.payloads = self.generator.batch(256)
         event, body = self.payloads.pop()
+        headers = self.headers
+        if self.signer is not None:  # the same signing as every other command
+            headers = {**headers, **self.signer.headers(body, new_message_id())}
+        url = fill_url(self.url, json.loads(body)) if self.placeholders else self.url
         self.client.post(
-            self.host or "/",
+            url,
             data=body,  # type: ignore[arg-type]  # bytes are sent as is (see its docstring)
-            headers=self.headers,
+            headers=headers,
             name=event,
         )

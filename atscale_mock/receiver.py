@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .catalogue import Event, find_event
-from .signing import verify
+from .delivery.signing import verify
 from .tracking import Tracker
 
 MAX_BODY = 16 * 1024 * 1024  # a larger body is answered 413 and not read
@@ -152,6 +152,7 @@ class Receiver:
         self.received: deque[Received] = deque(maxlen=KEEP_EVENTS)
         self.count = 0
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._server = _Server((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
@@ -184,12 +185,37 @@ class Receiver:
             )
             self.received.append(got)
             self.count += 1
+            self._arrived.notify_all()
             if b.record is not None:
                 b.record.write(json.dumps(record_line(got)) + "\n")
                 b.record.flush()
         if self.on_request:
             self.on_request(got)
         return got
+
+    @property
+    def events(self) -> list[Received]:
+        """What arrived so far (the last KEEP_EVENTS), oldest first."""
+        with self._lock:
+            return list(self.received)
+
+    def wait_for(self, event_type: str, timeout: float = 5.0) -> Received:
+        """The first request of ``event_type`` (an ``event_type`` or a CLI name), waiting
+        up to ``timeout`` seconds for it; TimeoutError if none came."""
+        from .catalogue import find_event
+
+        known = find_event(event_type)
+        wanted = known.event_type if known else event_type
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                for got in self.received:
+                    if got.event_type == wanted:
+                        return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no {wanted} event arrived within {timeout:g} s")
+                self._arrived.wait(left)
 
     def start(self) -> Receiver:
         from .catalogue import EVENTS

@@ -15,11 +15,11 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from atscale_mock.delivery import RetryPolicy
+from atscale_mock.delivery.retry import RetryPolicy
+from atscale_mock.delivery.transport import HttpxSender
+from atscale_mock.report.summary import percentile
 from atscale_mock.scenario.loader import parse_scenario
 from atscale_mock.scenario.runner import Runner
-from atscale_mock.sender import HttpxSender
-from atscale_mock.stats import percentile
 
 
 def free_port() -> int:

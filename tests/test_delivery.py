@@ -11,8 +11,9 @@ import httpx
 import pytest
 import respx
 
-from atscale_mock.delivery import RetryPolicy, deliver, parse_retry_after
-from atscale_mock.sender import FakeSender, HttpxSender, Outcome, Request
+from atscale_mock.delivery.retry import RetryPolicy, deliver, parse_retry_after
+from atscale_mock.delivery.transport import HttpxSender, Outcome, Request
+from atscale_mock.testing import FakeSender
 
 URL = "http://127.0.0.1:10502/hooks"
 REQ = Request(

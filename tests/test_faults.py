@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from atscale_mock.delivery import RetryPolicy, deliver
+from atscale_mock.delivery.faults import MALFORMED_KINDS, Faults, arrange, malform
+from atscale_mock.delivery.retry import RetryPolicy, deliver
+from atscale_mock.delivery.signing import Signer, verify
+from atscale_mock.delivery.transport import Outcome, Request
 from atscale_mock.errors import UsageError
-from atscale_mock.faults import MALFORMED_KINDS, Faults, arrange, malform
 from atscale_mock.receiver import Behaviour, Receiver
-from atscale_mock.sender import FakeSender, Outcome, Request
-from atscale_mock.signing import Signer, verify
+from atscale_mock.testing import FakeSender
 
 from .cli_helpers import cli, start_receiver
 from .httpserver import ScriptedServer

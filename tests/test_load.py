@@ -488,8 +488,8 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
     """A clock that runs ten times as fast as the wall clock: the worker cannot use the
     timerfd (which keeps real time), falls back to timers, and still sends every request
     of the schedule: 2 simulated seconds at 100/s in about 0.2 real seconds."""
-    from atscale_mock.load.engine import Worker, WorkerConfig
     from atscale_mock.load.schedule import Phase
+    from atscale_mock.load.worker import Worker, WorkerConfig
 
     origin = time.perf_counter()
 
@@ -509,8 +509,8 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timerfd is Linux's")
 def test_open_loop_without_spinning_dispatches_from_the_timerfd(srv: ScriptedServer) -> None:
-    from atscale_mock.load.engine import Worker, WorkerConfig
     from atscale_mock.load.schedule import Phase
+    from atscale_mock.load.worker import Worker, WorkerConfig
 
     snapshots: list[dict[str, object]] = []
     config = WorkerConfig(

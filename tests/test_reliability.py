@@ -445,8 +445,8 @@ def test_random_set_values_never_crash(values: list[str]) -> None:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=40))
 def test_random_headers_never_crash(header: str) -> None:
+    from atscale_mock.delivery.request import parse_header
     from atscale_mock.errors import UsageError
-    from atscale_mock.sending import parse_header
 
     try:
         name, value = parse_header(header)

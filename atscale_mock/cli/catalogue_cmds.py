@@ -9,8 +9,8 @@ import typer
 
 from ..catalogue import EVENTS, Event
 from ..config import DEFAULT_SLOW_QUERY_THRESHOLD
-from ..payload import build_payload, encode, resolve_event
-from .common import err, handle_errors, out, print_json, resolve_seed
+from ..payload import encode, parse_assignment, resolve_event
+from .common import err, handle_errors, out, print_json
 from .options import (
     Clock,
     Cube,
@@ -23,7 +23,6 @@ from .options import (
     Seed,
     Sets,
     SlowThreshold,
-    payload_inputs,
 )
 
 
@@ -90,11 +89,14 @@ def show(
 
     Example: atscale-mock show slow-query --seed 7 --set query_success=false
     """
+    from ..api.send import payload as build
+
     ev = resolve_event(event)
-    options, overrides, _ = payload_inputs(
-        ev,
-        seeded=seed is not None,
-        sets=sets,
+    overrides = dict(parse_assignment(s) for s in sets or [])
+    payload = build(
+        event,
+        seed=seed,
+        set=overrides,
         full=full,
         failed=failed,
         error=error,
@@ -104,7 +106,6 @@ def show(
         slow_threshold=slow_threshold,
         clock=clock,
     )
-    payload = build_payload(ev, resolve_seed(seed), options, overrides)
     if compact:
         sys.stdout.write(encode(payload).decode() + "\n")
     else:

@@ -3,19 +3,18 @@ and printing. The CLI is the only place that turns an error into output."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
-from ..config import SEEDED_CLOCK
 from ..errors import AtscaleMockError
-from ..ids import new_seed
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -58,17 +57,15 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def resolve_seed(seed: int | None) -> int:
-    return new_seed() if seed is None else seed
+    from ..api.options import resolve_seed as library_seed
+
+    return library_seed(seed)
 
 
 def resolve_clock(clock: str | None, seeded: bool) -> datetime | None:
-    """The fixed time of generated payloads: --clock, else the seeded default when a seed
-    was given (so output is byte-identical), else None (now, at each build)."""
-    from ..payload import parse_timestamp
+    from ..api.options import resolve_clock as library_clock
 
-    if clock:
-        return parse_timestamp(clock)
-    return parse_timestamp(SEEDED_CLOCK) if seeded else None
+    return library_clock(clock, seeded)
 
 
 def now() -> datetime:
@@ -86,3 +83,27 @@ def check_writable(*paths: Path | None) -> None:
     for path in paths:
         if path is not None and not path.parent.is_dir():
             raise UsageError(f"cannot write {path}: no such directory {path.parent}")
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM means what Ctrl-C means while the block runs: the library call in it
+    stops sending, keeps what it did, and the command exits 130 with its summary."""
+    import signal
+
+    def forward(signum: int, frame: Any) -> None:
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, forward)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

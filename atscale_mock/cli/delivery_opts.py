@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from ..delivery import RetryPolicy
+from ..api.options import Retry, Signing
+from ..delivery.faults import MALFORMED_KINDS, Faults
+from ..delivery.signing import DEFAULT_HMAC_HEADER, MODES
 from ..errors import UsageError
-from ..faults import MALFORMED_KINDS, Faults
 from ..redact import Redactor
-from ..signing import DEFAULT_HMAC_HEADER, MODES, Signer
 
 Sign = Annotated[
     str | None,
@@ -117,16 +117,25 @@ TimeScale = Annotated[
 ]
 
 
-def make_signer(
-    sign: str | None, secret: str | None, header: str, bad: bool, stale: float, redactor: Redactor
-) -> Signer | None:
+def make_signing(
+    sign: str | None, secret: str | None, header: str, bad: bool, stale: float
+) -> Signing | None:
     if sign is None:
         if secret or bad or stale:
             raise UsageError("--secret, --bad-signature and --stale-timestamp need --sign MODE")
         return None
-    redactor.add(secret or "")
-    redactor.add((secret or "").removeprefix("whsec_"))
-    return Signer(sign, secret or "", header, bad, stale)
+    if sign not in MODES:
+        raise UsageError(f"--sign: unknown mode {sign!r}", "use " + " or ".join(MODES))
+    if not secret:
+        raise UsageError("--sign needs --secret")
+    return Signing(sign, secret, header, bad, stale)
+
+
+def learn_secret(redactor: Redactor, signing: Signing | None) -> None:
+    """Keep a signing key out of every output (with and without its whsec_ prefix)."""
+    if signing is not None:
+        redactor.add(signing.secret)
+        redactor.add(signing.secret.removeprefix("whsec_"))
 
 
 def make_faults(
@@ -141,21 +150,13 @@ def make_faults(
     return Faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
 
 
-def make_policy(retries: int, schedule: str | None, time_scale: float) -> RetryPolicy:
+def make_retry(retries: int, schedule: str | None, time_scale: float) -> Retry:
     if not schedule:
-        return RetryPolicy(retries, time_scale=time_scale)
-    from ..scenario.units import parse_duration
-
-    waits = []
-    for part in schedule.split(","):
-        try:
-            waits.append(parse_duration(part.strip()))
-        except ValueError as exc:
-            raise UsageError(
-                f"--retry-schedule: {part.strip()!r} is not {exc}",
-                "for example --retry-schedule 5s,5m,30m,2h",
-            ) from None
-    return RetryPolicy(len(waits), schedule=tuple(waits), time_scale=time_scale)
+        return Retry(retries, time_scale=time_scale)
+    try:
+        return Retry.parse_schedule(schedule, time_scale)
+    except UsageError as exc:
+        raise UsageError("--" + exc.message, exc.hint) from None
 
 
 __all__ = ["DEFAULT_HMAC_HEADER"]

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ..delivery.faults import Faults
 from ..errors import UsageError
-from ..faults import Faults
 from ..redact import Redactor
 from .common import (
     EXIT_FAILED,
@@ -23,9 +23,23 @@ from .common import (
     print_json,
     resolve_seed,
 )
-from .delivery_opts import Delay, Drop, Duplicates, Jitter, Malformed, MalformedRate, Reorder
+from .delivery_opts import (
+    DEFAULT_HMAC_HEADER,
+    Delay,
+    Drop,
+    Duplicates,
+    Jitter,
+    Malformed,
+    MalformedRate,
+    Reorder,
+    Secret,
+    Sign,
+    SignatureHeader,
+    learn_secret,
+    make_signing,
+)
 from .options import Json, Seed
-from .send_cmd import CaCert, Headers, Insecure, target, verify_option
+from .send_cmd import CaCert, Headers, Insecure, verify_option
 
 DEFAULT_CONNECTIONS = 50
 DEFAULT_DURATION = "10s"
@@ -160,7 +174,7 @@ def locustfile() -> None:
 
     Example: locust -f "$(atscale-mock locustfile)" --host http://127.0.0.1:8080/hooks
     """
-    from ..load.locust_engine import locustfile_path
+    from ..load.locust_runner import locustfile_path
 
     out(locustfile_path())
 
@@ -251,6 +265,9 @@ def load(
     jitter: Jitter = 0.0,
     malformed: Malformed = None,
     malformed_rate: MalformedRate = 1.0,
+    sign: Sign = None,
+    secret: Secret = None,
+    signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
 ) -> None:
     """Sustained load with unique, valid payloads, measured free of coordinated omission.
 
@@ -267,12 +284,10 @@ def load(
 
       atscale-mock load --to URL --ramp 100..5000 -d 2m --report load.html
     """
+    from ..api.load import load as run_load_test
+    from ..delivery.request import check_url, parse_header
     from ..load.generator import parse_mix
-    from ..load.report import summarize
-    from ..load.runner import LoadConfig, run_load
     from ..load.schedule import Phase
-    from ..load.thresholds import evaluate, parse_threshold
-    from ..sending import parse_header
 
     check_writable(report)
     if report:
@@ -288,7 +303,6 @@ def load(
         if duration != DEFAULT_DURATION or "phases" not in spec
         else sum(p.duration for p in spec["phases"])
     )
-    checks = [parse_threshold(t) for t in [*(spec.get("thresholds") or []), *(thresholds or [])]]
     if (delay or jitter) and not (ramp or (rate and rate != "max") or "phases" in spec):
         raise UsageError(
             "--delay and --jitter shift intended send times: they need an "
@@ -304,53 +318,48 @@ def load(
         phases = [] if r is None else [Phase(seconds, r)]
     else:
         phases = spec["phases"]
-    header_pairs = tuple(parse_header(h) for h in headers or [])
+    header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
+    if url.strip().lower() != "local":
+        check_url(url, "--to")
     redactor = Redactor()
     redactor.learn_headers(dict(header_pairs))
+    signing = make_signing(sign, secret, signature_header, False, 0.0)
+    learn_secret(redactor, signing)
     run_seed = resolve_seed(seed)
     config_mix = parse_mix(mix) if mix else spec.get("mix") or parse_mix(None)
-    with target(url, quiet=True) as resolved:
-        config = LoadConfig(
-            resolved,
-            phases,
-            seconds,
-            connections or spec.get("connections") or DEFAULT_CONNECTIONS,
-            config_mix,
-            run_seed,
-            _processes(processes or str(spec.get("processes", 1))),
-            header_pairs,
-            timeout,
-            verify_option(insecure, ca_cert),
-            full,
+    conns = connections or spec.get("connections") or DEFAULT_CONNECTIONS
+    procs = _processes(processes or str(spec.get("processes", 1)))
+    rate_text = f"{sum(p.expected for p in phases) / seconds:.0f} req/s" if phases else "max rate"
+    err(
+        f"load: {redactor.text(url)} at {rate_text} for {seconds:g}s, "
+        f"{conns} connections, {procs} process(es), seed {run_seed}"
+    )
+    live = _Live(quiet or json_out or engine != "builtin", seconds)
+    try:
+        result = run_load_test(
+            to=url,
+            phases=phases,
+            duration=seconds,
+            connections=conns,
+            processes=procs,
+            mix=config_mix,
+            seed=run_seed,
+            headers=header_pairs,
+            sign=signing,
             faults=Faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate),
+            timeout=timeout,
+            verify=verify_option(insecure, ca_cert),
+            full=full,
+            thresholds=[*(spec.get("thresholds") or []), *(thresholds or [])],
+            engine=engine,
+            progress=live,
         )
-        what = f"{config.target_rate:.0f} req/s" if config.target_rate else "max rate"
-        err(
-            f"load: {redactor.text(resolved)} at {what} for {seconds:g}s, "
-            f"{config.connections} connections, {config.processes} process(es), seed {run_seed}"
-        )
-        if engine == "locust":
-            from ..load.locust_engine import run_locust
-
-            if config.faults.active:
-                raise UsageError("fault injection is not available with --engine locust")
-            mix_text = ",".join(f"{k}={v:g}" for k, v in config.mix.items())
-            summary = run_locust(config, mix_text, headers[0] if headers else None)
-            interrupted = bool(summary["interrupted"])
-        elif engine == "builtin":
-            live = _Live(quiet or json_out, seconds)
-            try:
-                result = run_load(config, live)
-            finally:
-                live.close()
-            summary = summarize(result, run_seed)
-            interrupted = result.interrupted
-        else:
-            raise UsageError(f"--engine: unknown engine {engine!r}", "builtin or locust")
+    finally:
+        live.close()
+    summary = result.summary
+    interrupted = result.interrupted
     from ..load.report import write_report
 
-    summary["url"] = redactor.text(summary["url"])
-    summary["thresholds"] = evaluate(checks, summary["metrics"], config.target_rate)
     if report:
         write_report(report, summary, redactor)
     if json_out:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-
-from ..catalogue import Event
-from ..payload import BuildOptions, check_paths, parse_assignment
-from .common import now, resolve_clock
 
 Seed = Annotated[
     int | None,
@@ -62,35 +58,3 @@ Clock = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
-
-
-def payload_inputs(
-    event: Event,
-    *,
-    seeded: bool,
-    sets: list[str] | None,
-    full: bool,
-    failed: bool,
-    error: str | None,
-    org: str | None,
-    project: str | None,
-    cube: str | None,
-    slow_threshold: float,
-    clock: str | None,
-) -> tuple[BuildOptions, dict[str, Any], bool]:
-    """BuildOptions and overrides from the shared options; the bool says whether the
-    clock is fixed (else each payload takes the time it is built)."""
-    overrides = dict(parse_assignment(s) for s in sets or [])
-    check_paths(event, list(overrides))
-    fixed = resolve_clock(clock, seeded)
-    options = BuildOptions(
-        clock=fixed or now(),
-        full=full,
-        failed=failed or error is not None,
-        error=error,
-        slow_threshold=slow_threshold,
-        org=org,
-        project=project,
-        cube=cube,
-    )
-    return options, overrides, fixed is not None

@@ -95,7 +95,7 @@ def receive(
       atscale-mock receive --secret whsec_... --record got.jsonl --fail-rate 0.1 --delay 0.2
     """
     from ..receiver import Behaviour, Receiver
-    from ..reporters import received_line
+    from ..report.text import received_line
 
     done = threading.Event()
     counts = {"valid": 0, "invalid": 0}

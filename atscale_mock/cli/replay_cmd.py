@@ -1,20 +1,36 @@
-"""replay: re-send recorded deliveries byte for byte."""
+"""replay: re-send recorded deliveries byte for byte, optionally signed afresh."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..config import DEFAULT_TIMEOUT
-from ..delivery import Attempt, RetryPolicy
 from ..redact import Redactor
-from ..stats import Summary
-from .common import EXIT_INTERRUPTED, err, handle_errors, out
+from .common import err, handle_errors, sigterm_as_interrupt
+from .delivery_opts import (
+    DEFAULT_HMAC_HEADER,
+    Secret,
+    Sign,
+    SignatureHeader,
+    learn_secret,
+    make_signing,
+)
 from .options import Json
-from .send_cmd import CaCert, Insecure, LogFile, Retries, Timeout, finish, target, verify_option
+from .send_cmd import (
+    CaCert,
+    Headers,
+    Insecure,
+    LogFile,
+    Retries,
+    Timeout,
+    attempt_printer,
+    finish,
+    receiver_hooks,
+    verify_option,
+)
 
 
 @handle_errors
@@ -27,6 +43,16 @@ def replay(
     keep_timing: Annotated[
         bool, typer.Option("--keep-timing", help="Keep the original gaps between deliveries.")
     ] = False,
+    headers: Headers = None,
+    sign: Sign = None,
+    secret: Secret = None,
+    signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
+    new_ids: Annotated[
+        bool,
+        typer.Option(
+            "--new-ids", help="With --sign: new webhook-id values (default: keep the recorded)."
+        ),
+    ] = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
     retries: Retries = 0,
     log_file: LogFile = None,
@@ -35,64 +61,52 @@ def replay(
     ca_cert: CaCert = None,
 ) -> None:
     """Re-send recorded deliveries in order, byte for byte (bodies and the headers that
-    were not redacted). Exit 0 when every one got a 2xx, 1 otherwise.
+    were not redacted). --sign signs each again (a fresh timestamp; the recorded
+    webhook-id unless --new-ids). Exit 0 when every one got a 2xx, 1 otherwise,
+    130 when interrupted (Ctrl-C or SIGTERM).
 
     Examples:
 
       atscale-mock replay sent.jsonl --to http://127.0.0.1:8080/hooks --only-failed
 
       atscale-mock replay got.jsonl --to local --keep-timing
+
+      atscale-mock replay sent.jsonl --to http://127.0.0.1:8080/hooks \\
+          --sign standard-webhooks --secret whsec_... -H 'Authorization: Bearer T'
     """
-    import asyncio
+    from ..api.replay import replay as replay_file
+    from ..delivery.request import check_url, parse_header
+    from ..report.log import JsonlLog
 
-    from ..delivery import deliver
-    from ..log import JsonlLog
-    from ..replay import load_recording
-    from ..reporters import attempt_line
-    from ..sender import HttpxSender, Request
-
-    recorded, warnings = load_recording(file)
-    for warning in warnings:
-        err(f"warning: {warning}")
-    if only_failed:
-        recorded = [r for r in recorded if not r.ok]
+    if to.strip().lower() != "local":
+        check_url(to, "--to")
+    header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
     redactor = Redactor()
-    log = JsonlLog(log_file, redactor)
-    summary = Summary()
-    verify = verify_option(insecure, ca_cert)
+    redactor.learn_headers(dict(header_pairs))
+    signing = make_signing(sign, secret, signature_header, False, 0.0)
+    learn_secret(redactor, signing)
+    if new_ids and signing is None:
+        from ..errors import UsageError
 
-    def on_attempt(attempt: Attempt) -> None:
-        log.write(attempt)
-        if not json_out:
-            out(attempt_line(attempt, redactor))
-
-    with target(to, json_out) as url:
-        err(f"replaying {len(recorded)} deliveries from {file}")
-
-        async def main() -> None:
-            start, first = time.monotonic(), recorded[0].time if recorded else 0.0
-            async with HttpxSender(timeout=timeout, verify=verify) as sender:
-                for i, r in enumerate(recorded):
-                    if keep_timing:
-                        wait = start + (r.time - first) - time.monotonic()
-                        if wait > 0:
-                            await asyncio.sleep(wait)
-                    request = Request(r.event, url, r.body, r.headers, ("replayed",))
-                    summary.add(
-                        await deliver(
-                            sender,
-                            request,
-                            RetryPolicy(retries),
-                            label=r.label or str(i + 1),
-                            on_attempt=on_attempt,
-                        )
-                    )
-
-        try:
-            asyncio.run(main())
-        except KeyboardInterrupt:
-            log.close()
-            err("interrupted")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        log.close()
-    finish(summary, None, json_out, {"file": str(file), "replayed": len(recorded)})
+        raise UsageError("--new-ids needs --sign MODE (ids are a signature's part)")
+    on_received, on_local = receiver_hooks(json_out)
+    with JsonlLog(log_file, redactor) as log, sigterm_as_interrupt():
+        result = replay_file(
+            file,
+            to=to,
+            only_failed=only_failed,
+            keep_timing=keep_timing,
+            headers=header_pairs,
+            sign=signing,
+            new_ids=new_ids,
+            retries=retries,
+            timeout=timeout,
+            verify=verify_option(insecure, ca_cert),
+            on_attempt=attempt_printer(log, redactor, json_out),
+            on_received=on_received,
+            on_local=lambda url: (on_local(url), None)[1],
+            on_warning=lambda text: err(f"warning: {text}"),
+            keep_records=False,
+        )
+    err(f"replayed {result.extra['replayed']} deliveries from {file}")
+    finish(result, json_out)

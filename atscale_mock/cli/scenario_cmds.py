@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..delivery.request import check_url
 from ..errors import ScenarioError, UsageError
 from ..redact import Redactor
 from .common import (
@@ -23,6 +24,7 @@ from .common import (
     print_json,
     resolve_clock,
     resolve_seed,
+    sigterm_as_interrupt,
 )
 from .delivery_opts import (
     DEFAULT_HMAC_HEADER,
@@ -39,13 +41,14 @@ from .delivery_opts import (
     Sign,
     SignatureHeader,
     Stale,
+    learn_secret,
     make_faults,
-    make_policy,
-    make_signer,
+    make_retry,
+    make_signing,
 )
 from .delivery_opts import TimeScale as RetryTimeScale
 from .options import Json, Seed
-from .send_cmd import CaCert, Insecure, LogFile, target, verify_option
+from .send_cmd import CaCert, Insecure, LogFile, receiver_hooks, verify_option
 
 if TYPE_CHECKING:
     from ..scenario.model import Scenario
@@ -175,7 +178,7 @@ class _Progress:
         self.passed = self.failed = 0
 
     def result(self, r: DeliveryResult) -> None:
-        from ..reporters import attempt_line
+        from ..report.text import attempt_line
 
         self.passed += r.passed
         self.failed += not r.passed
@@ -249,60 +252,56 @@ def run(
 
     Example: atscale-mock run scenarios/batch-lifecycle.yaml --to local --junit junit.xml
     """
-    import asyncio
+    import gc
 
-    from ..log import JsonlLog
-    from ..scenario.reports import json_report, write_reports
-    from ..scenario.runner import Runner
-    from ..sender import HttpxSender
+    from ..api.scenario import run as run_scenario
+    from ..report.log import JsonlLog
+    from ..report.run_report import write_reports
 
     check_writable(junit, report)
     scenario = _load(file, var_args, time_scale)
-    run_seed, clock = _seed_and_clock(scenario, seed)
+    run_seed, _ = _seed_and_clock(scenario, seed)
     url = to or scenario.defaults.to
     if not url:
         raise UsageError("no receiver URL", "give --to URL (or 'local'), or set defaults.to")
-    verify = verify_option(insecure, ca_cert)
+    if url.strip().lower() != "local":
+        check_url(url, "--to")
     redactor = Redactor(scenario.secrets)
     for headers in [scenario.defaults.headers, *(s.headers for s in scenario.event_steps())]:
         redactor.learn_headers(headers)
-    log = JsonlLog(log_file, redactor)
-    policy = make_policy(
+    signing = make_signing(sign, secret, signature_header, bad_signature, stale_timestamp)
+    learn_secret(redactor, signing)
+    cli_faults = make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
+    retry = make_retry(
         scenario.defaults.retries if retries is None else retries, retry_schedule, retry_time_scale
     )
-    signer = make_signer(sign, secret, signature_header, bad_signature, stale_timestamp, redactor)
-    cli_faults = make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
-    faults = cli_faults if cli_faults.active else scenario.faults
-    with target(url, quiet or json_out) as resolved:
-        err(f"running {scenario.name} ({file}), seed {run_seed}")
-        progress = _Progress(0, quiet or json_out, redactor)
-
-        async def main() -> Any:
-            async with HttpxSender(timeout=scenario.defaults.timeout, verify=verify) as sender:
-                runner = Runner(
-                    scenario,
-                    run_seed,
-                    clock,
-                    resolved,
-                    sender,
-                    policy,
-                    scenario.defaults.headers,
-                    on_attempt=log.write,
-                    on_result=progress.result,
-                    faults=faults,
-                    signer=signer,
-                )
-                return await runner.run()
-
-        try:
-            result = asyncio.run(main())
-        finally:
-            progress.close()
-            log.close()
+    on_received, on_local = receiver_hooks(quiet or json_out)
+    err(f"running {scenario.name} ({file}), seed {run_seed}")
+    progress = _Progress(0, quiet or json_out, redactor)
+    gc.collect()
+    gc.freeze()  # long-lived setup objects leave the collector's work: shorter pauses
+    try:
+        with JsonlLog(log_file, redactor) as log, sigterm_as_interrupt():
+            result = run_scenario(
+                scenario,
+                to=url,
+                seed=run_seed,
+                retries=retry,
+                sign=signing,
+                faults=cli_faults,
+                verify=verify_option(insecure, ca_cert),
+                on_attempt=log.write,
+                on_result=progress.result,
+                on_received=on_received,
+                on_local=on_local,
+            )
+    finally:
+        gc.unfreeze()
+        progress.close()
     write_reports(result, redactor, junit, report)
-    summary = json_report(result, redactor)
+    summary = result.to_json(deliveries=False)
     if json_out:
-        print_json({k: v for k, v in summary.items() if k != "deliveries"})
+        print_json(summary)
     else:
         err(_summary_text(summary))
     if result.interrupted:

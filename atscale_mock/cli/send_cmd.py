@@ -3,33 +3,31 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..catalogue import EVENTS
 from ..config import DEFAULT_RETRIES, DEFAULT_SLOW_QUERY_THRESHOLD, DEFAULT_TIMEOUT
-from ..delivery import Attempt, RetryPolicy
-from ..log import JsonlLog
-from ..payload import BuildOptions, resolve_event
+from ..delivery.request import check_url, parse_header
+from ..delivery.retry import Attempt
 from ..redact import Redactor
-from ..reporters import attempt_line, received_line, summary_line
-from ..sender import HttpxSender
-from ..sending import SendPlan, check_url, parse_header, run_send
-from ..stats import Summary
+from ..report.log import JsonlLog
+from ..report.text import attempt_line, received_line, summary_line
+
+if TYPE_CHECKING:
+    from ..api.results import SendResult
 from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     err,
     handle_errors,
-    now,
     out,
     print_json,
-    resolve_clock,
     resolve_seed,
+    sigterm_as_interrupt,
 )
 from .delivery_opts import (
     DEFAULT_HMAC_HEADER,
@@ -47,9 +45,10 @@ from .delivery_opts import (
     SignatureHeader,
     Stale,
     TimeScale,
+    learn_secret,
     make_faults,
-    make_policy,
-    make_signer,
+    make_retry,
+    make_signing,
 )
 from .options import (
     Clock,
@@ -63,7 +62,6 @@ from .options import (
     Seed,
     Sets,
     SlowThreshold,
-    payload_inputs,
 )
 
 To = Annotated[
@@ -118,60 +116,46 @@ CaCert = Annotated[
 
 @contextlib.contextmanager
 def target(to: str, quiet: bool) -> Iterator[str]:
-    """The URL to send to; for 'local', the built-in receiver runs for the duration."""
-    if to.strip().lower() != "local":
-        yield check_url(to)
-        return
-    from ..receiver import Receiver
+    """The URL to send to; for 'local', the built-in receiver runs for the duration
+    (used by the commands whose library call takes a URL)."""
+    from ..api.target import resolve_target
 
-    def show(got: object) -> None:
+    with resolve_target(to, *receiver_hooks(quiet), what="--to") as url:
+        yield url
+
+
+def receiver_hooks(quiet: bool) -> tuple[Callable[[Any], None], Callable[[str], None]]:
+    """What the CLI shows of the built-in receiver: each request, and where it listens."""
+
+    def show(got: Any) -> None:
         if not quiet:
-            out("    " + received_line(got))  # type: ignore[arg-type]
+            out("    " + received_line(got))
 
-    with Receiver(on_request=show) as receiver:
-        err(f"built-in receiver listening on {receiver.url}")
-        yield receiver.url + "/hooks"
+    return show, lambda url: err(f"built-in receiver listening on {url}")
 
 
-def deliver_plans(
-    plans: list[SendPlan],
-    summary: Summary,
-    *,
-    policy: RetryPolicy,
-    timeout: float,
-    verify: bool | str,
-    log: JsonlLog,
-    redactor: Redactor,
-    quiet: bool,
-) -> Summary:
-    """Send every plan in order; print a line per attempt; log it. On Ctrl-C the
-    KeyboardInterrupt propagates with ``summary`` complete up to the interruption."""
-
+def attempt_printer(log: JsonlLog, redactor: Redactor, quiet: bool) -> Callable[[Attempt], None]:
     def on_attempt(attempt: Attempt) -> None:
         log.write(attempt)
         if not quiet:
             out(attempt_line(attempt, redactor))
 
-    import asyncio
-
-    async def main() -> None:
-        async with HttpxSender(timeout=timeout, verify=verify) as sender:
-            for plan in plans:
-                await run_send(plan, sender, policy, summary, on_attempt)
-
-    try:
-        asyncio.run(main())
-    finally:
-        log.close()
-    return summary
+    return on_attempt
 
 
-def finish(summary: Summary, seed: int | None, json_out: bool, extra: dict[str, object]) -> None:
+def finish(result: SendResult, json_out: bool) -> None:
+    """Print the summary (and a behind-schedule line); exit 0, 1 or 130."""
+    behind = result.schedule.behind_text(int(result.summary["deliveries"]))
+    if behind:
+        err(behind)
     if json_out:
-        print_json({"seed": seed, **extra, **summary.as_dict()})
+        print_json(result.to_json())
     else:
-        err(summary_line(summary, seed))
-    raise typer.Exit(EXIT_OK if summary.failed == 0 else EXIT_FAILED)
+        head = "interrupted: " if result.interrupted else ""
+        err(head + summary_line(result.summary, result.seed))
+    if result.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
 def verify_option(insecure: bool, ca_cert: Path | None) -> bool | str:
@@ -240,50 +224,49 @@ def send(
       atscale-mock send batch-start -n 20 --duplicates 0.2 --reorder 5 \
           --sign standard-webhooks --secret whsec_... --to local
     """
-    ev = resolve_event(event)
-    options, overrides, fixed = payload_inputs(
-        ev,
-        seeded=seed is not None,
-        sets=sets,
-        full=full,
-        failed=failed,
-        error=error,
-        org=org,
-        project=project,
-        cube=cube,
-        slow_threshold=slow_threshold,
-        clock=clock,
-    )
-    run_seed = resolve_seed(seed)
-    header_pairs = tuple(parse_header(h) for h in headers or [])
+    from ..api.send import send as send_events
+    from ..payload import parse_assignment
+
+    if to.strip().lower() != "local":
+        check_url(to, "--to")
+    header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
     redactor = Redactor()
     redactor.learn_headers(dict(header_pairs))
-    verify = verify_option(insecure, ca_cert)
-    signer = make_signer(sign, secret, signature_header, bad_signature, stale_timestamp, redactor)
+    signing = make_signing(sign, secret, signature_header, bad_signature, stale_timestamp)
+    learn_secret(redactor, signing)
+    run_seed = resolve_seed(seed)
+    err(f"seed: {run_seed}")
     faults = make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
-    policy = make_policy(retries, retry_schedule, retry_time_scale)
     log = JsonlLog(log_file, redactor)
-    with target(to, json_out) as url:
-        err(f"seed: {run_seed}")
-        plan = SendPlan(
-            ev, url, run_seed, count, rate, options, overrides, header_pairs, fixed, faults, signer
+    on_received, on_local = receiver_hooks(json_out)
+    with log, sigterm_as_interrupt():
+        result = send_events(
+            event,
+            to=to,
+            count=count,
+            rate=rate,
+            seed=run_seed,
+            set=dict(parse_assignment(s) for s in sets or []),
+            full=full,
+            failed=failed,
+            error=error,
+            org=org,
+            project=project,
+            cube=cube,
+            slow_threshold=slow_threshold,
+            clock=clock or ("now" if seed is None else None),
+            headers=header_pairs,
+            timeout=timeout,
+            retries=make_retry(retries, retry_schedule, retry_time_scale),
+            sign=signing,
+            faults=faults,
+            verify=verify_option(insecure, ca_cert),
+            on_attempt=attempt_printer(log, redactor, json_out),
+            on_received=on_received,
+            on_local=on_local,
+            keep_records=False,
         )
-        summary = Summary()
-        try:
-            deliver_plans(
-                [plan],
-                summary,
-                policy=policy,
-                timeout=timeout,
-                verify=verify,
-                log=log,
-                redactor=redactor,
-                quiet=json_out,
-            )
-        except KeyboardInterrupt:
-            err("interrupted: " + summary_line(summary, run_seed))
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-    finish(summary, run_seed, json_out, {"event": ev.name, "url": redactor.text(to)})
+    finish(result, json_out)
 
 
 @handle_errors
@@ -300,23 +283,19 @@ def demo(
 
     Example: atscale-mock demo --seed 1
     """
+    from ..api.send import demo as demo_events
+
+    on_received, on_local = receiver_hooks(json_out)
     run_seed = resolve_seed(seed)
-    fixed = resolve_clock(None, seed is not None)
-    options = BuildOptions(clock=fixed or now(), full=full)
-    with target(to, json_out) as url:
-        err(f"seed: {run_seed}")
-        plans = [
-            SendPlan(e, url, run_seed + i, options=options, fixed_clock=fixed is not None)
-            for i, e in enumerate(EVENTS)
-        ]
-        summary = deliver_plans(
-            plans,
-            Summary(),
-            policy=RetryPolicy(),
-            timeout=DEFAULT_TIMEOUT,
-            verify=True,
-            log=JsonlLog(None, Redactor()),
-            redactor=Redactor(),
-            quiet=json_out,
+    err(f"seed: {run_seed}")
+    with sigterm_as_interrupt():
+        result = demo_events(
+            to=to,
+            seed=run_seed,
+            clock=None if seed is not None else "now",
+            full=full,
+            on_attempt=attempt_printer(JsonlLog(None, Redactor()), Redactor(), json_out),
+            on_received=on_received,
+            on_local=on_local,
         )
-    finish(summary, run_seed, json_out, {"events": [e.name for e in EVENTS]})
+    finish(result, json_out)

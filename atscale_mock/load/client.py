@@ -51,11 +51,25 @@ class Target:
                 context.verify_mode = ssl.CERT_NONE
         return cls(host, port, path, context, ("\r\n".join(lines) + "\r\n").encode("latin-1"))
 
-    def request(self, body: bytes, content_type: str = "application/json") -> bytes:
-        if content_type == "application/json":
+    def request(
+        self,
+        body: bytes,
+        content_type: str = "application/json",
+        extra: dict[str, str] | None = None,
+        path: bytes | None = None,
+    ) -> bytes:
+        """A whole request; ``extra`` headers (a signature) and another ``path`` (URL
+        placeholders filled in) make it apart from the prepared ones."""
+        if content_type == "application/json" and not extra and path is None:
             return self.json_head + b"%d\r\n\r\n%s" % (len(body), body)
+        head = self.head
+        if path is not None:
+            line_end = head.index(b"\r\n")
+            head = b"POST " + path + b" HTTP/1.1" + head[line_end:]
+        lines = b"".join(f"{k}: {v}\r\n".encode("latin-1") for k, v in (extra or {}).items())
         return (
-            self.head
+            head
+            + lines
             + b"Content-Type: %s\r\nContent-Length: %d\r\n\r\n"
             % (content_type.encode("latin-1"), len(body))
             + body

@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..faults import Faults
-from .engine import Worker, WorkerConfig, WorkerResult
+from ..delivery.faults import Faults
+from ..delivery.signing import Signer
 from .schedule import Phase, total_duration
 from .stats import Totals
+from .worker import Worker, WorkerConfig, WorkerResult
 
 
 @dataclass
@@ -39,6 +40,7 @@ class LoadConfig:
     full: bool = False
     interval: float = 1.0
     faults: Faults = field(default_factory=Faults)
+    signer: Signer | None = None
 
     @property
     def closed_loop(self) -> bool:
@@ -72,6 +74,7 @@ class LoadConfig:
             index,
             self.faults,
             spin=self.processes + 1 <= (os.cpu_count() or 1),
+            signer=self.signer,
         )
 
 

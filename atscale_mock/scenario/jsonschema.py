@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..catalogue import EVENTS
-from ..faults import MALFORMED_KINDS
+from ..delivery.faults import MALFORMED_KINDS
 from ..schema import DIALECT
 
 DURATION = {

@@ -10,9 +10,9 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ..catalogue import suggest
+from ..delivery.faults import MALFORMED_KINDS, Faults
 from ..engine.model import EngineSpec
 from ..errors import Problem, ScenarioError
-from ..faults import MALFORMED_KINDS, Faults
 from .engine_loader import EngineLoader, parse_time_scale
 from .load_loader import load_spec
 from .loader_base import _fraction, _iso_time, _positive_duration

@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..catalogue import suggest
+from ..delivery.request import check_url
 from ..errors import Problem, UsageError
 from ..payload import parse_timestamp
-from ..sending import check_url
 from . import template
 from .template import Ref
 from .units import parse_duration

@@ -13,9 +13,9 @@ from typing import Any
 
 from ..catalogue import Event
 from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from ..delivery.faults import Faults
 from ..engine.model import EngineSpec
 from ..engine.steps import EngineStep, SingleStep
-from ..faults import Faults
 from .yamlpos import Path
 
 SCENARIO_VERSION = 1

@@ -1,32 +1,32 @@
-"""Run a scenario against a receiver through a :class:`~atscale_mock.sender.Sender`.
+"""Run a scenario against a receiver through a :class:`~atscale_mock.delivery.transport.Sender`.
 
 Steps run in order; a step starts when the previous one has finished (every delivery
 settled) and its planned time has come. The deliveries of a step are dispatched at their
-planned offsets from the step's start. Ctrl-C / SIGTERM cancel the run: in-flight attempts
-are recorded as interrupted and the result says what was and was not sent.
+planned offsets from the step's start. Cancelling the run (Ctrl-C; the CLI turns SIGTERM
+into it) records in-flight attempts
+as interrupted, and the result says what was and was not sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..delivery import Attempt, RetryPolicy, deliver
-from ..faults import Faults, Slot, arrange
+from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Dispatcher, Job, Prepared
+from ..delivery.faults import Faults, Slot, arrange
+from ..delivery.request import build_request, fill_url
+from ..delivery.retry import Attempt, RetryPolicy
+from ..delivery.signing import Signer
+from ..delivery.transport import Sender
 from ..ids import derive_seed
-from ..outgoing import build_request, signing_hook
 from ..payload import get_path
-from ..sender import Sender
-from ..sending import dropped_attempt, fill_url
-from ..signing import Signer
-from ..stats import Summary
+from ..report.summary import Summary
 from .expand import expand
 from .model import EventStep, Scenario
 from .plan import PayloadFactory, Planned, schedule
@@ -62,6 +62,22 @@ class RunResult:
     @property
     def failed(self) -> int:
         return sum(not r.passed for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        """Every planned delivery was sent and met its expectations."""
+        return not self.interrupted and self.failed == 0 and self.not_sent == 0
+
+    def to_json(self, deliveries: bool = True) -> dict[str, Any]:
+        """The JSON report (``run --report``); the CLI's ``--json`` is it without the
+        per-delivery list. Secrets of the scenario are redacted."""
+        from ..redact import Redactor
+        from ..report.run_report import json_report
+
+        data = json_report(self, Redactor(self.scenario.secrets))
+        if not deliveries:
+            data.pop("deliveries")
+        return data
 
     @property
     def not_sent(self) -> int:
@@ -111,6 +127,9 @@ def _check_json(wanted: dict[str, Any], body: str) -> list[str]:
 
 @dataclass
 class Runner:
+    """Runs one scenario through the one dispatch loop; each step's deliveries overlap
+    at their planned offsets, at most ``max_in_flight`` at a time."""
+
     scenario: Scenario
     seed: int
     clock: datetime
@@ -123,23 +142,31 @@ class Runner:
     monotonic: Callable[[], float] = time.monotonic
     faults: Faults = field(default_factory=Faults)
     signer: Signer | None = None
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
 
     def __post_init__(self) -> None:
         self.fault_rng = random.Random(derive_seed(self.seed, "faults"))
         self._built: dict[tuple[str, int], Any] = {}
+        self.dispatcher = Dispatcher(
+            self.sender,
+            self.policy,
+            self.signer,
+            self.on_attempt,
+            concurrent=True,
+            max_in_flight=self.max_in_flight,
+            rng=random.Random(self.seed),
+            monotonic=self.monotonic,
+        )
 
     async def run(self) -> RunResult:
-        """Run every step; engine steps are first expanded into the events they imply."""
+        """Run every step; engine steps are first expanded into the events they imply.
+        When cancelled, the result says so and holds what was done."""
         self.scenario = expand(self.scenario, self.seed)[0]
         groups = schedule(self.scenario, self.seed)
         result = RunResult(self.scenario, self.seed, sum(len(items) for _, items in groups))
         factory = PayloadFactory(self.scenario, self.seed, self.clock)
-        gc.collect()
-        gc.freeze()  # long-lived setup objects leave the collector's work: shorter pauses
         t0 = self.monotonic()
         task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        _on_sigterm(loop, task)
         try:
             await self._steps(groups, t0, factory, result)
         except asyncio.CancelledError:
@@ -147,8 +174,6 @@ class Runner:
             if task is not None:
                 task.uncancel()
         finally:
-            gc.unfreeze()
-            _on_sigterm(loop, None)
             result.elapsed = self.monotonic() - t0
         return result
 
@@ -167,33 +192,29 @@ class Runner:
             wait_from = done_at + (step.after / scale if step.at is None else 0.0)
             start = max(t0 + planned_start / scale, wait_from)
             due = [(start + (p.offset - planned_start) / scale, p) for p in items]
-            await self._dispatch(due, factory, result)
+            await self.dispatcher.run(self._jobs(due, factory, result))
             done_at = self.monotonic()
 
-    async def _dispatch(
+    def _jobs(
         self, due: list[tuple[float, Planned]], factory: PayloadFactory, result: RunResult
-    ) -> None:
-        """One dispatcher per step: wait for each planned time, start that delivery, and
-        return when all have settled (a task per delivery, created only when due). Faults
-        decide which delivery goes at each planned time, and what happens to it."""
+    ) -> Iterator[Job]:
+        """Faults decide which delivery goes at each planned time, and what happens to it."""
         slots = arrange(len(due), self.faults, self.fault_rng)
-        tasks: list[asyncio.Task[None]] = []
-        try:
-            for position, slot in enumerate(slots):
-                when = due[min(position, len(due) - 1)][0] + slot.delay
-                await sleep_until(when, self.monotonic)
-                planned = due[slot.index][1]
-                tasks.append(asyncio.create_task(self._one(planned, when, factory, result, slot)))
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        for position, slot in enumerate(slots):
+            when = due[min(position, len(due) - 1)][0] + slot.delay
+            planned = due[slot.index][1]
 
-    async def _one(
-        self, planned: Planned, due: float, factory: PayloadFactory, result: RunResult, slot: Slot
-    ) -> None:
+            def build(planned: Planned = planned, slot: Slot = slot) -> Prepared:
+                return self._prepare(planned, slot, factory)
+
+            def done(
+                prepared: Prepared, attempts: list[Attempt], lag: float, planned: Planned = planned
+            ) -> None:
+                self._settle(planned, prepared, attempts, lag, factory, result)
+
+            yield Job(when, build, done)
+
+    def _prepare(self, planned: Planned, slot: Slot, factory: PayloadFactory) -> Prepared:
         step = planned.step
         key = (step.id, planned.index)
         payload = self._built.pop(key, None) if slot.duplicate else None
@@ -211,57 +232,25 @@ class Runner:
             slot,
             self.fault_rng,
         )
-        lag = max(0.0, self.monotonic() - due)  # planned vs actual hand-over to the sender
-        if slot.dropped:
-            attempt = dropped_attempt(request, payload, planned.label)
-            if self.on_attempt:
-                self.on_attempt(attempt)
-            self._settle(result, DeliveryResult(planned, [attempt], [], lag, dropped=True))
-            return
-        attempts = await deliver(
-            self.sender,
-            request,
-            self.policy,
-            payload=payload,
-            label=planned.label,
-            on_attempt=self.on_attempt,
-            prepare=signing_hook(self.signer),
-        )
-        factory.record_status(step.id, attempts[-1].outcome.status)
-        self._settle(
-            result, DeliveryResult(planned, attempts, check_expectations(step, attempts), lag)
-        )
-        result.summary.add(attempts)
+        return Prepared(request, payload, planned.label, slot.dropped)
 
-    def _settle(self, result: RunResult, outcome: DeliveryResult) -> None:
-        result.results.append(outcome)
-        if outcome.dropped:
+    def _settle(
+        self,
+        planned: Planned,
+        prepared: Prepared,
+        attempts: list[Attempt],
+        lag: float,
+        factory: PayloadFactory,
+        result: RunResult,
+    ) -> None:
+        if prepared.dropped:
+            outcome = DeliveryResult(planned, attempts, [], lag, dropped=True)
             result.summary.dropped += 1
+        else:
+            factory.record_status(planned.step.id, attempts[-1].outcome.status)
+            failures = check_expectations(planned.step, attempts)
+            outcome = DeliveryResult(planned, attempts, failures, lag)
+            result.summary.add(attempts)
+        result.results.append(outcome)
         if self.on_result:
             self.on_result(outcome)
-
-
-SPIN = 0.002  # the last 2 ms before a send are waited by yielding, not by a timer
-
-
-async def sleep_until(due: float, monotonic: Callable[[], float] = time.monotonic) -> None:
-    """Sleep until ``due`` on the monotonic clock: a timer for most of the wait, then a
-    few loop turns, since timers wake up to a millisecond or more late under load."""
-    delay = due - monotonic() - SPIN
-    if delay > 0:
-        await asyncio.sleep(delay)
-    while monotonic() < due:
-        await asyncio.sleep(0)
-
-
-def _on_sigterm(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any] | None) -> None:
-    """SIGTERM cancels the run like Ctrl-C does (where the platform allows)."""
-    import signal
-
-    try:
-        if task is None:
-            loop.remove_signal_handler(signal.SIGTERM)
-        else:
-            loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    except (NotImplementedError, RuntimeError, ValueError):
-        pass

@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..faults import Faults, malform
+from ..delivery.faults import Faults, malform
+from ..delivery.request import fill_url, has_placeholders
+from ..delivery.signing import Signer, new_message_id
 from .client import Connection, Target, classify_connect_error
 from .generator import PayloadGenerator
 from .schedule import Phase, arrivals, delayed
@@ -53,6 +55,7 @@ class WorkerConfig:
     faults: Faults = field(default_factory=Faults)
     encode: bool = True  # histograms leave as bytes (False: in-process, as objects)
     spin: bool = True  # open loop: busy-wait the last millisecond (else: timerfd)
+    signer: Signer | None = None  # sign every request (standard-webhooks or hmac-sha256)
 
 
 @dataclass
@@ -78,7 +81,9 @@ class Worker:
         self.on_snapshot = on_snapshot
         self.clock = clock
         self.target = Target.parse(config.url, config.headers, config.verify)
-        self.faulty = config.faults.active
+        self.placeholders = has_placeholders(config.url)
+        # faults, signatures and URL placeholders make each request apart from its body
+        self.faulty = config.faults.active or config.signer is not None or self.placeholders
         # without faults the generator makes whole requests; with them, bodies to fault
         self.generator = PayloadGenerator(
             config.mix,
@@ -197,7 +202,12 @@ class Worker:
         if f.malformed and rng.random() < f.malformed_rate:
             body, headers, _ = malform(f.malformed, body, headers, rng)
             iv.faults[f"malformed {f.malformed}"] += 1
-        request = self.target.request(body, headers["Content-Type"])
+        if self.c.signer is not None:
+            headers.update(self.c.signer.headers(body, new_message_id()))
+        path = None
+        if self.placeholders:
+            path = fill_url(self.target.path, _payload_of(body)).encode("latin-1")
+        request = self.target.request(body, headers.pop("Content-Type"), headers, path)
         if f.duplicates and rng.random() < f.duplicates:
             self.redo.append(request)
         return request
@@ -408,3 +418,14 @@ class Worker:
             await asyncio.sleep(delay)
         while self.clock() < when:
             await asyncio.sleep(0)
+
+
+def _payload_of(body: bytes) -> dict[str, Any]:
+    """The payload a (possibly malformed) body holds, for URL placeholders."""
+    import json
+
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

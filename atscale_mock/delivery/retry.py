@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .config import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, DEFAULT_RETRIES
-from .sender import Outcome, Request, Sender
+from ..config import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, DEFAULT_RETRIES
+from .transport import Outcome, Request, Sender
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from .errors import UsageError
+from ..errors import UsageError
 
 MODES = ("standard-webhooks", "hmac-sha256")
 DEFAULT_HMAC_HEADER = "X-Signature"
+#: Headers a signature consists of (standard-webhooks'; hmac-sha256 names its own).
+SIGNATURE_HEADERS = frozenset({"webhook-id", "webhook-timestamp", "webhook-signature"})
 TOLERANCE = 300  # seconds a standard-webhooks timestamp may differ from now when verified
 
 

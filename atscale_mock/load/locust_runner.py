@@ -34,9 +34,25 @@ def _check_installed() -> None:
         raise UsageError("--engine locust needs Locust", "pip install 'atscale-mock[locust]'")
 
 
-def run_locust(config: LoadConfig, mix_text: str, header: str | None) -> dict[str, Any]:
+def locust_environment(config: LoadConfig) -> dict[str, str]:
+    """What the Locust file reads from the environment (so a signing key never shows in
+    a process list): every header, and the signing scheme and key."""
+    import json
+    import os
+
+    env = dict(os.environ)
+    env["ATSCALE_MOCK_HEADERS"] = json.dumps([list(pair) for pair in config.headers])
+    if config.signer is not None:
+        env["ATSCALE_MOCK_SIGN"] = config.signer.mode
+        env["ATSCALE_MOCK_SECRET"] = config.signer.secret
+        env["ATSCALE_MOCK_SIGNATURE_HEADER"] = config.signer.header
+    return env
+
+
+def run_locust(config: LoadConfig) -> dict[str, Any]:
     """Run master and workers to completion; the summary in the built-in engine's shape."""
     _check_installed()
+    mix_text = ",".join(f"{k}={v:g}" for k, v in config.mix.items())
     users = max(config.connections, config.processes)
     rate = config.target_rate
     port = _free_port()
@@ -53,8 +69,6 @@ def run_locust(config: LoadConfig, mix_text: str, header: str | None) -> dict[st
         ]
         if config.full:
             ours.append("--full")
-        if header:
-            ours += ["--webhook-header", header]
         master = base + [
             "--headless",
             "--master",
@@ -88,12 +102,15 @@ def run_locust(config: LoadConfig, mix_text: str, header: str | None) -> dict[st
             "--loglevel",
             "WARNING",
         ]
+        env = locust_environment(config)
         start = time.monotonic()
         procs: list[subprocess.Popen[Any]] = [
-            subprocess.Popen(master, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                master, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+            )
         ]
         procs += [
-            subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             for _ in range(config.processes)
         ]
         interrupted = False

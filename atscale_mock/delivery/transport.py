@@ -1,6 +1,6 @@
 """The one place that does HTTP: a ``Sender`` protocol, its httpx implementation and an
 in-memory fake. A sender makes one attempt and classifies what happened; retries live
-in :mod:`atscale_mock.delivery`."""
+in :mod:`atscale_mock.delivery.retry`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
-from .config import DEFAULT_TIMEOUT, RESPONSE_BODY_KEEP, RESPONSE_BODY_READ_CAP, USER_AGENT
+from ..config import DEFAULT_TIMEOUT, RESPONSE_BODY_KEEP, RESPONSE_BODY_READ_CAP, USER_AGENT
 
 if TYPE_CHECKING:  # httpx is imported when first used: `--help` stays fast
     import httpx
@@ -149,28 +149,46 @@ async def _read_capped(response: httpx.Response) -> str:
     a huge answer is never held in memory."""
     chunks: list[bytes] = []
     size = 0
+    if response.is_stream_consumed:  # an in-process transport that read it already
+        return _kept(response.content[:RESPONSE_BODY_READ_CAP])
     async for chunk in response.aiter_raw():
         chunks.append(chunk)
         size += len(chunk)
         if size >= RESPONSE_BODY_READ_CAP:
             break
-    text = b"".join(chunks).decode("utf-8", "replace")
+    return _kept(b"".join(chunks))
+
+
+def _kept(data: bytes) -> str:
+    text = data.decode("utf-8", "replace")
     return text[:RESPONSE_BODY_KEEP] + ("…" if len(text) > RESPONSE_BODY_KEEP else "")
 
 
-class FakeSender:
-    """An in-memory sender for tests: answers from a script, records every request."""
+def make_sender(
+    timeout: float = DEFAULT_TIMEOUT,
+    verify: bool | str = True,
+    transport: httpx.AsyncBaseTransport | None = None,
+    url: str = "",
+) -> Sender:
+    """The transport for a run: the pooled asyncio client (it holds a rate), or httpx
+    where httpx serves better: a given httpx transport (an in-process ASGI/WSGI app,
+    a mock) or a proxy configured in the environment for ``url``."""
+    if transport is not None or _proxied(url):
+        return HttpxSender(timeout=timeout, verify=verify, transport=transport)
+    from .pool import PoolSender
 
-    def __init__(
-        self, outcomes: list[Outcome] | None = None, default: Outcome | None = None
-    ) -> None:
-        self.script = list(outcomes or [])
-        self.default = default or Outcome(status=200, latency=0.001)
-        self.requests: list[Request] = []
+    return PoolSender(timeout=timeout, verify=verify)
 
-    async def send(self, request: Request) -> Outcome:
-        self.requests.append(request)
-        return self.script.pop(0) if self.script else self.default
 
-    async def aclose(self) -> None:
-        return None
+def _proxied(url: str) -> bool:
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    if not proxies:
+        return False
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host and urllib.request.proxy_bypass(host):
+        return False
+    return bool(proxies.get(urlsplit(url).scheme or "http") or proxies.get("all"))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .redact import Redactor
+from ..redact import Redactor
 
 if TYPE_CHECKING:
-    from .delivery import Attempt
-    from .receiver import Received
-    from .stats import Summary
+    from ..delivery.retry import Attempt
+    from ..receiver import Received
+    from .summary import Summary
 
 
 def attempt_line(attempt: Attempt, redactor: Redactor) -> str:
@@ -46,19 +46,19 @@ def received_line(got: Received) -> str:
     return f"<-- {got.method} {got.path}  {what}{ident}  {check}{extra}"
 
 
-def summary_line(summary: Summary, seed: int | None) -> str:
-    data = summary.as_dict()
+def summary_line(summary: Summary | dict[str, Any], seed: int | None) -> str:
+    data = summary.as_dict() if not isinstance(summary, dict) else summary
     lat = data["latency_ms"]
     parts = [
-        f"{summary.deliveries} delivered",
-        f"{summary.ok} ok",
-        f"{summary.failed} failed",
-        f"{summary.attempts} attempts",
+        f"{data['deliveries']} delivered",
+        f"{data['ok']} ok",
+        f"{data['failed']} failed",
+        f"{data['attempts']} attempts",
     ]
-    if summary.dropped:
-        parts.append(f"{summary.dropped} dropped (fault injection)")
-    if summary.errors:
-        parts.append("errors " + ", ".join(f"{k}={v}" for k, v in summary.errors.items()))
+    if data["dropped"]:
+        parts.append(f"{data['dropped']} dropped (fault injection)")
+    if data["errors"]:
+        parts.append("errors " + ", ".join(f"{k}={v}" for k, v in data["errors"].items()))
     return (
         ", ".join(parts)
         + f"; latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms"

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from .delivery import Attempt
-from .errors import UsageError
-from .redact import Redactor
+from ..delivery.retry import Attempt
+from ..errors import UsageError
+from ..redact import Redactor
 
 
 def attempt_record(attempt: Attempt, redactor: Redactor) -> dict[str, Any]:
@@ -62,6 +62,12 @@ class JsonlLog:
         line = json.dumps(attempt_record(attempt, self.redactor), ensure_ascii=False)
         self._fh.write(self.redactor.text(line) + "\n")
         self._fh.flush()
+
+    def __enter__(self) -> JsonlLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         if self._fh is not None:

@@ -10,8 +10,8 @@ from typing import Any
 
 from ..errors import UsageError
 from ..redact import Redactor
-from ..stats import percentile
-from .runner import RunResult
+from ..scenario.runner import RunResult
+from .summary import percentile
 
 
 def _outcome_text(r: Any) -> str:

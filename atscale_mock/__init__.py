@@ -1,0 +1,124 @@
+"""atscale-mock: a mock AtScale engine that emits the engine's webhooks.
+
+The library is the product; the ``atscale-mock`` command is a thin layer over it::
+
+    import atscale_mock as am
+
+    am.payload("slow-query", seed=1)                  # one payload, as a dict
+    am.send("slow-query", to="local").ok              # deliver it (built-in receiver)
+    am.send("batch-start", to=url, count=100, rate=50,
+            sign=am.Signing("standard-webhooks", "whsec_..."),
+            faults=am.Faults(duplicates=0.1), retries=am.Retry(3))
+    am.run("scenarios/batch-lifecycle.yaml", to=url)  # a scenario file
+    am.plan("scenarios/batch-lifecycle.yaml", seed=1) # what it would send
+    am.replay("sent.jsonl", to=url)                   # re-send a log
+    am.load(to=url, rate=500, duration=10)            # sustained load
+    with am.Receiver() as r: ...                      # the built-in receiver
+
+Async twins: ``asend``, ``arun``. Options are frozen records (``Signing``, ``Retry``,
+``Faults``); results are frozen records with ``ok`` and ``to_json()``. Errors derive
+from ``AtscaleMockError``. Nothing here prints, exits or installs signal handlers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AtscaleMockError",
+    "DeliveryRecord",
+    "Faults",
+    "LoadResult",
+    "Receiver",
+    "Retry",
+    "RunResult",
+    "ScenarioError",
+    "SendResult",
+    "Signing",
+    "UnknownEventError",
+    "UnknownFieldError",
+    "UsageError",
+    "arun",
+    "asend",
+    "demo",
+    "load",
+    "payload",
+    "plan",
+    "replay",
+    "run",
+    "send",
+]
+
+if TYPE_CHECKING:
+    from .api.load import LoadResult, load
+    from .api.options import Retry, Signing
+    from .api.replay import replay
+    from .api.results import DeliveryRecord, SendResult
+    from .api.scenario import arun, plan, run
+    from .api.send import asend, demo, payload, send
+    from .delivery.faults import Faults
+    from .errors import (
+        AtscaleMockError,
+        ScenarioError,
+        UnknownEventError,
+        UnknownFieldError,
+        UsageError,
+    )
+    from .receiver import Receiver
+    from .scenario.runner import RunResult
+
+#: where each public name lives; imported on first use, so `atscale-mock --help` and
+#: `import atscale_mock` stay fast
+_LAZY = {
+    "load": "api.load",
+    "LoadResult": "api.load",
+    "Retry": "api.options",
+    "Signing": "api.options",
+    "replay": "api.replay",
+    "DeliveryRecord": "api.results",
+    "SendResult": "api.results",
+    "arun": "api.scenario",
+    "plan": "api.scenario",
+    "run": "api.scenario",
+    "asend": "api.send",
+    "demo": "api.send",
+    "payload": "api.send",
+    "send": "api.send",
+    "Faults": "delivery.faults",
+    "AtscaleMockError": "errors",
+    "ScenarioError": "errors",
+    "UnknownEventError": "errors",
+    "UnknownFieldError": "errors",
+    "UsageError": "errors",
+    "Receiver": "receiver",
+    "RunResult": "scenario.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use and keep it, so that a submodule of the same
+    name (``payload``, ``load``) never shadows it."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'atscale_mock' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+# Two public functions share their names with a submodule (``payload.py``, ``load/``).
+# Importing a submodule the first time binds it on the package, so both are imported
+# now and unbound again: the names stay the functions' (through __getattr__).
+_load_package = __import__("atscale_mock.load").load  # noqa: E402
+_payload_module = __import__("atscale_mock.payload").payload  # noqa: E402
+
+for _name in ("load", "payload"):
+    globals().pop(_name, None)
+del _load_package, _payload_module, _name
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

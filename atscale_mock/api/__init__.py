@@ -1,0 +1,14 @@
+"""The library's entry points, re-exported by :mod:`atscale_mock`:
+
+    options.py  frozen option records (Signing, Retry; Faults from delivery) and
+                the seed/clock precedence
+    results.py  typed results (SendResult, DeliveryRecord) with ``to_json()``
+    target.py   where deliveries go: a URL, or "local" (the built-in receiver)
+    send.py     payload(), send()/asend(), demo()
+    scenario.py run()/arun(), plan()
+    replay.py   replay()/areplay()
+    load.py     load()
+
+Nothing here prints, exits, installs signal handlers or touches the garbage collector
+of the caller's process; progress goes to optional callbacks.
+"""

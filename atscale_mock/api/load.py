@@ -1,0 +1,117 @@
+"""Sustained load from Python: ``load()`` runs the built-in engine (asyncio/httptools
+workers, one process or several) or Locust, and returns the summary the CLI prints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..config import DEFAULT_TIMEOUT
+from ..delivery.faults import Faults
+from ..errors import UsageError
+from .options import Signing, resolve_seed
+from .send import Headers, normalise_headers
+from .target import resolve_target
+
+if TYPE_CHECKING:
+    from ..load.schedule import Phase
+    from ..load.stats import Totals
+
+DEFAULT_CONNECTIONS = 50
+ENGINES = ("builtin", "locust")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """A load run's summary (``to_json()``: the CLI's ``--json``); ``ok`` when every
+    threshold passed and the run was not interrupted."""
+
+    summary: dict[str, Any]
+    interrupted: bool = False
+    series: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(t["passed"] for t in self.summary["thresholds"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.summary.items() if k != "series"}
+
+
+def load(
+    *,
+    to: str,
+    rate: float | None = None,
+    duration: float = 10.0,
+    ramp: tuple[float, float] | None = None,
+    phases: list[Phase] | None = None,
+    connections: int = DEFAULT_CONNECTIONS,
+    processes: int = 1,
+    mix: Mapping[str, float] | None = None,
+    seed: int | None = None,
+    headers: Headers = None,
+    sign: Signing | None = None,
+    faults: Faults | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    verify: bool | str = True,
+    full: bool = False,
+    thresholds: list[str] | tuple[str, ...] = (),
+    engine: str = "builtin",
+    progress: Callable[[Totals, float], None] | None = None,
+) -> LoadResult:
+    """Load ``to`` (a URL, placeholders allowed, or ``"local"``) for ``duration``
+    seconds: open loop at ``rate`` requests/s, a ``ramp`` (from, to), or ``phases``;
+    closed loop (as fast as answered) when none is given. ``mix`` weighs the events
+    (default: a busy engine's). ``thresholds`` like ``"p99<50ms"`` decide ``ok``."""
+    from ..load.generator import parse_mix
+    from ..load.report import summarize
+    from ..load.runner import LoadConfig, run_load
+    from ..load.schedule import Phase as PhaseRecord
+    from ..load.thresholds import evaluate, parse_threshold
+    from ..redact import Redactor
+
+    if engine not in ENGINES:
+        raise UsageError(f"engine: unknown engine {engine!r}", " or ".join(ENGINES))
+    if ramp and rate:
+        raise UsageError("ramp and rate contradict each other", "give one of them")
+    checks = [parse_threshold(t) for t in thresholds]
+    if phases is None:
+        if ramp:
+            phases = [PhaseRecord(duration, ramp[0], ramp[1])]
+        else:
+            phases = [] if rate is None else [PhaseRecord(duration, rate)]
+    run_seed = resolve_seed(seed)
+    weights = dict(mix) if mix else parse_mix(None)
+    active = faults or Faults()
+    redactor = Redactor()
+    with resolve_target(to) as url:
+        config = LoadConfig(
+            url,
+            phases,
+            duration,
+            connections,
+            weights,
+            run_seed,
+            processes,
+            normalise_headers(headers),
+            timeout,
+            verify,
+            full,
+            faults=active,
+            signer=sign.signer() if sign else None,
+        )
+        if engine == "locust":
+            from ..load.locust_runner import run_locust
+
+            if active.active:
+                raise UsageError("fault injection is not available with the locust engine")
+            summary = run_locust(config)
+            interrupted = bool(summary["interrupted"])
+        else:
+            result = run_load(config, progress)
+            summary = summarize(result, run_seed)
+            interrupted = result.interrupted
+    summary["url"] = redactor.text(summary["url"])
+    summary["thresholds"] = evaluate(checks, summary["metrics"], config.target_rate)
+    return LoadResult(summary, interrupted)

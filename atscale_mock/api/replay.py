@@ -1,0 +1,115 @@
+"""Re-send recorded deliveries (a ``--log`` file or a ``receive --record`` file) through
+the one dispatch loop: the same bodies byte for byte, the recorded headers that were
+not redacted, and, when asked, new headers and a fresh signature."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..config import DEFAULT_TIMEOUT
+from ..delivery.dispatch import Job, Prepared
+from ..delivery.request import build_request
+from ..delivery.retry import OnAttempt
+from ..delivery.signing import SIGNATURE_HEADERS
+from .options import Retry, Signing
+from .results import SendResult
+from .send import Collector, Delivery, Headers, normalise_headers, run_interruptible
+from .target import resolve_target
+
+if TYPE_CHECKING:
+    from ..receiver import Received
+    from ..recording import Recorded
+
+
+def _jobs(
+    recorded: list[Recorded],
+    url: str,
+    headers: tuple[tuple[str, str], ...],
+    sign: Signing | None,
+    new_ids: bool,
+    keep_timing: bool,
+    collect: Collector,
+) -> Iterator[Job]:
+    start, first = time.monotonic(), recorded[0].time if recorded else 0.0
+    given = {name.lower() for name, _ in headers}
+    for i, r in enumerate(recorded):
+        kept = [(k, v) for k, v in r.headers if k.lower() not in given]
+        if sign is not None:  # the old signature cannot verify: a new one replaces it
+            kept = [
+                (k, v)
+                for k, v in kept
+                if k.lower() not in SIGNATURE_HEADERS | {sign.header.lower()}
+            ]
+        msg_id = None if new_ids else dict((k.lower(), v) for k, v in r.headers).get("webhook-id")
+        request = build_request(r.event, url, None, dict(kept + list(headers)), body=r.body)
+        request = replace(request, faults=("replayed",))
+        prepared = Prepared(request, None, r.label or str(i + 1), msg_id=msg_id)
+        due = start + (r.time - first) if keep_timing else None
+        yield Job(due, _constant(prepared), collect.done)
+
+
+def _constant(prepared: Prepared) -> Callable[[], Prepared]:
+    return lambda: prepared
+
+
+def replay(
+    file: str | Path,
+    *,
+    to: str,
+    only_failed: bool = False,
+    keep_timing: bool = False,
+    headers: Headers = None,
+    sign: Signing | None = None,
+    new_ids: bool = False,
+    retries: int | Retry = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+    verify: bool | str = True,
+    transport: Any = None,
+    on_attempt: OnAttempt | None = None,
+    on_received: Callable[[Received], None] | None = None,
+    on_local: Callable[[str], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    keep_records: bool = True,
+) -> SendResult:
+    """Re-send the deliveries recorded in ``file`` to ``to``, in order (``keep_timing``:
+    with the original gaps). ``headers`` are added (replacing recorded ones of the same
+    name); ``sign`` signs each again with a fresh timestamp, keeping the recorded
+    ``webhook-id`` unless ``new_ids``. Redacted headers cannot be replayed:
+    ``on_warning`` hears of them. Ctrl-C ends it early, marked ``interrupted``."""
+    from ..recording import load_recording
+
+    recorded, warnings = load_recording(Path(file))
+    for warning in warnings:
+        if on_warning:
+            on_warning(warning)
+    if only_failed:
+        recorded = [r for r in recorded if not r.ok]
+    collect = Collector(keep_records, None, {"file": str(file), "replayed": len(recorded)})
+    how = Delivery(retries, sign, timeout, verify, 1, transport, on_attempt)
+    pairs = normalise_headers(headers)
+
+    async def main() -> None:
+        from ..delivery.dispatch import Dispatcher
+        from ..delivery.transport import make_sender
+
+        with resolve_target(to, on_received, on_local) as url:
+            sender = make_sender(how.timeout, how.verify, how.transport, url)
+            try:
+                await Dispatcher(
+                    sender,
+                    Retry(how.retries).policy()
+                    if isinstance(how.retries, int)
+                    else how.retries.policy(),
+                    sign.signer() if sign else None,
+                    on_attempt,
+                    concurrent=False,
+                    timing=collect.timing,
+                ).run(_jobs(recorded, url, pairs, sign, new_ids, keep_timing, collect))
+            finally:
+                await sender.aclose()
+
+    return collect.result(run_interruptible(main))

@@ -1,0 +1,129 @@
+"""Scenario files from Python: ``run()``/``arun()`` send one through the one dispatch
+loop, ``plan()`` shows what it would send. Precedence: argument > scenario file >
+named default."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT
+from ..delivery.faults import Faults
+from ..delivery.retry import OnAttempt
+from ..errors import UsageError
+from .options import Retry, Signing, resolve_clock, resolve_seed
+from .target import resolve_target
+
+if TYPE_CHECKING:
+    from ..receiver import Received
+    from ..scenario.model import Scenario
+    from ..scenario.runner import DeliveryResult, RunResult
+
+
+def load(
+    scenario: str | Path | Scenario,
+    vars: Mapping[str, Any] | None = None,  # noqa: A002 - the CLI's --var
+    time_scale: float | None = None,
+) -> Scenario:
+    """A scenario from a path, YAML text (anything with a newline) or a Scenario."""
+    from ..scenario.loader import load_scenario, parse_scenario
+    from ..scenario.model import Scenario as Model
+
+    if isinstance(scenario, Model):
+        loaded = scenario
+    elif isinstance(scenario, str) and "\n" in scenario:
+        loaded = parse_scenario(scenario.encode(), "<text>", var_overrides=vars)
+    else:
+        loaded = load_scenario(scenario, var_overrides=vars)
+    return replace(loaded, time_scale=time_scale) if time_scale is not None else loaded
+
+
+def seed_and_clock(scenario: Scenario, seed: int | None) -> tuple[int, datetime]:
+    given = seed if seed is not None else scenario.defaults.seed
+    fixed = resolve_clock(scenario.clock, given is not None)
+    return resolve_seed(given), fixed or datetime.now(UTC)
+
+
+def plan(
+    scenario: str | Path | Scenario,
+    *,
+    seed: int | None = None,
+    vars: Mapping[str, Any] | None = None,  # noqa: A002
+    to: str | None = None,
+    time_scale: float | None = None,
+) -> dict[str, Any]:
+    """The timeline and every payload, without sending (the ``plan --json`` document)."""
+    from ..scenario.plan import plan_document
+
+    loaded = load(scenario, vars, time_scale)
+    run_seed, clock = seed_and_clock(loaded, seed)
+    return plan_document(loaded, run_seed, clock, to or loaded.defaults.to)
+
+
+async def arun(
+    scenario: str | Path | Scenario,
+    *,
+    to: str | None = None,
+    seed: int | None = None,
+    vars: Mapping[str, Any] | None = None,  # noqa: A002
+    time_scale: float | None = None,
+    retries: int | Retry | None = None,
+    timeout: float | None = None,
+    sign: Signing | None = None,
+    faults: Faults | None = None,
+    verify: bool | str = True,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    transport: Any = None,
+    on_attempt: OnAttempt | None = None,
+    on_result: Callable[[DeliveryResult], None] | None = None,
+    on_received: Callable[[Received], None] | None = None,
+    on_local: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run a scenario (a path, YAML text or a Scenario) against ``to`` (else the file's
+    ``defaults.to``; ``"local"`` for the built-in receiver). ``retries`` and ``timeout``
+    override the file's defaults, ``faults`` (when any is active) its ``faults:``
+    section. A cancelled run returns what it did, marked ``interrupted``."""
+    from ..delivery.transport import make_sender
+    from ..scenario.runner import Runner
+
+    loaded = load(scenario, vars, time_scale)
+    run_seed, clock = seed_and_clock(loaded, seed)
+    url = to or loaded.defaults.to
+    if not url:
+        raise UsageError("no receiver URL", "give to= (or 'local'), or set defaults.to")
+    retry = Retry(loaded.defaults.retries) if retries is None else retries
+    policy = (retry if isinstance(retry, Retry) else Retry(retry)).policy()
+    active = faults if faults is not None and faults.active else loaded.faults
+    with resolve_target(url, on_received, on_local) as resolved:
+        sender = make_sender(
+            loaded.defaults.timeout if timeout is None else timeout, verify, transport, resolved
+        )
+        try:
+            runner = Runner(
+                loaded,
+                run_seed,
+                clock,
+                resolved,
+                sender,
+                policy,
+                loaded.defaults.headers,
+                on_attempt=on_attempt,
+                on_result=on_result,
+                faults=active,
+                signer=sign.signer() if sign else None,
+                max_in_flight=max_in_flight,
+            )
+            return await runner.run()
+        finally:
+            await sender.aclose()
+
+
+def run(scenario: str | Path | Scenario, **options: Any) -> RunResult:
+    """:func:`arun` for synchronous code (it runs its own event loop; Ctrl-C ends the
+    run early, and the result says ``interrupted``). Takes every keyword of arun."""
+    import asyncio
+
+    return asyncio.run(arun(scenario, **options))

@@ -1,0 +1,11 @@
+"""Delivery: everything between a payload and a recorded attempt, shared by every command.
+
+request.py   payload -> request: URL placeholders, headers, malformed bodies
+signing.py   standard-webhooks and hmac-sha256 signatures (and verifying them)
+faults.py    duplicates, reordering, drops, delays, malformed bodies (seeded)
+transport.py the Sender protocol, Request/Outcome records, httpx, make_sender()
+pool.py      the pooled asyncio/httptools transport that holds a rate
+classify.py  one classification of transport failures
+retry.py     attempts and retries (RetryPolicy, deliver)
+dispatch.py  the one dispatch loop: due times, concurrency, lag
+"""

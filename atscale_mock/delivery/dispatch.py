@@ -1,0 +1,184 @@
+"""The one dispatch loop of ``send``, ``run`` and ``replay``: wait for each delivery's
+due time, build its request then (payload, URL, headers, faults), deliver it with
+retries and a signature per attempt, and report every attempt as it happens.
+
+Deliveries overlap when a schedule asks for it (``concurrent``), at most
+``max_in_flight`` at a time: when all of them are still waiting for the receiver, the
+next due delivery waits too, and the lag is measured and reported ("behind schedule")
+rather than hidden. Without a schedule deliveries go one after another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .retry import Attempt, OnAttempt, RetryPolicy, deliver
+from .signing import Signer, new_message_id
+from .transport import Outcome, Request, Sender
+
+LATE_AFTER = 0.010  # seconds after its due time a delivery counts as late
+SPIN = 0.002  # the last 2 ms before a due time are waited by yielding, not by a timer
+DEFAULT_MAX_IN_FLIGHT = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A delivery ready to go: the request, the payload it carries, its label."""
+
+    request: Request
+    payload: Any = None
+    label: str = ""
+    dropped: bool = False  # fault injection generated it and never sends it
+    msg_id: str | None = None  # the signature's message id (None: a new one)
+
+
+@dataclass(slots=True)
+class Job:
+    """One planned send: when (monotonic seconds; None: as soon as the previous is
+    done), how to build it at that time, and who hears how it ended."""
+
+    due: float | None
+    build: Callable[[], Prepared]
+    done: Callable[[Prepared, list[Attempt], float], None] | None = None
+    delay: float = 0.0  # without a due time: wait this long first (a delay fault)
+
+
+@dataclass
+class Timing:
+    """How well the schedule was held."""
+
+    lags: list[float] = field(default_factory=list)
+    late: int = 0
+    waited_for_slot: int = 0  # deliveries that found every in-flight slot taken
+
+    @property
+    def behind(self) -> bool:
+        return self.late > 0
+
+    def p99_ms(self) -> float:
+        if not self.lags:
+            return 0.0
+        ordered = sorted(self.lags)
+        return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
+
+
+def dropped_attempt(prepared: Prepared) -> Attempt:
+    return Attempt(
+        prepared.request,
+        0,
+        time.time(),
+        Outcome(None, 0.0, "dropped", "dropped by fault injection"),
+        prepared.payload,
+        prepared.label,
+    )
+
+
+def signing_hook(
+    signer: Signer | None, msg_id: str | None = None
+) -> Callable[[Request], Request] | None:
+    """A ``prepare`` hook for :func:`deliver` that signs each attempt (a fresh timestamp,
+    the same message id across one delivery's retries)."""
+    if signer is None:
+        return None
+    from dataclasses import replace
+
+    msg_id = msg_id or new_message_id()
+
+    def prepare(request: Request) -> Request:
+        signed = signer.headers(request.body, msg_id)
+        names = {k.lower() for k in signed}
+        kept = tuple((k, v) for k, v in request.headers if k.lower() not in names)
+        return replace(request, headers=kept + tuple(signed.items()))
+
+    return prepare
+
+
+@dataclass
+class Dispatcher:
+    sender: Sender
+    policy: RetryPolicy
+    signer: Signer | None = None
+    on_attempt: OnAttempt | None = None
+    concurrent: bool = True
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    rng: random.Random = field(default_factory=random.Random)
+    monotonic: Callable[[], float] = time.monotonic
+    timing: Timing = field(default_factory=Timing)
+
+    async def run(self, jobs: Iterable[Job]) -> None:
+        """Dispatch every job; return when all have settled. On cancellation the jobs in
+        flight are cancelled too (their attempts recorded as interrupted)."""
+        tasks: set[asyncio.Task[None]] = set()
+        gate = asyncio.Semaphore(self.max_in_flight)
+        try:
+            for job in jobs:
+                if job.due is None and job.delay:
+                    job.due = self.monotonic() + job.delay
+                if job.due is not None:
+                    await sleep_until(job.due, self.monotonic)
+                if not self.concurrent:
+                    await self._one(job, self._lag(job))
+                    continue
+                if gate.locked():
+                    self.timing.waited_for_slot += 1
+                await gate.acquire()
+                task = asyncio.create_task(self._gated(job, self._lag(job), gate))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            if tasks:
+                await asyncio.gather(*tasks)
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    def _lag(self, job: Job) -> float:
+        if job.due is None:
+            return 0.0
+        lag = max(0.0, self.monotonic() - job.due)
+        self.timing.lags.append(lag)
+        if lag > LATE_AFTER:
+            self.timing.late += 1
+        return lag
+
+    async def _gated(self, job: Job, lag: float, gate: asyncio.Semaphore) -> None:
+        try:
+            await self._one(job, lag)
+        finally:
+            gate.release()
+
+    async def _one(self, job: Job, lag: float) -> None:
+        prepared = job.build()
+        if prepared.dropped:
+            attempts = [dropped_attempt(prepared)]
+            if self.on_attempt:
+                self.on_attempt(attempts[0])
+        else:
+            attempts = await deliver(
+                self.sender,
+                prepared.request,
+                self.policy,
+                payload=prepared.payload,
+                label=prepared.label,
+                rng=self.rng,
+                on_attempt=self.on_attempt,
+                prepare=signing_hook(self.signer, prepared.msg_id),
+            )
+        if job.done:
+            job.done(prepared, attempts, lag)
+
+
+async def sleep_until(due: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+    """Sleep until ``due`` on the monotonic clock: a timer for most of the wait, then a
+    few loop turns, since timers wake up to a millisecond or more late under load."""
+    delay = due - monotonic() - SPIN
+    if delay > 0:
+        await asyncio.sleep(delay)
+    while monotonic() < due:
+        await asyncio.sleep(0)

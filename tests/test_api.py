@@ -1,0 +1,173 @@
+"""The library: `import atscale_mock` gives the product, typed, with no CLI involved."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import atscale_mock as am
+from atscale_mock.delivery.transport import make_sender
+
+from .httpserver import ScriptedServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def test_the_done_when_one_liner_prints_true() -> None:
+    code = "import atscale_mock as am; print(am.send('slow-query', to='local').ok)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+    assert done.stderr == ""  # the library prints nothing
+
+
+def test_every_public_name_resolves_and_the_package_is_typed() -> None:
+    for name in am.__all__:
+        assert getattr(am, name) is not None, name
+    assert (ROOT / "atscale_mock" / "py.typed").exists()
+    # functions whose names a submodule shares stay the functions
+    import atscale_mock.load.generator  # noqa: F401
+    import atscale_mock.payload  # noqa: F401
+
+    assert callable(am.payload) and callable(am.load)
+    assert am.payload.__module__ == "atscale_mock.api.send"
+
+
+def test_payload_is_deterministic_and_takes_overrides() -> None:
+    a = am.payload("slow-query", seed=3, set={"org_id": "acme"})
+    b = am.payload("slow-query", seed=3, set={"org_id": "acme"})
+    assert a == b
+    assert a["org_id"] == "acme"
+    with pytest.raises(am.UnknownEventError):
+        am.payload("slow-qeury")
+    with pytest.raises(am.UnknownFieldError):
+        am.payload("slow-query", set={"nope": 1})
+
+
+def test_send_returns_typed_records_and_json(srv: ScriptedServer) -> None:
+    result = am.send("batch-start", to=srv.url + "/ok", count=3, rate=200, seed=1)
+    assert result.ok and result.failed == 0
+    assert [d.status for d in result.deliveries] == [200, 200, 200]
+    assert all(d.attempts == 1 and d.ok for d in result.deliveries)
+    data = result.to_json()
+    assert data["event"] == "batch-start" and data["seed"] == 1 and data["deliveries"] == 3
+    assert len(srv.seen) == 3
+
+
+def test_send_failure_is_a_result_not_an_exception(srv: ScriptedServer) -> None:
+    result = am.send("slow-query", to=srv.url + "/status/500", retries=am.Retry(1, base=0.01))
+    assert not result.ok
+    record = result.deliveries[0]
+    assert record.status == 500 and record.attempts == 2
+
+
+def test_send_errors_name_parameters_not_flags() -> None:
+    with pytest.raises(am.UsageError, match="^to: unsupported URL scheme"):
+        am.send("slow-query", to="ftp://127.0.0.1/x")
+    with pytest.raises(am.UsageError, match="count must be at least 1"):
+        am.send("slow-query", to="local", count=0)
+    with pytest.raises(am.UsageError, match="retries must be from 0 to"):
+        am.Retry(10**6)
+
+
+def test_asend_in_async_code(srv: ScriptedServer) -> None:
+    import asyncio
+
+    result = asyncio.run(am.asend("unpublish", to=srv.url + "/ok", count=2))
+    assert result.ok and result.summary["deliveries"] == 2
+
+
+def test_run_plan_and_replay(tmp_path: Path, srv: ScriptedServer) -> None:
+    scenario = ROOT / "scenarios" / "batch-lifecycle.yaml"
+    planned = am.plan(scenario, seed=7)
+    run = am.run(scenario, to=srv.url + "/ok", seed=7, time_scale=1000.0)
+    assert run.ok, run.to_json()
+    assert run.to_json()["sent"] == len(srv.seen) > 0
+    assert json.dumps(planned)  # a JSON document
+    log = tmp_path / "sent.jsonl"
+    seen: list[am.DeliveryRecord] = []
+    sent = am.send("slow-query", to=srv.url + "/ok", count=2, on_attempt=None)
+    seen.extend(sent.deliveries)
+    srv.clear()
+    from atscale_mock.redact import Redactor
+    from atscale_mock.report.log import JsonlLog
+
+    with JsonlLog(log, Redactor()) as writer:
+        am.send("slow-query", to=srv.url + "/ok", count=2, on_attempt=writer.write)
+    bodies = [s.body for s in srv.seen]
+    srv.clear()
+    replayed = am.replay(log, to=srv.url + "/ok")
+    assert replayed.ok and [s.body for s in srv.seen] == bodies
+
+
+def test_receiver_events_and_wait_for() -> None:
+    with am.Receiver() as receiver:
+        am.send("batch-result", to=receiver.url + "/hooks")
+        got = receiver.wait_for("batch-result", timeout=5)
+        assert got.event_type == "aggregate_batch_result" and got.valid
+        assert len(receiver.events) == 1
+        with pytest.raises(TimeoutError):
+            receiver.wait_for("unpublish", timeout=0.1)
+
+
+def test_an_httpx_transport_goes_through_the_same_pipeline() -> None:
+    """In-process apps and mocks take httpx; signing, headers and retries still apply."""
+    import httpx
+
+    from atscale_mock.delivery.signing import verify
+
+    calls: list[tuple[httpx.Request, bytes]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append((request, request.read()))
+        return httpx.Response(503 if len(calls) == 1 else 204)
+
+    result = am.send(
+        "slow-query",
+        to="http://app.invalid/hooks/{org_id}",
+        set={"org_id": "acme"},
+        headers={"X-One": "1", "X-Two": "2"},
+        retries=am.Retry(1, base=0.001),
+        sign=am.Signing("standard-webhooks", SECRET),
+        transport=httpx.MockTransport(handler),
+    )
+    assert result.ok and result.deliveries[0].attempts == 2
+    for request, body in calls:
+        assert request.url.path == "/hooks/acme"
+        assert request.headers["x-one"] == "1" and request.headers["x-two"] == "2"
+        assert verify(SECRET, dict(request.headers), body) == "valid"
+    assert make_sender(url="http://127.0.0.1:1/").__class__.__name__ == "PoolSender"
+
+
+def test_library_installs_no_signal_handler_and_leaves_gc_alone(srv: ScriptedServer) -> None:
+    import gc
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    frozen = gc.get_freeze_count()
+    am.run(ROOT / "scenarios" / "slow-queries.yaml", to=srv.url + "/ok", seed=1, time_scale=1e6)
+    am.send("slow-query", to=srv.url + "/ok")
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert gc.get_freeze_count() == frozen
+
+
+def _readme_python_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```python\n")[1:]
+    return [b.split("```", 1)[0] for b in blocks]
+
+
+def test_readme_python_examples_run() -> None:
+    blocks = _readme_python_blocks()
+    assert len(blocks) >= 3
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "README.md (Python API)", "exec"), namespace)  # noqa: S102

@@ -1,0 +1,139 @@
+"""Every delivery option means the same thing in every command that takes it: repeated
+--header, --sign/--secret (checked with the standardwebhooks reference package), URL
+placeholders, --duplicates and --retries, across send, run, replay and load (both
+engines), against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from standardwebhooks.webhooks import Webhook
+
+from .cli_helpers import cli, proc
+from .httpserver import ScriptedServer, Seen
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+COMMON = ["-H", "X-One: 1", "-H", "X-Two: 2", "--sign", "standard-webhooks", "--secret", SECRET]
+
+
+def _check(seen: list[Seen], minimum: int = 1) -> None:
+    """Both headers, a valid signature, the placeholder filled, on every request."""
+    assert len(seen) >= minimum
+    hook = Webhook(SECRET)
+    for s in seen:
+        headers = {k.lower(): v for k, v in s.headers.items()}
+        assert headers["x-one"] == "1" and headers["x-two"] == "2", headers
+        payload = hook.verify(s.body, headers)  # raises if the signature is wrong
+        org = payload.get("org_id") or payload.get("context", {}).get("org_id")
+        assert s.path == f"/m/{org}", (s.path, org)
+
+
+def _scenario(tmp_path: Path, url: str, count: int = 4) -> Path:
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        f"""version: 1
+name: matrix
+defaults: {{to: "{url}", seed: 3}}
+steps:
+  - id: q
+    event: slow-query
+    repeat: {{count: {count}, every: 1ms}}
+"""
+    )
+    return path
+
+
+def test_send(srv: ScriptedServer) -> None:
+    r = cli("send", "slow-query", "-n", "4", "--to", srv.url + "/m/{org_id}", *COMMON)
+    assert r.code == 0, r.stderr
+    _check(srv.seen, 4)
+
+
+def test_run(srv: ScriptedServer, tmp_path: Path) -> None:
+    r = cli("run", str(_scenario(tmp_path, srv.url + "/m/{org_id}")), *COMMON[4:])
+    assert r.code == 0, r.stdout + r.stderr
+    # run takes its headers from the file; --header is send's, replay's and load's
+    hook = Webhook(SECRET)
+    assert len(srv.seen) == 4
+    for s in srv.seen:
+        hook.verify(s.body, {k.lower(): v for k, v in s.headers.items()})
+        assert s.path.startswith("/m/")
+
+
+def test_replay_signs_again_and_keeps_the_ids(srv: ScriptedServer, tmp_path: Path) -> None:
+    log = tmp_path / "sent.jsonl"
+    url = srv.url + "/m/{org_id}"
+    assert cli("send", "batch-start", "-n", "3", "--to", url, *COMMON, "--log", str(log)).code == 0
+    first = [dict(s.headers) for s in srv.seen]
+    srv.clear()
+    r = cli("replay", str(log), "--to", srv.url + "/m/default", *COMMON)
+    assert r.code == 0, r.stderr
+    _check(srv.seen, 3)
+    ids = [{k.lower(): v for k, v in h.items()}["webhook-id"] for h in first]
+    assert [s.headers["webhook-id"] for s in srv.seen] == ids
+    srv.clear()
+    r = cli("replay", str(log), "--to", srv.url + "/m/default", *COMMON, "--new-ids")
+    assert r.code == 0 and not {s.headers["webhook-id"] for s in srv.seen} & set(ids)
+    _check(srv.seen, 3)
+
+
+def test_replay_without_signing_says_what_it_could_not_replay(
+    srv: ScriptedServer, tmp_path: Path
+) -> None:
+    log = tmp_path / "sent.jsonl"
+    cli("send", "unpublish", "--to", srv.url + "/ok", *COMMON, "--log", str(log))
+    srv.clear()
+    r = cli("replay", str(log), "--to", srv.url + "/ok")
+    assert r.code == 0 and "webhook-signature was redacted" in r.stderr
+    assert "webhook-signature" not in {k.lower() for k in srv.seen[0].headers}
+
+
+def test_load_builtin(srv: ScriptedServer) -> None:
+    r = cli(
+        "load", "--to", srv.url + "/m/{org_id}", "--rate", "40", "-d", "1s", "-q", "--json",
+        *COMMON,
+    )  # fmt: skip
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["statuses"] == {"200": data["completed"]} and data["completed"] >= 30
+    _check(srv.seen, 30)
+
+
+def test_load_locust(srv: ScriptedServer) -> None:
+    r = proc(
+        "load", "--engine", "locust", "--to", srv.url + "/m/{org_id}", "--rate", "20",
+        "-d", "3s", "-c", "2", "--json", *COMMON, timeout=120,
+    )  # fmt: skip
+    assert r.code == 0, r.stderr
+    assert json.loads(r.stdout)["sent"] >= 10
+    _check(srv.seen, 10)
+
+
+def test_duplicates_mean_the_same_in_send_run_and_load(srv: ScriptedServer, tmp_path: Path) -> None:
+    r = cli("send", "slow-query", "-n", "5", "--duplicates", "1", "--to", srv.url + "/ok")
+    assert r.code == 0 and len(srv.seen) == 10
+    assert set(Counter(s.body for s in srv.seen).values()) == {2}
+    srv.clear()
+    r = cli("run", str(_scenario(tmp_path, srv.url + "/ok", 5)), "--duplicates", "1")
+    assert r.code == 0 and len(srv.seen) == 10
+    assert set(Counter(s.body for s in srv.seen).values()) == {2}
+    srv.clear()
+    r = cli("load", "--to", srv.url + "/ok", "--rate", "40", "-d", "1s", "-q", "--json",
+            "--duplicates", "1")  # fmt: skip
+    data = json.loads(r.stdout)
+    assert data["faults"]["duplicate"] > 0
+    assert max(Counter(s.body for s in srv.seen).values()) == 2
+
+
+def test_retries_mean_the_same_in_send_run_and_replay(srv: ScriptedServer, tmp_path: Path) -> None:
+    r = cli("send", "unpublish", "--retries", "2", "--to", srv.url + "/flaky/2/a", "--json")
+    assert r.code == 0 and json.loads(r.stdout)["attempts"] == 3
+    path = _scenario(tmp_path, srv.url + "/flaky/2/b", 1)
+    r = cli("run", str(path), "--retries", "2", "--json")
+    assert r.code == 0 and json.loads(r.stdout)["attempts"] == 3
+    log = tmp_path / "one.jsonl"
+    cli("send", "unpublish", "--to", srv.url + "/ok", "--log", str(log))
+    r = cli("replay", str(log), "--retries", "2", "--to", srv.url + "/flaky/2/c", "--json")
+    assert r.code == 0 and json.loads(r.stdout)["attempts"] == 3
