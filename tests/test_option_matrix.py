@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from standardwebhooks.webhooks import Webhook
 
 from .cli_helpers import cli, proc
@@ -137,3 +138,41 @@ def test_retries_mean_the_same_in_send_run_and_replay(srv: ScriptedServer, tmp_p
     cli("send", "unpublish", "--to", srv.url + "/ok", "--log", str(log))
     r = cli("replay", str(log), "--retries", "2", "--to", srv.url + "/flaky/2/c", "--json")
     assert r.code == 0 and json.loads(r.stdout)["attempts"] == 3
+
+
+def test_drop_and_malformed_mean_the_same_in_send_run_and_load(
+    srv: ScriptedServer, tmp_path: Path
+) -> None:
+    scenario = str(_scenario(tmp_path, srv.url + "/ok", 4))
+    send = ["send", "slow-query", "-n", "4", "--to", srv.url + "/ok"]
+    load = ["load", "--to", srv.url + "/ok", "--rate", "40", "-d", "0.5s", "-q", "--json"]
+    for args in (send, ["run", scenario]):
+        srv.clear()
+        cli(*args, "--drop", "1")
+        assert srv.seen == [], args  # generated, never sent
+    srv.clear()
+    data = json.loads(cli(*load, "--drop", "0.5").stdout)
+    assert data["faults"]["dropped"] > 0 and len(srv.seen) == data["completed"]
+    r = cli(*load, "--drop", "1")
+    assert r.code == 2 and "drop must be below 1" in r.stderr
+    for args in (send, ["run", scenario], load):
+        srv.clear()
+        cli(*args, "--malformed", "invalid-json")
+        assert srv.seen, args
+        for s in srv.seen:
+            with pytest.raises(ValueError):
+                json.loads(s.body)
+
+
+def test_timeout_is_one_deadline_per_attempt_in_send_replay_and_load(
+    srv: ScriptedServer, tmp_path: Path
+) -> None:
+    slow = srv.url + "/slow/2"
+    r = cli("send", "unpublish", "--timeout", "0.3", "--to", slow, "--json")
+    assert json.loads(r.stdout)["errors"] == {"timeout": 1}
+    log = tmp_path / "one.jsonl"
+    cli("send", "unpublish", "--to", srv.url + "/ok", "--log", str(log))
+    r = cli("replay", str(log), "--timeout", "0.3", "--to", slow, "--json")
+    assert json.loads(r.stdout)["errors"] == {"timeout": 1}
+    r = cli("load", "--to", slow, "--rate", "5", "-d", "0.5s", "--timeout", "0.3", "-q", "--json")
+    assert set(json.loads(r.stdout)["errors"]) == {"timeout"}

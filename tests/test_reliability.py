@@ -453,3 +453,36 @@ def test_random_headers_never_crash(header: str) -> None:
     except UsageError:
         return
     assert name and ":" not in name
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("command", ["send", "replay"])
+def test_send_and_replay_interrupted_exit_130_with_everything_logged(
+    srv: ScriptedServer, tmp_path: Path, sig: signal.Signals, command: str
+) -> None:
+    """SIGTERM means what Ctrl-C means: stop, print the summary, exit 130, and every
+    attempt made is in the log."""
+    args = ["send", "slow-query", "-n", "1000", "--rate", "20", "--to", srv.url + "/ok"]
+    if command == "replay":
+        recorded = tmp_path / "recorded.jsonl"
+        cli("send", "unpublish", "-n", "300", "--to", srv.url + "/ok", "--log", str(recorded))
+        srv.clear()
+        args = ["replay", str(recorded), "--keep-timing", "--to", srv.url + "/slow/0.05"]
+    log = tmp_path / "log.jsonl"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "atscale_mock", *args, "--log", str(log), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(srv.seen) < 5:
+        time.sleep(0.05)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err + out
+    data = json.loads(out)
+    assert data["interrupted"] is True and 5 <= data["deliveries"] < 300
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(lines) == data["attempts"]  # nothing lost, interrupted ones included

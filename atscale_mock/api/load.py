@@ -84,6 +84,11 @@ def load(
     run_seed = resolve_seed(seed)
     weights = dict(mix) if mix else parse_mix(None)
     active = faults or Faults()
+    if active.drop >= 1:
+        raise UsageError(
+            "drop must be below 1 for a load test (at 1 nothing would ever be sent)",
+            "for example drop=0.1",
+        )
     redactor = Redactor()
     with resolve_target(to) as url:
         config = LoadConfig(

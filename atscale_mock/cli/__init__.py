@@ -22,7 +22,7 @@ app = typer.Typer(
     "Exit codes: 0 ok, 1 a delivery or expectation failed, 2 usage error, "
     "130 interrupted.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -160,16 +160,23 @@ class Dispatcher:
             if self.on_attempt:
                 self.on_attempt(attempts[0])
         else:
-            attempts = await deliver(
-                self.sender,
-                prepared.request,
-                self.policy,
-                payload=prepared.payload,
-                label=prepared.label,
-                rng=self.rng,
-                on_attempt=self.on_attempt,
-                prepare=signing_hook(self.signer, prepared.msg_id),
-            )
+            attempts = []
+            try:
+                await deliver(
+                    self.sender,
+                    prepared.request,
+                    self.policy,
+                    payload=prepared.payload,
+                    label=prepared.label,
+                    rng=self.rng,
+                    on_attempt=self.on_attempt,
+                    prepare=signing_hook(self.signer, prepared.msg_id),
+                    into=attempts,
+                )
+            except asyncio.CancelledError:  # the interrupted attempt counts too
+                if attempts and job.done:
+                    job.done(prepared, attempts, lag)
+                raise
         if job.done:
             job.done(prepared, attempts, lag)
 

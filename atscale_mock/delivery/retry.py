@@ -101,15 +101,17 @@ async def deliver(
     on_attempt: OnAttempt | None = None,
     wall: Callable[[], float] = time.time,
     prepare: Callable[[Request], Request] | None = None,
+    into: list[Attempt] | None = None,
 ) -> list[Attempt]:
     """Attempt ``request`` until it succeeds, is not retryable, or retries run out.
     ``on_attempt`` sees every attempt as soon as it is made (for logs and progress);
-    ``prepare`` rewrites the request before each attempt (to sign it afresh)."""
+    ``prepare`` rewrites the request before each attempt (to sign it afresh); ``into``
+    collects the attempts as they are made (a caller still has them if cancelled)."""
     import asyncio
 
     sleep = sleep or asyncio.sleep
     rng = rng or random.Random()
-    attempts: list[Attempt] = []
+    attempts: list[Attempt] = [] if into is None else into
     final = request
     for index in range(policy.attempts):
         sent_at = wall()

@@ -323,16 +323,18 @@ class Worker:
 
     async def drain(self) -> None:
         """Let requests in flight settle (up to the timeout); then close everything."""
-        deadline = self.clock() + self.c.timeout
+        busy = [c.sent_at for c in self.conns if c.busy]
+        deadline = max(busy, default=self.clock()) + self.c.timeout + FOLD_EVERY
         while any(c.busy for c in self.conns) and self.clock() < deadline:
             try:
                 await asyncio.sleep(0.005)
             except asyncio.CancelledError:
                 self.result.interrupted = True
                 break
+        now = self.clock()
         for conn in list(self.conns):
-            if conn.busy:
-                conn.fail("interrupted")
+            if conn.busy:  # past its own deadline it timed out; else the run was cut
+                conn.fail("timeout" if now - conn.sent_at >= self.c.timeout else "interrupted")
 
     async def closed(self) -> None:
         for _ in range(self.c.connections):

@@ -243,6 +243,8 @@ class Runner:
         factory: PayloadFactory,
         result: RunResult,
     ) -> None:
+        if attempts[-1].outcome.error_class == "interrupted":
+            return  # cut short by an interruption: reported as not sent (the log has it)
         if prepared.dropped:
             outcome = DeliveryResult(planned, attempts, [], lag, dropped=True)
             result.summary.dropped += 1
