@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import time
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from locust import FastHttpUser, events, task
+from locust.runners import WorkerRunner
 
 from atscale_mock.delivery.request import fill_url, has_placeholders
 from atscale_mock.delivery.signing import DEFAULT_HMAC_HEADER, Signer, new_message_id
@@ -32,6 +36,50 @@ from atscale_mock.ids import derive_seed
 from atscale_mock.load.generator import PayloadGenerator, parse_mix
 
 _users = itertools.count()
+_statuses: Counter[str] = Counter()  # this process's responses by status, since its last report
+_merged: Counter[str] = Counter()  # on a master: every worker's, merged
+
+
+@events.request.add_listener  # type: ignore[untyped-decorator]
+def _count_status(response: Any = None, exception: Any = None, **_: Any) -> None:
+    code = getattr(response, "status_code", 0) or 0
+    if code:
+        _statuses[str(code)] += 1
+
+
+@events.report_to_master.add_listener  # type: ignore[untyped-decorator]
+def _report_statuses(client_id: str, data: dict[str, Any]) -> None:
+    data["atscale_statuses"] = dict(_statuses)
+    _statuses.clear()
+
+
+@events.worker_report.add_listener  # type: ignore[untyped-decorator]
+def _merge_statuses(client_id: str, data: dict[str, Any]) -> None:
+    _merged.update(data.get("atscale_statuses") or {})
+
+
+@events.quitting.add_listener  # type: ignore[untyped-decorator]
+def _write_statuses(environment: Any, **_: Any) -> None:
+    """The master (or a lone process) leaves the status counts where `load` reads them."""
+    path = os.environ.get("ATSCALE_MOCK_STATUS_FILE")
+    if path and not isinstance(environment.runner, WorkerRunner):
+        Path(path).write_text(json.dumps(dict(_merged + _statuses)))
+
+
+def _arrival(phases: list[list[float]], k: float) -> float | None:
+    """When (seconds in) a user's k-th request is due, where the integral of its rate
+    over phases of [duration, from, to] reaches k; None after the last phase."""
+    start = 0.0
+    for duration, a, b in phases:
+        expected = (a + b) / 2 * duration
+        if k <= expected:
+            c = (b - a) / (2 * duration) if duration else 0.0
+            if abs(c) < 1e-12:
+                return start + (k / a if a else 0.0)
+            return start + (-a + math.sqrt(max(0.0, a * a + 4 * c * k))) / (2 * c)
+        k -= expected
+        start += duration
+    return None
 
 
 @events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
@@ -101,10 +149,18 @@ class EngineWebhooks(FastHttpUser):
         self.placeholders = has_placeholders(self.url)
         rate = float(getattr(opts, "rate_per_user", 0) or 0)
         self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.next_at = time.monotonic()
+        self.phases: list[list[float]] = json.loads(os.environ.get("ATSCALE_MOCK_PHASES") or "[]")
+        self.started = self.next_at = time.monotonic()
+        self.sent = 0
 
     def wait_time(self) -> float:
         """Pace each user to its rate (constant throughput)."""
+        if self.phases:  # a schedule from `load`: ramps stay ramps
+            self.sent += 1
+            due = _arrival(self.phases, self.sent)
+            if due is None:  # the schedule is over: idle until Locust stops
+                return 1.0
+            return max(0.0, self.started + due - time.monotonic())
         if not self.interval:
             return 0.0
         self.next_at += self.interval

@@ -47,6 +47,9 @@ def test_locust_master_and_two_workers(srv: ScriptedServer) -> None:
     # the receiver without being counted in Locust's statistics
     assert 0 <= len(srv.seen) - data["sent"] <= 4
     assert data["thresholds"][0]["passed"] is True
+    # statuses are counted on the workers and merged on the master
+    assert set(data["statuses"]) == {"200"}
+    assert 0 <= data["sent"] - data["statuses"]["200"] <= 4
     workers = Counter(s.headers.get("X-Atscale-Mock-Worker") for s in srv.seen)
     assert set(workers) == {"0", "1"}, workers  # both workers sent some
     bodies = srv.bodies()
@@ -86,3 +89,19 @@ print(",".join(bad) or "clean")
         timeout=120,
     )
     assert done.stdout.strip() == "clean", done.stdout + done.stderr
+
+
+def test_locust_follows_a_ramp(srv: ScriptedServer) -> None:
+    """A ramp stays a ramp: 0 -> 80 req/s over 4 s sends about its integral (160),
+    clearly more of it in the second half (a mean rate would split it evenly)."""
+    r = proc(
+        "load", "--engine", "locust", "--to", srv.url + "/ok", "--ramp", "0..80", "-d", "4s",
+        "-c", "4", "--json", timeout=120,
+    )  # fmt: skip
+    assert r.code == 0, r.stderr
+    sent = json.loads(r.stdout)["sent"]
+    assert 100 <= sent <= 200, sent
+    times = sorted(s.at for s in srv.seen)
+    middle = times[0] + (times[-1] - times[0]) / 2
+    first = sum(t < middle for t in times)
+    assert len(times) - first > 1.5 * first, (first, len(times) - first)

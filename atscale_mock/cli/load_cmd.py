@@ -22,6 +22,7 @@ from .common import (
     out,
     print_json,
     resolve_seed,
+    sigterm_as_interrupt,
 )
 from .delivery_opts import (
     DEFAULT_HMAC_HEADER,
@@ -335,26 +336,32 @@ def load(
         f"{conns} connections, {procs} process(es), seed {run_seed}"
     )
     live = _Live(quiet or json_out or engine != "builtin", seconds)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # what is loaded by now leaves the collector's work: shorter pauses
     try:
-        result = run_load_test(
-            to=url,
-            phases=phases,
-            duration=seconds,
-            connections=conns,
-            processes=procs,
-            mix=config_mix,
-            seed=run_seed,
-            headers=header_pairs,
-            sign=signing,
-            faults=Faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate),
-            timeout=timeout,
-            verify=verify_option(insecure, ca_cert),
-            full=full,
-            thresholds=[*(spec.get("thresholds") or []), *(thresholds or [])],
-            engine=engine,
-            progress=live,
-        )
+        with sigterm_as_interrupt():
+            result = run_load_test(
+                to=url,
+                phases=phases,
+                duration=seconds,
+                connections=conns,
+                processes=procs,
+                mix=config_mix,
+                seed=run_seed,
+                headers=header_pairs,
+                sign=signing,
+                faults=Faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate),
+                timeout=timeout,
+                verify=verify_option(insecure, ca_cert),
+                full=full,
+                thresholds=[*(spec.get("thresholds") or []), *(thresholds or [])],
+                engine=engine,
+                progress=live,
+            )
     finally:
+        gc.unfreeze()
         live.close()
     summary = result.summary
     interrupted = result.interrupted

@@ -5,6 +5,7 @@ as separate processes; nothing here imports it."""
 from __future__ import annotations
 
 import csv
+import json
 import socket
 import subprocess
 import sys
@@ -42,6 +43,11 @@ def locust_environment(config: LoadConfig) -> dict[str, str]:
 
     env = dict(os.environ)
     env["ATSCALE_MOCK_HEADERS"] = json.dumps([list(pair) for pair in config.headers])
+    users = max(config.connections, config.processes)
+    # the schedule's phases as per-user rates: a ramp stays a ramp
+    env["ATSCALE_MOCK_PHASES"] = json.dumps(
+        [[p.duration, p.rate / users, p.end_rate / users] for p in config.phases]
+    )
     if config.signer is not None:
         env["ATSCALE_MOCK_SIGN"] = config.signer.mode
         env["ATSCALE_MOCK_SECRET"] = config.signer.secret
@@ -103,6 +109,8 @@ def run_locust(config: LoadConfig) -> dict[str, Any]:
             "WARNING",
         ]
         env = locust_environment(config)
+        status_file = Path(tmp) / "statuses.json"
+        env["ATSCALE_MOCK_STATUS_FILE"] = str(status_file)
         start = time.monotonic()
         procs: list[subprocess.Popen[Any]] = [
             subprocess.Popen(
@@ -135,7 +143,8 @@ def run_locust(config: LoadConfig) -> dict[str, Any]:
         row = next(r for r in csv.DictReader(stats.open()) if r["Name"] == "Aggregated")
         failures = Path(prefix + "_failures.csv")
         error_rows = list(csv.DictReader(failures.open())) if failures.exists() else []
-    return _summary(config, row, error_rows, elapsed, interrupted)
+        statuses = json.loads(status_file.read_text()) if status_file.exists() else {}
+    return _summary(config, row, error_rows, elapsed, interrupted, statuses)
 
 
 def _ms(row: dict[str, str], key: str) -> float:
@@ -149,6 +158,7 @@ def _summary(
     error_rows: list[dict[str, str]],
     elapsed: float,
     interrupted: bool,
+    statuses: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     count, failed = int(row["Request Count"]), int(row["Failure Count"])
     latency = {
@@ -188,7 +198,7 @@ def _summary(
         "late": 0,
         "error_rate": round(error_rate, 6),
         "rate": round(rate, 1),
-        "statuses": {},
+        "statuses": dict(statuses or {}),
         "errors": errors,
         "faults": {},
         "latency_ms": latency,

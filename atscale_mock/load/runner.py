@@ -120,32 +120,40 @@ def run_load(config: LoadConfig, progress: Progress | None = None) -> LoadResult
 
 
 def _run_worker_here(
-    config: WorkerConfig, on_snapshot: Callable[[dict[str, Any]], None]
+    config: WorkerConfig, on_snapshot: Callable[[dict[str, Any]], None], own: bool = False
 ) -> WorkerResult:
+    """Run one worker on a new event loop. In the caller's process (``own`` False) it
+    touches neither signals nor the collector: Ctrl-C (KeyboardInterrupt) cancels the
+    worker, which settles and returns what it measured. In a worker process of ours
+    (``own``), SIGINT and SIGTERM cancel it, and setup objects are frozen out of the
+    collector's work (shorter pauses)."""
     from .client import new_event_loop
 
     loop = new_event_loop()
     try:
         worker = Worker(config, on_snapshot)
-        gc.collect()
-        gc.freeze()  # the templates and Faker's data leave the collector's work: shorter pauses
         task = loop.create_task(worker.run())
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, task.cancel)
-        return loop.run_until_complete(task)
+        if own:
+            gc.collect()
+            gc.freeze()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, task.cancel)
+        try:
+            return loop.run_until_complete(task)
+        except KeyboardInterrupt:
+            task.cancel()
+            return loop.run_until_complete(task)
     finally:
-        gc.unfreeze()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.remove_signal_handler(sig)
+        if own:
+            gc.unfreeze()
         loop.close()
 
 
 def _child(config: WorkerConfig, queue: Any) -> None:
     """A worker process: stream snapshots, then its result."""
     try:
-        result = _run_worker_here(config, lambda snap: queue.put(("snap", snap)))
+        result = _run_worker_here(config, lambda snap: queue.put(("snap", snap)), own=True)
     except BaseException as exc:  # reported to the parent, never a traceback here
         queue.put(("error", f"{type(exc).__name__}: {exc}"))
         return
