@@ -91,12 +91,12 @@ print(",".join(bad) or "clean")
     assert done.stdout.strip() == "clean", done.stdout + done.stderr
 
 
-def test_locust_follows_a_ramp(srv: ScriptedServer) -> None:
+def test_locust_follows_a_ramp(srv: ScriptedServer, tmp_path: Path) -> None:
     """A ramp stays a ramp: 0 -> 80 req/s over 4 s sends about its integral (160),
     clearly more of it in the second half (a mean rate would split it evenly)."""
     r = proc(
         "load", "--engine", "locust", "--to", srv.url + "/ok", "--ramp", "0..80", "-d", "4s",
-        "-c", "4", "--json", timeout=120,
+        "-c", "4", "--json", "--report", str(tmp_path / "r.html"), timeout=120,
     )  # fmt: skip
     assert r.code == 0, r.stderr
     sent = json.loads(r.stdout)["sent"]
@@ -105,3 +105,6 @@ def test_locust_follows_a_ramp(srv: ScriptedServer) -> None:
     middle = times[0] + (times[-1] - times[0]) / 2
     first = sum(t < middle for t in times)
     assert len(times) - first > 1.5 * first, (first, len(times) - first)
+    # the report draws Locust's per-second history (it said "no data" before)
+    html = (tmp_path / "r.html").read_text()
+    assert "no data" not in html and "<svg" in html

@@ -59,11 +59,14 @@ def load(
     thresholds: list[str] | tuple[str, ...] = (),
     engine: str = "builtin",
     progress: Callable[[Totals, float], None] | None = None,
+    freeze_gc: bool = False,
 ) -> LoadResult:
     """Load ``to`` (a URL, placeholders allowed, or ``"local"``) for ``duration``
     seconds: open loop at ``rate`` requests/s, a ``ramp`` (from, to), or ``phases``;
     closed loop (as fast as answered) when none is given. ``mix`` weighs the events
-    (default: a busy engine's). ``thresholds`` like ``"p99<50ms"`` decide ``ok``."""
+    (default: a busy engine's). ``thresholds`` like ``"p99<50ms"`` decide ``ok``.
+    ``freeze_gc`` (off: the caller's collector is left alone) freezes setup objects out
+    of the collector's work for shorter pauses, in a process that runs only this."""
     from ..load.generator import parse_mix
     from ..load.report import summarize
     from ..load.runner import LoadConfig, run_load
@@ -114,7 +117,7 @@ def load(
             summary = run_locust(config)
             interrupted = bool(summary["interrupted"])
         else:
-            result = run_load(config, progress)
+            result = run_load(config, progress, freeze_gc)
             summary = summarize(result, run_seed)
             interrupted = result.interrupted
     summary["url"] = redactor.text(summary["url"])

@@ -336,10 +336,6 @@ def load(
         f"{conns} connections, {procs} process(es), seed {run_seed}"
     )
     live = _Live(quiet or json_out or engine != "builtin", seconds)
-    import gc
-
-    gc.collect()
-    gc.freeze()  # what is loaded by now leaves the collector's work: shorter pauses
     try:
         with sigterm_as_interrupt():
             result = run_load_test(
@@ -359,9 +355,9 @@ def load(
                 thresholds=[*(spec.get("thresholds") or []), *(thresholds or [])],
                 engine=engine,
                 progress=live,
+                freeze_gc=True,  # the CLI owns its process
             )
     finally:
-        gc.unfreeze()
         live.close()
     summary = result.summary
     interrupted = result.interrupted

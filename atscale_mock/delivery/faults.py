@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
+from ..payload import encode
 
 MALFORMED_KINDS = (
     "invalid-json",
@@ -118,12 +119,12 @@ def malform(
     payload: dict[str, Any] = json.loads(body)
     if kind == "oversized":
         payload["padding"] = "x" * OVERSIZED_BYTES
-        data = _encode(payload)
+        data = encode(payload)
         return data, headers, f"malformed: oversized body ({len(data)} bytes, padding field)"
     key = rng.choice(sorted(payload))
     if kind == "missing-field":
         del payload[key]
-        return _encode(payload), headers, f"malformed: field '{key}' missing"
+        return encode(payload), headers, f"malformed: field '{key}' missing"
     value = payload[key]
     payload[key] = (
         []
@@ -134,8 +135,4 @@ def malform(
         if isinstance(value, int | float)
         else ""
     )
-    return _encode(payload), headers, f"malformed: field '{key}' has the wrong type"
-
-
-def _encode(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return encode(payload), headers, f"malformed: field '{key}' has the wrong type"

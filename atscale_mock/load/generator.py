@@ -21,7 +21,7 @@ from typing import Any
 from ..catalogue import EVENTS, SLOW_QUERY_THRESHOLD_S, Event
 from ..errors import UsageError
 from ..ids import derive_seed
-from ..payload import BuildOptions, build_payload, format_timestamp, resolve_event
+from ..payload import BuildOptions, build_payload, encode, format_timestamp, resolve_event
 
 #: The default mix: how often a busy engine might send each event (atscale-mock's
 #: assumption; the spec gives no frequencies). Slow queries dominate.
@@ -104,7 +104,7 @@ def _template(event: Event, payload: dict[str, Any], widths: dict[str, int]) -> 
                 slots.append(slot)
 
     mark(payload)
-    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).replace("%", "%%")
+    text = encode(payload).decode().replace("%", "%%")
     for i, slot in enumerate(slots):  # ids are filled in unquoted
         text = text.replace(json.dumps(_SENTINEL.format(i)), '"%s"' if slot in _IDS else "%s")
     body = text.encode()

@@ -144,7 +144,41 @@ def run_locust(config: LoadConfig) -> dict[str, Any]:
         failures = Path(prefix + "_failures.csv")
         error_rows = list(csv.DictReader(failures.open())) if failures.exists() else []
         statuses = json.loads(status_file.read_text()) if status_file.exists() else {}
-    return _summary(config, row, error_rows, elapsed, interrupted, statuses)
+        series = _series(Path(prefix + "_stats_history.csv"))
+    summary = _summary(config, row, error_rows, elapsed, interrupted, statuses)
+    summary["series"] = series
+    return summary
+
+
+def _series(history: Path) -> list[dict[str, Any]]:
+    """Locust's per-second history (its Aggregated rows) as the built-in engine's
+    series, so the HTML report draws Locust runs too."""
+    if not history.exists():
+        return []
+    rows = [r for r in csv.DictReader(history.open()) if r.get("Name") == "Aggregated"]
+    series: list[dict[str, Any]] = []
+    if not rows:
+        return series
+    start, before, failed_before = float(rows[0]["Timestamp"]), 0, 0
+    for r in rows:
+        total = int(float(r.get("Total Request Count") or 0))
+        failed = int(float(r.get("Total Failure Count") or 0))
+        done, bad = total - before, failed - failed_before
+        before, failed_before = total, failed
+        series.append(
+            {
+                "t": round(float(r["Timestamp"]) - start, 3),
+                "sent": done,
+                "completed": done,
+                "ok": done - bad,
+                "late": 0,
+                "rate": round(_ms(r, "Requests/s"), 1),
+                "statuses": {},
+                "errors": {"failed": bad} if bad else {},
+                "latency_ms": {q: _ms(r, f"{q[1:]}%") for q in ("p50", "p90", "p99")},
+            }
+        )
+    return series
 
 
 def _ms(row: dict[str, str], key: str) -> float:
@@ -160,6 +194,8 @@ def _summary(
     interrupted: bool,
     statuses: dict[str, int] | None = None,
 ) -> dict[str, Any]:
+    from .report import Measured, document
+
     count, failed = int(row["Request Count"]), int(row["Failure Count"])
     latency = {
         "p50": _ms(row, "50%"),
@@ -168,42 +204,18 @@ def _summary(
         "p99.9": _ms(row, "99.9%"),
         "max": _ms(row, "100%"),
     }
-    rate = count / config.duration if config.duration else 0.0
-    error_rate = failed / count if count else 0.0
-    errors = {r["Error"]: int(r["Occurrences"]) for r in error_rows}
-    zero = dict.fromkeys(latency, 0.0)
-    metrics = {
-        **latency,
-        **{f"service_{k}": v for k, v in latency.items()},
-        "error_rate": error_rate,
-        "rate": rate,
-        "not_sent": 0.0,
-        "late": 0.0,
-    }
-    return {
-        "url": config.url,
-        "seed": config.seed,
-        "mode": "locust",
-        "target_rate": config.target_rate,
-        "duration_s": config.duration,
-        "elapsed_s": round(elapsed, 3),
-        "connections": max(config.connections, config.processes),
-        "processes": config.processes,
-        "mix": config.mix,
-        "interrupted": interrupted,
-        "sent": count,
-        "completed": count,
-        "ok": count - failed,
-        "not_sent": 0,
-        "late": 0,
-        "error_rate": round(error_rate, 6),
-        "rate": round(rate, 1),
-        "statuses": dict(statuses or {}),
-        "errors": errors,
-        "faults": {},
-        "latency_ms": latency,
-        "service_ms": latency,
-        "dispatch_lag_ms": zero,
-        "metrics": metrics,
-        "series": [],
-    }
+    measured = Measured(
+        mode="locust",
+        elapsed=elapsed,
+        interrupted=interrupted,
+        sent=count,
+        completed=count,
+        ok=count - failed,
+        latency=latency,
+        service=latency,  # Locust times from the actual send: latency is service time
+        lag=dict.fromkeys(latency, 0.0),  # Locust does not report dispatch lag
+        rate=count / config.duration if config.duration else 0.0,
+        statuses=dict(statuses or {}),
+        errors={r["Error"]: int(r["Occurrences"]) for r in error_rows},
+    )
+    return document(config, config.seed, measured, max(config.connections, config.processes))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 from ..redact import Redactor
-from .runner import LoadResult
+from .runner import LoadConfig, LoadResult
 from .stats import percentiles_ms
 
 
@@ -34,56 +35,103 @@ def behind(
     )
 
 
-def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
-    t, c = result.totals, result.config
-    completed = t.completed
-    latency = percentiles_ms(t.hists["latency"])
-    service = percentiles_ms(t.hists["service"])
-    lag = percentiles_ms(t.hists["lag"])
-    error_rate = (completed - t.ok) / completed if completed else 0.0
-    # achieved rate: what completed within the planned duration, not during the drain after it
-    in_window = sum(r["completed"] for r in t.series() if r["t"] < c.duration)
-    rate = in_window / c.duration if c.duration else 0.0
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What an engine measured, in the shape every load summary is built from."""
+
+    mode: str  # closed-loop | open-loop | locust
+    elapsed: float
+    interrupted: bool
+    sent: int
+    completed: int
+    ok: int
+    latency: dict[str, float]  # ms by percentile
+    service: dict[str, float]
+    lag: dict[str, float]
+    rate: float
+    not_sent: int = 0
+    late: int = 0
+    pool_exhausted: int = 0
+    connections_opened: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    faults: dict[str, int] = field(default_factory=dict)
+    series: list[dict[str, Any]] = field(default_factory=list)
+
+
+def document(config: LoadConfig, seed: int, m: Measured, connections: int) -> dict[str, Any]:
+    """The summary of a load run (``--json``, the reports, thresholds), whichever engine
+    measured it: one place builds every key."""
+    error_rate = (m.completed - m.ok) / m.completed if m.completed else 0.0
     metrics = {
-        **latency,
-        **{f"service_{k}": v for k, v in service.items()},
+        **m.latency,
+        **{f"service_{k}": v for k, v in m.service.items()},
         "error_rate": error_rate,
-        "rate": rate,
-        "not_sent": float(result.not_sent),
-        "late": float(t.late),
+        "rate": m.rate,
+        "not_sent": float(m.not_sent),
+        "late": float(m.late),
     }
     return {
-        "url": c.url,
+        "url": config.url,
         "seed": seed,
-        "mode": "closed-loop" if c.closed_loop else "open-loop",
-        "target_rate": c.target_rate,
-        "duration_s": c.duration,
-        "elapsed_s": round(result.elapsed, 3),
-        "connections": c.connections,
-        "processes": c.processes,
-        "connections_opened": sum(w.connections_opened for w in result.workers),
-        "mix": c.mix,
-        "interrupted": result.interrupted,
-        "sent": t.sent,
-        "completed": completed,
-        "ok": t.ok,
-        "not_sent": result.not_sent,
-        "late": t.late,
-        "pool_exhausted": result.pool_exhausted,
+        "mode": m.mode,
+        "target_rate": config.target_rate,
+        "duration_s": config.duration,
+        "elapsed_s": round(m.elapsed, 3),
+        "connections": connections,
+        "processes": config.processes,
+        "connections_opened": m.connections_opened,
+        "mix": config.mix,
+        "interrupted": m.interrupted,
+        "sent": m.sent,
+        "completed": m.completed,
+        "ok": m.ok,
+        "not_sent": m.not_sent,
+        "late": m.late,
+        "pool_exhausted": m.pool_exhausted,
         "behind": behind(
-            c.closed_loop, t.late, result.not_sent, result.pool_exhausted, c.connections
-        ),
+            config.closed_loop, m.late, m.not_sent, m.pool_exhausted, config.connections
+        )
+        if m.mode != "locust"
+        else None,
         "error_rate": round(error_rate, 6),
-        "rate": round(rate, 1),
-        "statuses": dict(t.statuses),
-        "errors": dict(t.errors),
-        "faults": dict(t.faults),
-        "latency_ms": latency,
-        "service_ms": service,
-        "dispatch_lag_ms": lag,
+        "rate": round(m.rate, 1),
+        "statuses": dict(m.statuses),
+        "errors": dict(m.errors),
+        "faults": dict(m.faults),
+        "latency_ms": m.latency,
+        "service_ms": m.service,
+        "dispatch_lag_ms": m.lag,
         "metrics": metrics,
-        "series": t.series(),
+        "series": m.series,
     }
+
+
+def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
+    t, c = result.totals, result.config
+    # achieved rate: what completed within the planned duration, not during the drain after it
+    in_window = sum(r["completed"] for r in t.series() if r["t"] < c.duration)
+    measured = Measured(
+        mode="closed-loop" if c.closed_loop else "open-loop",
+        elapsed=result.elapsed,
+        interrupted=result.interrupted,
+        sent=t.sent,
+        completed=t.completed,
+        ok=t.ok,
+        latency=percentiles_ms(t.hists["latency"]),
+        service=percentiles_ms(t.hists["service"]),
+        lag=percentiles_ms(t.hists["lag"]),
+        rate=in_window / c.duration if c.duration else 0.0,
+        not_sent=result.not_sent,
+        late=t.late,
+        pool_exhausted=result.pool_exhausted,
+        connections_opened=sum(w.connections_opened for w in result.workers),
+        statuses=dict(t.statuses),
+        errors=dict(t.errors),
+        faults=dict(t.faults),
+        series=t.series(),
+    )
+    return document(c, seed, measured, c.connections)
 
 
 def report_format(path: Path) -> str:

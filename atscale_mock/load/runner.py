@@ -101,7 +101,9 @@ class LoadResult:
 Progress = Callable[[Totals, float], None]
 
 
-def run_load(config: LoadConfig, progress: Progress | None = None) -> LoadResult:
+def run_load(
+    config: LoadConfig, progress: Progress | None = None, freeze_gc: bool = False
+) -> LoadResult:
     totals = Totals(config.interval, config.processes)
     start = time.perf_counter()
 
@@ -111,7 +113,8 @@ def run_load(config: LoadConfig, progress: Progress | None = None) -> LoadResult
             progress(totals, time.perf_counter() - start)
 
     if config.processes == 1:
-        results = [_run_worker_here(replace(config.worker(0), encode=False), on_snapshot)]
+        worker = replace(config.worker(0), encode=False)
+        results = [_run_worker_here(worker, on_snapshot, freeze_gc=freeze_gc)]
     else:
         results = _run_processes(config, on_snapshot)
     result = LoadResult(config, totals, time.perf_counter() - start, results)
@@ -120,22 +123,27 @@ def run_load(config: LoadConfig, progress: Progress | None = None) -> LoadResult
 
 
 def _run_worker_here(
-    config: WorkerConfig, on_snapshot: Callable[[dict[str, Any]], None], own: bool = False
+    config: WorkerConfig,
+    on_snapshot: Callable[[dict[str, Any]], None],
+    own: bool = False,
+    freeze_gc: bool = False,
 ) -> WorkerResult:
     """Run one worker on a new event loop. In the caller's process (``own`` False) it
     touches neither signals nor the collector: Ctrl-C (KeyboardInterrupt) cancels the
     worker, which settles and returns what it measured. In a worker process of ours
-    (``own``), SIGINT and SIGTERM cancel it, and setup objects are frozen out of the
-    collector's work (shorter pauses)."""
+    (``own``), SIGINT and SIGTERM cancel it. Setup objects (templates, Faker's data)
+    are frozen out of the collector's work for shorter pauses in a worker process, or
+    when the caller asks (``freeze_gc``: the CLI, which owns its process)."""
     from .client import new_event_loop
 
     loop = new_event_loop()
     try:
         worker = Worker(config, on_snapshot)
         task = loop.create_task(worker.run())
-        if own:
+        if own or freeze_gc:
             gc.collect()
             gc.freeze()
+        if own:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(sig, task.cancel)
@@ -145,7 +153,7 @@ def _run_worker_here(
             task.cancel()
             return loop.run_until_complete(task)
     finally:
-        if own:
+        if own or freeze_gc:
             gc.unfreeze()
         loop.close()
 

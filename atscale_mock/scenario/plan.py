@@ -9,13 +9,12 @@ a step does not change the values of the others.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..ids import derive_seed
-from ..payload import BuildOptions, build_payload, format_timestamp, get_path
+from ..payload import BuildOptions, build_payload, encode, format_timestamp, get_path
 from . import template
 from .expand import expand
 from .model import EventStep, Parallel, Scenario
@@ -161,7 +160,7 @@ def render_plan(doc: dict[str, Any]) -> str:
         when = f"  {d['time']} wall +{d['wall_offset']:.3f}s" if "time" in d else ""
         note = f"  {d['note']}" if "note" in d else ""
         lines.append(f"  +{d['offset']:9.3f}s  {d['label']:<20} {d['event']}{to}{when}{note}")
-        lines.append("      " + json.dumps(d["payload"], separators=(",", ":"), ensure_ascii=False))
+        lines.append("      " + encode(d["payload"]).decode())
     return "\n".join(lines)
 
 
