@@ -140,7 +140,13 @@ class _Values:
                 drawn = uuid4_from(rng)  # always drawn, so pinning never shifts other values
                 if f.path.endswith("project_id"):
                     return self.project
-                return o.cube if f.path == "cube_id" and o.cube else drawn
+                if f.path == "cube_id":
+                    if o.cube:
+                        return o.cube
+                    # the spec: "null if not available". How often is not stated; our
+                    # choice: when the drawn id starts with 0 (1 in 16), no new draw
+                    return None if drawn[0] == "0" else drawn
+                return drawn
             case "same_as_project":
                 return self.project
             case "is_full_build" | "bool":

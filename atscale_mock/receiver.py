@@ -131,6 +131,7 @@ class Behaviour:
     signature_header: str = "X-Signature"
     record: Any = None  # a writable text file for JSON Lines, or None
     seed: int | None = None
+    accept_invalid: bool = False  # with a secret: answer `status` to bad signatures too
 
 
 class Receiver:
@@ -153,6 +154,8 @@ class Receiver:
         self.count = 0
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
+        self._answering = 0  # requests received and not yet answered
+        self._answered = threading.Condition()
         self._server = _Server((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
@@ -174,6 +177,7 @@ class Receiver:
         signature = (
             verify(b.secret, headers, body, hmac_header=b.signature_header) if b.secret else None
         )
+        rejected = signature is not None and signature != "valid" and not b.accept_invalid
         with self._lock:
             failing = b.fail_rate and self._rng.random() < b.fail_rate
             got = replace(
@@ -181,7 +185,7 @@ class Receiver:
                 signature=signature,
                 duplicate=duplicate,
                 order=order,
-                answered=500 if failing else b.status,
+                answered=401 if rejected else 500 if failing else b.status,
             )
             self.received.append(got)
             self.count += 1
@@ -233,6 +237,12 @@ class Receiver:
         self._server.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
+        """Stop, after answering what already arrived (up to 5 s): a request that made
+        --max-events stop the receiver still gets its answer."""
+        deadline = time.monotonic() + 5
+        with self._answered:
+            while self._answering and time.monotonic() < deadline:
+                self._answered.wait(0.05)
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=5)
@@ -269,10 +279,17 @@ def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self._answer(413, {"error": "body too large"})
                 return
             body = self.rfile.read(length)
-            got = receiver.handle("POST", self.path, dict(self.headers.items()), body)
-            if receiver.behaviour.delay:
-                time.sleep(receiver.behaviour.delay)
-            self._answer(got.answered, {"received": got.event_type, "valid": got.valid})
+            with receiver._answered:
+                receiver._answering += 1
+            try:
+                got = receiver.handle("POST", self.path, dict(self.headers.items()), body)
+                if receiver.behaviour.delay:
+                    time.sleep(receiver.behaviour.delay)
+                self._answer(got.answered, {"received": got.event_type, "valid": got.valid})
+            finally:
+                with receiver._answered:
+                    receiver._answering -= 1
+                    receiver._answered.notify_all()
 
         def do_GET(self) -> None:
             self._answer(200, {"service": "atscale-mock receiver", "received": receiver.count})

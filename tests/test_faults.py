@@ -320,7 +320,8 @@ def test_receiver_checks_signatures_duplicates_and_order() -> None:
         )
     assert got[0].order == "before its batch start" and got[1].duplicate
     assert got[0].signature == "valid" and got[-1].signature == "invalid: signature mismatch"
-    assert {g.answered for g in got} <= {200, 500}
+    assert {g.answered for g in got[:-1]} <= {200, 500}
+    assert got[-1].answered == 401  # a bad signature is rejected, as a verifier would
     assert receiver.tracker.summary()["results_without_start"] == 1
 
 
@@ -367,7 +368,7 @@ def test_hmac_signing_end_to_end_with_the_receiver() -> None:
     got = []
     behaviour = Behaviour(secret="s3cret", signature_header="X-Hook-Signature")
     with Receiver(on_request=got.append, behaviour=behaviour) as receiver:
-        for extra in ([], ["--bad-signature"]):
+        for extra in ([], ["--bad-signature", "--expect-status", "401"]):
             assert (
                 cli(
                     "send",
@@ -384,6 +385,7 @@ def test_hmac_signing_end_to_end_with_the_receiver() -> None:
                 ).code
                 == 0
             )
-        assert cli("send", "prune-result", "--to", receiver.url + "/h").code == 0
+        assert cli("send", "prune-result", "--to", receiver.url + "/h").code == 1  # 401
     assert [g.signature for g in got] == ["valid", "invalid: signature mismatch", "unsigned"]
+    assert [g.answered for g in got] == [200, 401, 401]
     assert got[0].headers["X-Hook-Signature"].startswith("sha256=")

@@ -94,7 +94,7 @@ def test_replay_without_signing_says_what_it_could_not_replay(
 def test_load_builtin(srv: ScriptedServer) -> None:
     r = cli(
         "load", "--to", srv.url + "/m/{org_id}", "--rate", "40", "-d", "1s", "-q", "--json",
-        *COMMON,
+        "--mix", "slow-query=3,batch-start=1,unpublish=1", *COMMON,
     )  # fmt: skip
     assert r.code == 0, r.stderr
     data = json.loads(r.stdout)
@@ -105,7 +105,8 @@ def test_load_builtin(srv: ScriptedServer) -> None:
 def test_load_locust(srv: ScriptedServer) -> None:
     r = proc(
         "load", "--engine", "locust", "--to", srv.url + "/m/{org_id}", "--rate", "20",
-        "-d", "3s", "-c", "2", "--json", *COMMON, timeout=120,
+        "-d", "3s", "-c", "2", "--json", "--mix", "slow-query=3,prune-result=1", *COMMON,
+        timeout=120,
     )  # fmt: skip
     assert r.code == 0, r.stderr
     assert json.loads(r.stdout)["sent"] >= 10
@@ -176,3 +177,9 @@ def test_timeout_is_one_deadline_per_attempt_in_send_replay_and_load(
     assert json.loads(r.stdout)["errors"] == {"timeout": 1}
     r = cli("load", "--to", slow, "--rate", "5", "-d", "0.5s", "--timeout", "0.3", "-q", "--json")
     assert set(json.loads(r.stdout)["errors"]) == {"timeout"}
+
+
+def test_load_refuses_a_placeholder_an_event_of_its_mix_lacks(srv: ScriptedServer) -> None:
+    r = cli("load", "--to", srv.url + "/m/{org_id}", "--rate", "10", "-d", "1s",
+            "--mix", "slow-query=1,schema-publish=1")  # fmt: skip
+    assert r.code == 2 and "schema-publish" in r.stderr and srv.seen == []

@@ -86,6 +86,7 @@ def load(
             phases = [] if rate is None else [PhaseRecord(duration, rate)]
     run_seed = resolve_seed(seed)
     weights = dict(mix) if mix else parse_mix(None)
+    _check_placeholders(to, weights)
     active = faults or Faults()
     if active.drop >= 1:
         raise UsageError(
@@ -123,3 +124,22 @@ def load(
     summary["url"] = redactor.text(summary["url"])
     summary["thresholds"] = evaluate(checks, summary["metrics"], config.target_rate)
     return LoadResult(summary, interrupted)
+
+
+def _check_placeholders(url: str, weights: Mapping[str, float]) -> None:
+    """Every event of the mix must have the fields the URL's placeholders name: said
+    before the run, not as its first failure."""
+    from ..delivery.request import fill_url, has_placeholders
+    from .send import payload
+
+    if not has_placeholders(url):
+        return
+    for name, weight in weights.items():
+        if weight > 0:
+            try:
+                fill_url(url, payload(name, seed=0))
+            except UsageError as exc:
+                raise UsageError(
+                    f"{exc.message} (event {name} of the mix)",
+                    "drop it from the mix, or use a placeholder every event has",
+                ) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from ..config import (
     DEFAULT_BACKOFF_BASE,
@@ -16,6 +17,9 @@ from ..delivery.retry import RetryPolicy
 from ..delivery.signing import DEFAULT_HMAC_HEADER, Signer
 from ..errors import UsageError
 from ..ids import new_seed
+
+if TYPE_CHECKING:
+    from ..scenario.model import Expect
 
 MAX_RETRIES = 100  # a ceiling against typos; a schedule can name its own waits
 
@@ -114,3 +118,25 @@ def resolve_clock(clock: str | datetime | None, seeded: bool) -> datetime | None
 
 
 __all__ = ["Faults", "Retry", "Signing", "as_retry", "resolve_clock", "resolve_seed"]
+
+
+def as_expect(status: str | list[str] | tuple[str, ...] | None) -> Expect | None:
+    """``"401"``, ``"4xx"``, ``"401,403"`` (or a list of those) as an expectation; None
+    keeps the default (a 2xx passes)."""
+    if status is None:
+        return None
+    from ..scenario.model import Expect
+
+    parts = status.split(",") if isinstance(status, str) else list(status)
+    wanted = tuple(str(p).strip().lower() for p in parts if str(p).strip())
+    bad = [
+        w
+        for w in wanted
+        if not (len(w) == 3 and (w.isdigit() or (w[0] in "12345" and w[1:] == "xx")))
+    ]
+    if not wanted or bad:
+        raise UsageError(
+            f"expect_status: {status!r} is not a status code or class",
+            "for example 401, 4xx or 401,403",
+        )
+    return Expect(status=wanted)

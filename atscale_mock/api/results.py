@@ -24,13 +24,20 @@ class DeliveryRecord:
     faults: tuple[str, ...] = ()
     response_body: str = ""
     payload: Any = None
+    expected: bool | None = None  # met an explicit expectation (None: none was given)
 
     @property
     def ok(self) -> bool:
+        """Got a 2xx."""
         return self.status is not None and 200 <= self.status < 300
 
+    @property
+    def passed(self) -> bool:
+        """Met its expectation: the one given (``expect_status``), else a 2xx."""
+        return self.ok if self.expected is None else self.expected
+
     @classmethod
-    def of(cls, attempts: list[Attempt]) -> DeliveryRecord:
+    def of(cls, attempts: list[Attempt], expected: bool | None = None) -> DeliveryRecord:
         last = attempts[-1]
         o = last.outcome
         return cls(
@@ -44,6 +51,7 @@ class DeliveryRecord:
             last.request.faults,
             o.body,
             last.payload,
+            expected,
         )
 
 
@@ -89,7 +97,8 @@ class SendResult:
 
     @property
     def ok(self) -> bool:
-        """Every delivery got a 2xx and nothing was interrupted."""
+        """Every delivery met its expectation (by default: got a 2xx) and nothing was
+        interrupted."""
         return not self.interrupted and self.summary["failed"] == 0
 
     @property

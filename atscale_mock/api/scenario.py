@@ -97,6 +97,7 @@ async def arun(
     retry = Retry(loaded.defaults.retries) if retries is None else retries
     policy = (retry if isinstance(retry, Retry) else Retry(retry)).policy()
     active = faults if faults is not None and faults.active else loaded.faults
+    _check_step_signing(loaded, sign)
     with resolve_target(url, on_received, on_local) as resolved:
         sender = make_sender(
             loaded.defaults.timeout if timeout is None else timeout, verify, transport, resolved
@@ -127,3 +128,20 @@ def run(scenario: str | Path | Scenario, **options: Any) -> RunResult:
     import asyncio
 
     return asyncio.run(arun(scenario, **options))
+
+
+def _check_step_signing(scenario: Scenario, sign: Signing | None) -> None:
+    """A step's bad or stale signature needs the run to sign (and stale needs
+    standard-webhooks): said before anything is sent."""
+    for step in scenario.event_steps():
+        if (step.bad_signature or step.stale_timestamp) and step.sign:
+            if sign is None:
+                raise UsageError(
+                    f"step {step.id!r}: bad_signature and stale_timestamp need signing",
+                    "give sign= (the CLI's --sign MODE --secret KEY)",
+                )
+            if step.stale_timestamp and sign.scheme != "standard-webhooks":
+                raise UsageError(
+                    f"step {step.id!r}: stale_timestamp needs standard-webhooks signing",
+                    "hmac-sha256 signs the body alone: it has no timestamp to back-date",
+                )

@@ -11,7 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..config import DEFAULT_SLOW_QUERY_THRESHOLD, DEFAULT_TIMEOUT
-from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Dispatcher, Job, Prepared, Timing
+from ..delivery.dispatch import (
+    DEFAULT_MAX_IN_FLIGHT,
+    Copies,
+    Dispatcher,
+    Job,
+    Prepared,
+    Timing,
+)
 from ..delivery.faults import Faults, Slot, arrange
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, OnAttempt
@@ -20,13 +27,14 @@ from ..errors import UsageError
 from ..ids import derive_seed
 from ..payload import BuildOptions, build_payload, check_paths, resolve_event
 from ..report.summary import Summary
-from .options import Retry, Signing, as_retry, resolve_clock, resolve_seed
+from .options import Retry, Signing, as_expect, as_retry, resolve_clock, resolve_seed
 from .results import DeliveryRecord, ScheduleFigures, SendResult
 from .target import resolve_target
 
 if TYPE_CHECKING:
     from ..catalogue import Event
     from ..receiver import Received
+    from ..scenario.model import Expect
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
@@ -111,28 +119,26 @@ class SendPlan:
         )
 
     def jobs(self, start: float, collect: Collector) -> Iterator[Job]:
-        """The plan's sends in order, each built when it falls due."""
+        """The plan's sends in order, each built when it falls due; a duplicate is a
+        copy of its original (:class:`Copies`)."""
         fault_rng = random.Random(derive_seed(self.seed, "faults"))
-        cache: dict[int, dict[str, Any]] = {}
-        for position, slot in enumerate(arrange(self.count, self.faults, fault_rng)):
+        slots = arrange(self.count, self.faults, fault_rng)
+        copies = Copies(slots)
+        for position, slot in enumerate(slots):
             due = start + position / self.rate + slot.delay if self.rate else None
 
             def build(slot: Slot = slot) -> Prepared:
-                body = cache.get(slot.index) or self.payload(slot.index)
-                if self.faults.duplicates:
-                    cache[slot.index] = body
-                label = str(slot.index + 1) if self.count > 1 else ""
-                request = build_request(
-                    self.event.name,
-                    fill_url(self.url, body),
-                    body,
-                    dict(self.headers),
-                    slot,
-                    fault_rng,
-                )
-                return Prepared(request, body, label, slot.dropped)
+                return copies.take(slot.index, slot, lambda: self._prepare(slot, fault_rng))
 
             yield Job(due, build, collect.done, delay=0.0 if self.rate else slot.delay)
+
+    def _prepare(self, slot: Slot, fault_rng: random.Random) -> Prepared:
+        body = self.payload(slot.index)
+        label = str(slot.index + 1) if self.count > 1 else ""
+        request = build_request(
+            self.event.name, fill_url(self.url, body), body, dict(self.headers), slot, fault_rng
+        )
+        return Prepared(request, body, label, slot.dropped)
 
 
 @dataclass
@@ -142,17 +148,21 @@ class Collector:
     keep: bool = True
     seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    expect: Expect | None = None
     summary: Summary = field(default_factory=Summary)
     records: list[DeliveryRecord] = field(default_factory=list)
     timing: Timing = field(default_factory=Timing)
 
     def done(self, prepared: Prepared, attempts: list[Attempt], lag: float) -> None:
+        passed = None
         if prepared.dropped:
             self.summary.dropped += 1
         else:
-            self.summary.add(attempts)
+            if self.expect is not None:
+                passed = self.expect.status_ok(attempts[-1].outcome.status)
+            self.summary.add(attempts, passed, prepared.copy)
         if self.keep:
-            self.records.append(DeliveryRecord.of(attempts))
+            self.records.append(DeliveryRecord.of(attempts, passed))
 
     def result(self, interrupted: bool = False) -> SendResult:
         return SendResult(
@@ -193,7 +203,8 @@ async def asend(event: str, *, to: str, **options: Any) -> SendResult:
     :class:`Signing`) and ``faults`` (a :class:`Faults`). Takes every keyword of
     :func:`send`. Cancelling it cancels the deliveries in flight (their attempts are
     recorded as interrupted) and raises CancelledError."""
-    collect = Collector(options.get("keep_records", True))
+    expect = as_expect(options.pop("expect_status", None))
+    collect = Collector(options.get("keep_records", True), expect=expect)
     await _send(collect, event, to, **options)
     return collect.result()
 
@@ -226,6 +237,7 @@ def send(
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,
     keep_records: bool = True,
+    expect_status: str | list[str] | tuple[str, ...] | None = None,
 ) -> SendResult:
     """Deliver ``count`` payloads of ``event`` (CLI name or ``event_type``) to ``to``: a
     URL (``{org_id}``-style placeholders are filled from each payload) or ``"local"``
@@ -233,10 +245,12 @@ def send(
     schedule with up to ``max_in_flight`` deliveries in flight (None: one after
     another). ``on_attempt`` hears every attempt as it is made. Runs its own event loop
     (use :func:`asend` in async code); Ctrl-C ends it early with the result so far,
-    marked ``interrupted``."""
-    collect = Collector(keep_records)
+    marked ``interrupted``. ``expect_status`` (``"401"``, ``"4xx"``, ``"401,403"``)
+    makes a negative test: a delivery passes when its status is one of those, and
+    ``ok`` means every delivery passed (by default: got a 2xx)."""
+    collect = Collector(keep_records, expect=as_expect(expect_status))
     options = dict(locals())
-    for name in ("event", "to", "collect"):
+    for name in ("event", "to", "collect", "expect_status"):
         options.pop(name)
     interrupted = run_interruptible(lambda: _send(collect, event, to, **options))
     return collect.result(interrupted)
@@ -344,7 +358,9 @@ def demo(
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,
 ) -> SendResult:
-    """Each of the seven events once, to ``to`` (default: the built-in receiver)."""
+    """Each of the seven events once, to ``to`` (default: the built-in receiver). The
+    batch result and the prune result belong to the batch that started (same ``id``,
+    project and cube), so a receiver that checks ordering sees one coherent batch."""
     from ..catalogue import EVENTS
 
     run_seed = resolve_seed(seed)
@@ -358,6 +374,26 @@ def demo(
                 SendPlan(e, url, run_seed + i, options=options, fixed_clock=fixed is not None)
                 for i, e in enumerate(EVENTS)
             ]
+            plans = _one_lifecycle(plans)
             await deliver_plans(plans, collect, Delivery(on_attempt=on_attempt))
 
     return collect.result(run_interruptible(main))
+
+
+def _one_lifecycle(plans: list[SendPlan]) -> list[SendPlan]:
+    """The batch-result and prune-result plans made to name the batch-start's batch."""
+    start = next((p for p in plans if p.event.name == "batch-start"), None)
+    if start is None:
+        return plans
+    started = start.payload(0)
+    shared = {
+        "id": started["id"],
+        "context.project_id": started["context"]["project_id"],
+        "cube_id": started.get("cube_id"),
+    }
+    return [
+        replace(p, overrides={**shared, **p.overrides})
+        if p.event.name in ("batch-result", "prune-result")
+        else p
+        for p in plans
+    ]

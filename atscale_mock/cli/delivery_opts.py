@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -11,6 +12,8 @@ from ..delivery.faults import MALFORMED_KINDS, Faults
 from ..delivery.signing import DEFAULT_HMAC_HEADER, MODES
 from ..errors import UsageError
 from ..redact import Redactor
+
+SECRET_ENV = "ATSCALE_MOCK_SECRET"
 
 Sign = Annotated[
     str | None,
@@ -25,9 +28,9 @@ Secret = Annotated[
     str | None,
     typer.Option(
         "--secret",
-        envvar="ATSCALE_MOCK_SECRET",
         metavar="SECRET",
-        help="Signing key (whsec_... for standard-webhooks). Never printed.",
+        help="Signing key (whsec_... for standard-webhooks). Never printed. With --sign "
+        "and no --secret, $ATSCALE_MOCK_SECRET is used (and ignored without --sign).",
     ),
 ]
 SignatureHeader = Annotated[
@@ -123,11 +126,17 @@ def make_signing(
     if sign is None:
         if secret or bad or stale:
             raise UsageError("--secret, --bad-signature and --stale-timestamp need --sign MODE")
-        return None
+        return None  # ATSCALE_MOCK_SECRET alone does not sign
     if sign not in MODES:
         raise UsageError(f"--sign: unknown mode {sign!r}", "use " + " or ".join(MODES))
+    secret = secret or os.environ.get(SECRET_ENV)
     if not secret:
-        raise UsageError("--sign needs --secret")
+        raise UsageError("--sign needs --secret", f"or export {SECRET_ENV}")
+    if stale and sign != "standard-webhooks":
+        raise UsageError(
+            "--stale-timestamp needs --sign standard-webhooks",
+            "hmac-sha256 signs the body alone: it has no timestamp to back-date",
+        )
     return Signing(sign, secret, header, bad, stale)
 
 

@@ -21,9 +21,16 @@ if TYPE_CHECKING:
 
 def _stop_line(receiver: Receiver, counts: dict[str, int]) -> str:
     t = receiver.tracker.summary()
+    signatures = ""
+    if receiver.behaviour.secret:
+        signatures = (
+            f"signatures: {counts['signature valid']} valid, "
+            f"{counts['signature invalid']} invalid, {counts['signature unsigned']} unsigned; "
+        )
     return (
-        f"stopped: {counts['valid']} valid, {counts['invalid']} invalid; "
-        f"{t['duplicates']} duplicates, {t['out_of_order']} out of order, "
+        f"stopped: {counts['valid']} valid, {counts['invalid']} invalid (schema); "
+        + signatures
+        + f"{t['duplicates']} duplicates, {t['out_of_order']} out of order, "
         f"{t['results_without_start']} batch results whose start never came"
     )
 
@@ -81,11 +88,20 @@ def receive(
         ),
     ] = 0.0,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for --fail-rate.")] = None,
+    accept_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--accept-invalid",
+            help="With --secret: answer --status to bad, stale and missing signatures too "
+            "(by default they get 401, as a verifying receiver answers).",
+        ),
+    ] = False,
     json_out: Json = False,
 ) -> None:
     """Run the built-in receiver: accept POSTs on any path, print each event (event_type,
     id, path, whether it matches the catalogue's schema, its signature with --secret,
-    duplicates and batch results that came before their start), answer --status.
+    duplicates and batch results that came before their start), answer --status. With
+    --secret, bad, stale and missing signatures get 401 (unless --accept-invalid).
     Ctrl-C stops it (exit 130); --max-events or --duration end it with 0.
 
     Examples:
@@ -98,10 +114,14 @@ def receive(
     from ..report.text import received_line
 
     done = threading.Event()
-    counts = {"valid": 0, "invalid": 0}
+    counts = dict.fromkeys(
+        ("valid", "invalid", "signature valid", "signature invalid", "signature unsigned"), 0
+    )
 
     def on_request(got: Received) -> None:
         counts["valid" if got.valid else "invalid"] += 1
+        if got.signature is not None:
+            counts["signature " + got.signature.partition(":")[0]] += 1
         if json_out:
             import json
 
@@ -118,7 +138,7 @@ def receive(
             )
         else:
             out(received_line(got))
-        if max_events and sum(counts.values()) >= max_events:
+        if max_events and counts["valid"] + counts["invalid"] >= max_events:
             done.set()
 
     record_file: IO[str] | None = None
@@ -127,7 +147,9 @@ def receive(
             record_file = record.open("a", encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {record}: {exc.strerror}") from exc
-    behaviour = Behaviour(status, fail_rate, delay, secret, signature_header, record_file, seed)
+    behaviour = Behaviour(
+        status, fail_rate, delay, secret, signature_header, record_file, seed, accept_invalid
+    )
     try:
         receiver = Receiver(host, port, on_request=on_request, behaviour=behaviour)
     except OSError as exc:

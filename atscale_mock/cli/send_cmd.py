@@ -12,6 +12,7 @@ import typer
 from ..config import DEFAULT_RETRIES, DEFAULT_SLOW_QUERY_THRESHOLD, DEFAULT_TIMEOUT
 from ..delivery.request import check_url, parse_header
 from ..delivery.retry import Attempt
+from ..errors import UsageError
 from ..redact import Redactor
 from ..report.log import JsonlLog
 from ..report.text import attempt_line, received_line, summary_line
@@ -134,11 +135,13 @@ def receiver_hooks(quiet: bool) -> tuple[Callable[[Any], None], Callable[[str], 
     return show, lambda url: err(f"built-in receiver listening on {url}")
 
 
-def attempt_printer(log: JsonlLog, redactor: Redactor, quiet: bool) -> Callable[[Attempt], None]:
+def attempt_printer(
+    log: JsonlLog, redactor: Redactor, quiet: bool, expect: Any = None
+) -> Callable[[Attempt], None]:
     def on_attempt(attempt: Attempt) -> None:
         log.write(attempt)
         if not quiet:
-            out(attempt_line(attempt, redactor))
+            out(attempt_line(attempt, redactor, expect))
 
     return on_attempt
 
@@ -206,11 +209,21 @@ def send(
     malformed_rate: MalformedRate = 1.0,
     retry_schedule: RetrySchedule = None,
     retry_time_scale: TimeScale = 1.0,
+    expect_status: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-status",
+            metavar="CODES",
+            help="What counts as a pass, e.g. 401, 4xx or 401,403 (default 2xx): a "
+            "negative test passes when the receiver rightly rejects.",
+        ),
+    ] = None,
 ) -> None:
     """Build an event's payload and POST it as application/json.
 
-    One line per attempt; exit 0 when every event got a 2xx, 1 when any did not,
-    2 for usage errors, 130 when interrupted.
+    One line per attempt; exit 0 when every event met its expectation (a 2xx unless
+    --expect-status says otherwise), 1 when any did not, 2 for usage errors, 130 when
+    interrupted (Ctrl-C or SIGTERM).
 
     Examples:
 
@@ -223,6 +236,9 @@ def send(
 
       atscale-mock send batch-start -n 20 --duplicates 0.2 --reorder 5 \
           --sign standard-webhooks --secret whsec_... --to local
+
+      atscale-mock send slow-query --sign standard-webhooks --secret whsec_... \
+          --bad-signature --expect-status 401 --to http://127.0.0.1:8080/hooks
     """
     from ..api.send import send as send_events
     from ..payload import parse_assignment
@@ -239,6 +255,13 @@ def send(
     faults = make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
     log = JsonlLog(log_file, redactor)
     on_received, on_local = receiver_hooks(json_out)
+    from ..api.options import as_expect
+
+    try:
+        expect = as_expect(expect_status)
+    except UsageError as exc:
+        message = "--expect-status" + exc.message.removeprefix("expect_status")
+        raise UsageError(message, exc.hint) from None
     with log, sigterm_as_interrupt():
         result = send_events(
             event,
@@ -261,10 +284,11 @@ def send(
             sign=signing,
             faults=faults,
             verify=verify_option(insecure, ca_cert),
-            on_attempt=attempt_printer(log, redactor, json_out),
+            on_attempt=attempt_printer(log, redactor, json_out, expect),
             on_received=on_received,
             on_local=on_local,
             keep_records=False,
+            expect_status=expect_status,
         )
     finish(result, json_out)
 

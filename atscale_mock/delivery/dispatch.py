@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .faults import Slot
 from .retry import Attempt, OnAttempt, RetryPolicy, deliver
 from .signing import Signer, new_message_id
 from .transport import Outcome, Request, Sender
@@ -35,6 +37,8 @@ class Prepared:
     label: str = ""
     dropped: bool = False  # fault injection generated it and never sends it
     msg_id: str | None = None  # the signature's message id (None: a new one)
+    copy: bool = False  # a duplicate: the same delivery sent again
+    signer: tuple[Signer | None] | None = None  # its own signing (None: the dispatcher's)
 
 
 @dataclass(slots=True)
@@ -67,6 +71,30 @@ class Timing:
         return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
 
 
+class Copies:
+    """A duplicate is the same delivery again: the first of a pair is built, the second
+    is a copy of it (the same body bytes, headers and signature message id, so a
+    receiver that deduplicates by ``webhook-id`` sees a duplicate), with its own labels.
+    A malformed body is copied too: malformed applies to a copy only as a copy."""
+
+    def __init__(self, slots: Iterable[Slot]) -> None:
+        self.pairs = {s.index for s in slots if s.duplicate}
+        self.kept: dict[Any, Prepared] = {}
+
+    def take(self, key: Any, slot: Slot, build: Callable[[], Prepared]) -> Prepared:
+        if slot.index not in self.pairs:
+            return build()
+        prior = self.kept.pop(key, None)
+        if prior is None:
+            first = build()
+            first = replace(first, msg_id=first.msg_id or new_message_id())
+            self.kept[key] = first
+            return first
+        malformed = tuple(f for f in prior.request.faults if f.startswith("malformed"))
+        request = replace(prior.request, faults=slot.labels + malformed, id=uuid.uuid4().hex[:16])
+        return replace(prior, request=request, dropped=slot.dropped, copy=True)
+
+
 def dropped_attempt(prepared: Prepared) -> Attempt:
     return Attempt(
         prepared.request,
@@ -85,8 +113,6 @@ def signing_hook(
     the same message id across one delivery's retries)."""
     if signer is None:
         return None
-    from dataclasses import replace
-
     msg_id = msg_id or new_message_id()
 
     def prepare(request: Request) -> Request:
@@ -170,7 +196,10 @@ class Dispatcher:
                     label=prepared.label,
                     rng=self.rng,
                     on_attempt=self.on_attempt,
-                    prepare=signing_hook(self.signer, prepared.msg_id),
+                    prepare=signing_hook(
+                        self.signer if prepared.signer is None else prepared.signer[0],
+                        prepared.msg_id,
+                    ),
                     into=attempts,
                 )
             except asyncio.CancelledError:  # the interrupted attempt counts too

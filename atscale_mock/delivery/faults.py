@@ -71,12 +71,21 @@ class Slot:
     labels: tuple[str, ...] = field(default_factory=tuple)
 
 
-def arrange(n: int, faults: Faults, rng: random.Random) -> list[Slot]:
-    """The sends for ``n`` deliveries, in the order they go out."""
+def arrange(
+    n: int, faults: Faults, rng: random.Random, each: list[Faults] | None = None
+) -> list[Slot]:
+    """The sends for ``n`` deliveries, in the order they go out. ``each`` gives the
+    faults of every delivery where they differ (a scenario step's own keys); reordering
+    always follows ``faults``."""
+
+    def of(i: int) -> Faults:
+        return each[i] if each is not None else faults
+
     order: list[tuple[int, bool]] = []
     for i in range(n):
         order.append((i, False))
-        if faults.duplicates and rng.random() < faults.duplicates:
+        f = of(i)
+        if f.duplicates and rng.random() < f.duplicates:
             order.append((i, True))
     natural = {item: position for position, item in enumerate(order)}
     if faults.reorder > 1:
@@ -86,20 +95,21 @@ def arrange(n: int, faults: Faults, rng: random.Random) -> list[Slot]:
             order[start : start + faults.reorder] = window
     slots = []
     for position, (i, dup) in enumerate(order):
+        f = of(i)
         labels = []
         if dup:
             labels.append(f"duplicate of #{i + 1}")
         if position != natural[(i, dup)]:
             labels.append(f"reordered: #{i + 1} sent in position {position + 1}")
-        dropped = bool(faults.drop) and rng.random() < faults.drop
+        dropped = bool(f.drop) and rng.random() < f.drop
         if dropped:
             labels.append("dropped: generated, never sent")
-        delay = faults.delay + (rng.uniform(0, faults.jitter) if faults.jitter else 0.0)
+        delay = f.delay + (rng.uniform(0, f.jitter) if f.jitter else 0.0)
         if delay:
             labels.append(f"delayed {delay * 1000:.0f} ms")
         kind = None
-        if faults.malformed and rng.random() < faults.malformed_rate:
-            kind = faults.malformed
+        if f.malformed and rng.random() < f.malformed_rate:
+            kind = f.malformed
         slots.append(Slot(i, dup, dropped, delay, kind, tuple(labels)))
     return slots
 

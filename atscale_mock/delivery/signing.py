@@ -8,8 +8,10 @@ The spec documents no signing for engine webhooks, so it is off by default. Two 
 * ``hmac-sha256``: ``<header>: sha256=<hex HMAC-SHA256 of the body>`` with the secret's
   bytes as key (header ``X-Signature`` unless told otherwise).
 
-Negative cases on purpose: ``bad`` corrupts the signature, ``stale`` back-dates the
-timestamp by that many seconds.
+Negative cases on purpose: ``bad`` sends a well-formed signature of a digest whose
+first byte has every bit flipped (it can never verify, however it is compared);
+``stale`` back-dates the ``webhook-timestamp`` by that many seconds (standard-webhooks
+only: an hmac-sha256 signature covers the body alone and has no timestamp).
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ class Signer:
             raise UsageError("--sign needs --secret")
         if self.mode == "standard-webhooks":
             _standard_key(self.secret)
+        elif self.stale:
+            raise UsageError(
+                "a stale timestamp needs standard-webhooks signing",
+                "hmac-sha256 signs the body alone: it has no timestamp to back-date",
+            )
 
     def headers(
         self, body: bytes, msg_id: str | None = None, now: float | None = None
@@ -52,15 +59,17 @@ class Signer:
         """The signature headers for ``body``; ``msg_id`` stays the same across the retries
         of one delivery, as Standard Webhooks asks."""
         if self.mode == "hmac-sha256":
-            digest = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
-            return {self.header: "sha256=" + (_corrupt(digest) if self.bad else digest)}
+            raw = hmac.new(self.secret.encode(), body, hashlib.sha256).digest()
+            return {self.header: "sha256=" + (_corrupt(raw) if self.bad else raw).hex()}
         msg_id = msg_id or new_message_id()
         stamp = str(int((time.time() if now is None else now) - self.stale))
-        signature = standard_signature(self.secret, msg_id, stamp, body)
+        key = _standard_key(self.secret)
+        raw = hmac.new(key, f"{msg_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
+        signature = base64.b64encode(_corrupt(raw) if self.bad else raw).decode()
         return {
             "webhook-id": msg_id,
             "webhook-timestamp": stamp,
-            "webhook-signature": "v1," + (_corrupt(signature) if self.bad else signature),
+            "webhook-signature": "v1," + signature,
         }
 
 
@@ -69,9 +78,11 @@ def new_message_id() -> str:
 
 
 def _standard_key(secret: str) -> bytes:
+    """The key of a ``whsec_<base64>`` secret; unpadded base64 is accepted, as the
+    reference implementation accepts it."""
     raw = secret.removeprefix("whsec_")
     try:
-        return base64.b64decode(raw, validate=True)
+        return base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
     except ValueError:
         raise UsageError(
             "--secret for standard-webhooks must be whsec_<base64>",
@@ -85,9 +96,10 @@ def standard_signature(secret: str, msg_id: str, stamp: str, body: bytes) -> str
     return base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def _corrupt(text: str) -> str:
-    """The same signature with its first character changed: well-formed, but wrong."""
-    return ("B" if text[0] == "A" else "A") + text[1:]
+def _corrupt(digest: bytes) -> bytes:
+    """A well-formed but wrong digest: every bit of the first byte flipped, so it differs
+    from the right one whatever the comparison (bytes, hex in either case, base64)."""
+    return bytes([digest[0] ^ 0xFF]) + digest[1:]
 
 
 def verify(

@@ -202,6 +202,8 @@ class PayloadGenerator:
             )
             payload = build_payload(event, derive_seed(seed, event.name, i), options)
             _set_kind(event, payload, "is_full_build", i % 2 == 1)  # half the bases each
+            if i % 16 == 15 and "cube_id" in payload:  # 2 bases in 32: "null if not available"
+                payload["cube_id"] = None
             out.append(_template(event, payload, widths))
         return out
 

@@ -69,18 +69,20 @@ def junit_xml(run: RunResult, redactor: Redactor) -> str:
 def json_report(run: RunResult, redactor: Redactor) -> dict[str, Any]:
     lags = sorted(r.lag for r in run.results)
     return {
+        **run.summary.as_dict(),  # first: the run's own counts below win where names meet
         "scenario": run.scenario.name,
         "file": run.scenario.file,
         "seed": run.seed,
         "interrupted": run.interrupted,
         "elapsed_seconds": round(run.elapsed, 3),
         "planned": run.planned,
-        "sent": len(run.results),
+        "sent": run.sent,
         "not_sent": run.not_sent,
-        "passed": len(run.results) - run.failed,
+        "passed": run.passed,
         "failed": run.failed,
+        "dropped_planned": run.dropped,
+        "duplicates_sent": run.copies,
         "dispatch_lag_ms": {f"p{q}": round(percentile(lags, q) * 1000, 3) for q in (50, 99)},
-        **run.summary.as_dict(),
         "deliveries": [
             {
                 "label": r.planned.label,
@@ -96,6 +98,7 @@ def json_report(run: RunResult, redactor: Redactor) -> dict[str, Any]:
                 "failures": [redactor.text(f) for f in r.failures],
                 "faults": list(r.faults),
                 "dropped": r.dropped,
+                "duplicate": r.copy,
             }
             for r in sorted(run.results, key=lambda r: (r.planned.group, r.planned.offset))
         ],

@@ -29,12 +29,16 @@ class Summary:
     errors: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     dropped: int = 0  # deliveries fault injection generated but never sent
+    copies: int = 0  # duplicates sent (each also counted in deliveries)
+    passed: int = 0  # deliveries that met their expectation (default: a 2xx)
 
-    def add(self, attempts: list[Attempt]) -> None:
+    def add(self, attempts: list[Attempt], passed: bool | None = None, copy: bool = False) -> None:
         self.deliveries += 1
+        self.copies += copy
         self.attempts += len(attempts)
         last = attempts[-1].outcome
         self.ok += last.ok
+        self.passed += last.ok if passed is None else passed
         if last.status is not None:
             self.statuses[str(last.status)] += 1
         else:
@@ -43,7 +47,8 @@ class Summary:
 
     @property
     def failed(self) -> int:
-        return self.deliveries - self.ok
+        """Deliveries that did not meet their expectation (by default: got no 2xx)."""
+        return self.deliveries - self.passed
 
     def as_dict(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
@@ -55,6 +60,7 @@ class Summary:
             "failed": self.failed,
             "attempts": self.attempts,
             "dropped": self.dropped,
+            "duplicates": self.copies,
             "statuses": dict(self.statuses),
             "errors": dict(self.errors),
             "latency_ms": ms,

@@ -12,10 +12,12 @@ if TYPE_CHECKING:
     from .summary import Summary
 
 
-def attempt_line(attempt: Attempt, redactor: Redactor) -> str:
+def attempt_line(attempt: Attempt, redactor: Redactor, expect: Any = None) -> str:
+    """One attempt; ``expect`` (an Expect) marks an expected rejection as ok."""
     o = attempt.outcome
     name = attempt.request.event + (f" #{attempt.label}" if attempt.label else "")
-    mark = "ok " if o.ok else "DROP" if o.error_class == "dropped" else "ERR"
+    passed = o.ok if expect is None else expect.status_ok(o.status)
+    mark = "ok " if passed else "DROP" if o.error_class == "dropped" else "ERR"
     faults = f"  [{'; '.join(attempt.request.faults)}]" if attempt.request.faults else ""
     if o.error_class == "dropped":
         return f"{mark} {name:<22} not sent{faults}"

@@ -71,6 +71,13 @@ def _event_step() -> dict[str, Any]:
             "failed": {"type": "boolean"},
             "to": {"type": "string"},
             "headers": HEADERS,
+            "sign": {"type": "boolean", "description": "false: unsigned even when run signs"},
+            "bad_signature": {"type": "boolean"},
+            "stale_timestamp": DURATION,
+            "duplicates": FRACTION,
+            "drop": FRACTION,
+            "malformed": {"enum": list(MALFORMED_KINDS)},
+            "malformed_rate": FRACTION,
         },
     }
 

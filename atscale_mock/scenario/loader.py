@@ -10,16 +10,15 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ..catalogue import suggest
-from ..delivery.faults import MALFORMED_KINDS, Faults
+from ..delivery.faults import Faults
 from ..engine.model import EngineSpec
 from ..errors import Problem, ScenarioError
 from .engine_loader import EngineLoader, parse_time_scale
 from .load_loader import load_spec
-from .loader_base import _fraction, _iso_time, _positive_duration
+from .loader_base import _iso_time, _positive_duration
 from .model import SCENARIO_VERSION, Defaults, Expect, Scenario
 from .step_loader import StepLoader
-from .units import parse_duration
-from .yamlpos import Document, Path, load
+from .yamlpos import Document, load
 
 TOP_KEYS = (
     "version",
@@ -130,28 +129,8 @@ class _Loader(StepLoader):
         )
 
     def load_faults(self, raw: Any) -> Faults:
-        p: Path = ("faults",)
-        d = self.mapping(raw, p, FAULT_KEYS, "faults")
-        values: dict[str, Any] = {}
-        for key in ("duplicates", "drop", "malformed_rate"):
-            if key in d:
-                values[key] = self.convert((*p, key), d[key], _fraction, key)
-        for key in ("delay", "jitter"):
-            if key in d:
-                values[key] = self.convert((*p, key), d[key], parse_duration, "duration")
-        if "reorder" in d:
-            values["reorder"] = self.integer((*p, "reorder"), d["reorder"], "reorder", 0)
-        if "malformed" in d:
-            if d["malformed"] in MALFORMED_KINDS:
-                values["malformed"] = d["malformed"]
-            else:
-                close = suggest(str(d["malformed"]), MALFORMED_KINDS)
-                self.add(
-                    (*p, "malformed"),
-                    f"unknown malformed kind {d['malformed']!r}",
-                    f"did you mean '{close}'?" if close else ", ".join(MALFORMED_KINDS),
-                )
-        return Faults(**{k: v for k, v in values.items() if v is not None})
+        d = self.mapping(raw, ("faults",), FAULT_KEYS, "faults")
+        return Faults(**self.fault_values(("faults",), d))
 
     def load_vars(self, raw: Any) -> dict[str, Any]:
         if not isinstance(raw, dict):

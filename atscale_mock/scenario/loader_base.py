@@ -47,6 +47,31 @@ class LoaderBase:
                 self.add((*path, key), f"unknown key '{key}' in {what}", hint, key=True)
         return {k: v for k, v in value.items() if k in allowed}
 
+    def fault_values(self, p: Path, d: dict[str, Any]) -> dict[str, Any]:
+        """Fault keys (under `faults:` or on a step) as Faults' field values."""
+        from ..delivery.faults import MALFORMED_KINDS
+
+        values: dict[str, Any] = {}
+        for key in ("duplicates", "drop", "malformed_rate"):
+            if key in d:
+                values[key] = self.convert((*p, key), d[key], _fraction, key)
+        for key in ("delay", "jitter"):
+            if key in d:
+                values[key] = self.convert((*p, key), d[key], parse_duration, "duration")
+        if "reorder" in d:
+            values["reorder"] = self.integer((*p, "reorder"), d["reorder"], "reorder", 0)
+        if "malformed" in d:
+            if d["malformed"] in MALFORMED_KINDS:
+                values["malformed"] = d["malformed"]
+            else:
+                close = suggest(str(d["malformed"]), MALFORMED_KINDS)
+                self.add(
+                    (*p, "malformed"),
+                    f"unknown malformed kind {d['malformed']!r}",
+                    f"did you mean '{close}'?" if close else ", ".join(MALFORMED_KINDS),
+                )
+        return {k: v for k, v in values.items() if v is not None}
+
     def convert(self, path: Path, value: Any, parse: Callable[[Any], Any], what: str) -> Any:
         try:
             return parse(value)

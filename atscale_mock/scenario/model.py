@@ -79,6 +79,10 @@ class EventStep(SingleStep):
     headers: dict[str, str] = field(default_factory=dict)
     note: str = ""  # what the engine simulation says this event is about
     project: str = ""  # the simulated project it concerns ("" for written steps)
+    faults: dict[str, Any] = field(default_factory=dict)  # this step's own fault keys
+    sign: bool = True  # false: this step goes unsigned even when the run signs
+    bad_signature: bool = False  # a well-formed but wrong signature (needs signing)
+    stale_timestamp: float = 0.0  # seconds to back-date the signature (standard-webhooks)
 
 
 @dataclass(frozen=True, slots=True)

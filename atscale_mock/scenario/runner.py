@@ -14,11 +14,11 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Dispatcher, Job, Prepared
+from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Copies, Dispatcher, Job, Prepared
 from ..delivery.faults import Faults, Slot, arrange
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, RetryPolicy
@@ -39,6 +39,7 @@ class DeliveryResult:
     failures: list[str]  # unmet expectations, empty when passed
     lag: float  # seconds between the planned and the actual first send
     dropped: bool = False  # fault injection generated it and never sent it
+    copy: bool = False  # a duplicate of a planned delivery (reported, not checked)
 
     @property
     def passed(self) -> bool:
@@ -61,7 +62,28 @@ class RunResult:
 
     @property
     def failed(self) -> int:
+        """Planned deliveries sent that did not meet their expectations."""
         return sum(not r.passed for r in self.results)
+
+    @property
+    def passed(self) -> int:
+        """Planned deliveries sent that met their expectations (copies and dropped ones
+        are counted apart)."""
+        return sum(r.passed and not r.dropped and not r.copy for r in self.results)
+
+    @property
+    def sent(self) -> int:
+        """Planned deliveries sent (each once, however many attempts)."""
+        return sum(not r.dropped and not r.copy for r in self.results)
+
+    @property
+    def dropped(self) -> int:
+        return sum(r.dropped and not r.copy for r in self.results)
+
+    @property
+    def copies(self) -> int:
+        """Duplicates sent by fault injection."""
+        return sum(r.copy and not r.dropped for r in self.results)
 
     @property
     def ok(self) -> bool:
@@ -146,7 +168,6 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.fault_rng = random.Random(derive_seed(self.seed, "faults"))
-        self._built: dict[tuple[str, int], Any] = {}
         self.dispatcher = Dispatcher(
             self.sender,
             self.policy,
@@ -199,13 +220,18 @@ class Runner:
         self, due: list[tuple[float, Planned]], factory: PayloadFactory, result: RunResult
     ) -> Iterator[Job]:
         """Faults decide which delivery goes at each planned time, and what happens to it."""
-        slots = arrange(len(due), self.faults, self.fault_rng)
+        each = None
+        if any(p.step.faults for _, p in due):  # steps with their own fault keys
+            each = [replace(self.faults, **p.step.faults) for _, p in due]
+        slots = arrange(len(due), self.faults, self.fault_rng, each)
+        copies = Copies(slots)
         for position, slot in enumerate(slots):
             when = due[min(position, len(due) - 1)][0] + slot.delay
             planned = due[slot.index][1]
 
             def build(planned: Planned = planned, slot: Slot = slot) -> Prepared:
-                return self._prepare(planned, slot, factory)
+                key = (planned.step.id, planned.index)
+                return copies.take(key, slot, lambda: self._prepare(planned, slot, factory))
 
             def done(
                 prepared: Prepared, attempts: list[Attempt], lag: float, planned: Planned = planned
@@ -216,12 +242,7 @@ class Runner:
 
     def _prepare(self, planned: Planned, slot: Slot, factory: PayloadFactory) -> Prepared:
         step = planned.step
-        key = (step.id, planned.index)
-        payload = self._built.pop(key, None) if slot.duplicate else None
-        if payload is None:
-            payload = factory.build(planned)
-            if self.faults.duplicates:
-                self._built[key] = payload
+        payload = factory.build(planned)
         url_template = factory.render(step.to) if step.to else self.to
         headers = {**self.headers, **factory.render(step.headers)}
         request = build_request(
@@ -232,7 +253,15 @@ class Runner:
             slot,
             self.fault_rng,
         )
-        return Prepared(request, payload, planned.label, slot.dropped)
+        return Prepared(request, payload, planned.label, slot.dropped, signer=self._signer_of(step))
+
+    def _signer_of(self, step: EventStep) -> tuple[Signer | None] | None:
+        """The step's own signing, when it differs from the run's (None: the run's)."""
+        if not step.sign:
+            return (None,)
+        if self.signer is None or not (step.bad_signature or step.stale_timestamp):
+            return None
+        return (replace(self.signer, bad=step.bad_signature, stale=step.stale_timestamp),)
 
     def _settle(
         self,
@@ -246,13 +275,16 @@ class Runner:
         if attempts[-1].outcome.error_class == "interrupted":
             return  # cut short by an interruption: reported as not sent (the log has it)
         if prepared.dropped:
-            outcome = DeliveryResult(planned, attempts, [], lag, dropped=True)
+            outcome = DeliveryResult(planned, attempts, [], lag, True, prepared.copy)
             result.summary.dropped += 1
+        elif prepared.copy:  # a duplicate: reported, its expectations not checked again
+            outcome = DeliveryResult(planned, attempts, [], lag, copy=True)
+            result.summary.add(attempts, True, copy=True)
         else:
             factory.record_status(planned.step.id, attempts[-1].outcome.status)
             failures = check_expectations(planned.step, attempts)
             outcome = DeliveryResult(planned, attempts, failures, lag)
-            result.summary.add(attempts)
+            result.summary.add(attempts, not failures)
         result.results.append(outcome)
         if self.on_result:
             self.on_result(outcome)

@@ -28,7 +28,16 @@ EVENT_STEP_KEYS = (
     "failed",
     "to",
     "headers",
+    # per step: signing and faults (over the run's --sign and the file's faults:)
+    "sign",
+    "bad_signature",
+    "stale_timestamp",
+    "duplicates",
+    "drop",
+    "malformed",
+    "malformed_rate",
 )
+STEP_FAULT_KEYS = ("duplicates", "drop", "malformed", "malformed_rate")
 PARALLEL_KEYS = ("id", "parallel", "description", "after", "at")
 STEP_KINDS = ("event", "parallel", *ENGINE_STEP_KINDS)
 REPEAT_KEYS = ("count", "rate", "every", "jitter")
@@ -185,7 +194,17 @@ class StepLoader(LoaderBase):
         overrides = self.load_set(path, s.get("set", {}), event)
         repeat = self.load_repeat((*path, "repeat"), s["repeat"]) if "repeat" in s else Repeat()
         expect = defaults.expect.merged(self.load_expect((*path, "expect"), s.get("expect", {})))
-        flags = {k: s.get(k, False) for k in ("full", "failed")}
+        flags = {k: s.get(k, False) for k in ("full", "failed", "bad_signature")}
+        flags["sign"] = s.get("sign", True)
+        stale = 0.0
+        if "stale_timestamp" in s:
+            stale = (
+                self.convert(
+                    (*path, "stale_timestamp"), s["stale_timestamp"], parse_duration, "duration"
+                )
+                or 0.0
+            )
+        faults = self.fault_values(path, {k: s[k] for k in STEP_FAULT_KEYS if k in s})
         for k, v in flags.items():
             if not isinstance(v, bool):
                 self.add((*path, k), f"`{k}` must be true or false")
@@ -225,6 +244,10 @@ class StepLoader(LoaderBase):
             bool(flags["failed"]),
             to,
             headers,
+            faults=faults,
+            sign=bool(flags["sign"]),
+            bad_signature=bool(flags["bad_signature"]),
+            stale_timestamp=float(stale),
         )
         self.all_ids[sid] = step
         return step
