@@ -123,3 +123,24 @@ def test_readme_console_examples_print_what_they_show(
 def test_readme_has_runnable_console_examples() -> None:
     commands = [c for c, _ in _console_examples()]
     assert any("--duplicates" in c for c in commands) and len(commands) >= 4
+
+
+def test_readme_pytest_examples_pass(tmp_path: Path) -> None:
+    """The README's FastAPI and Flask test files, run by pytest as their author would."""
+    import re
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Testing your receiver with pytest", 1)[1].split("\n## ", 1)[0]
+    names = []
+    for block in re.findall(r"```python\n(.*?)```", section, re.S):
+        name = block.splitlines()[0].removeprefix("# ").strip()
+        (tmp_path / name).write_text(block)
+        names.append(name)
+    assert names == ["test_fastapi_receiver.py", "test_flask_receiver.py"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0 and "5 passed" in done.stdout, done.stdout + done.stderr

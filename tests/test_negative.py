@@ -239,3 +239,22 @@ steps:
         assert json.loads(report.read_text())["failed"] == 0
     r = cli("run", str(path), "--to", "local")
     assert r.code == 2 and "need signing" in r.stderr  # a forged step needs --sign
+
+
+def test_reorder_moves_deliveries_across_steps(tmp_path: Path) -> None:
+    """--reorder reaches across steps: a batch result can arrive before its start, and
+    still names that start's batch (payloads are built in planned order)."""
+    from atscale_mock.receiver import Receiver
+
+    crossed = 0
+    for seed in range(12):
+        with Receiver() as receiver:
+            r = cli("run", "scenarios/batch-lifecycle.yaml", "--to", receiver.url + "/h",
+                    "--seed", str(seed), "--reorder", "4", "--time-scale", "1000")  # fmt: skip
+            assert r.code == 0, r.stdout + r.stderr
+            got = receiver.events
+        starts = {g.payload["id"] for g in got if g.event_type == "aggregate_batch_started"}
+        results = [g for g in got if g.event_type == "aggregate_batch_result"]
+        assert results and all(g.payload["id"] in starts for g in results)
+        crossed += any(g.order == "before its batch start" for g in results)
+    assert crossed > 0

@@ -66,7 +66,7 @@ def plan(
 async def arun(
     scenario: str | Path | Scenario,
     *,
-    to: str | None = None,
+    to: Any = None,
     seed: int | None = None,
     vars: Mapping[str, Any] | None = None,  # noqa: A002
     time_scale: float | None = None,
@@ -81,16 +81,21 @@ async def arun(
     on_result: Callable[[DeliveryResult], None] | None = None,
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,
+    path: str = "/",
 ) -> RunResult:
     """Run a scenario (a path, YAML text or a Scenario) against ``to`` (else the file's
-    ``defaults.to``; ``"local"`` for the built-in receiver). ``retries`` and ``timeout``
+    ``defaults.to``; ``"local"`` for the built-in receiver; an ASGI or WSGI app object,
+    in process, at route ``path``). ``retries`` and ``timeout``
     override the file's defaults, ``faults`` (when any is active) its ``faults:``
     section. A cancelled run returns what it did, marked ``interrupted``."""
     from ..delivery.transport import make_sender
     from ..scenario.runner import Runner
+    from .send import in_process
 
     loaded = load(scenario, vars, time_scale)
     run_seed, clock = seed_and_clock(loaded, seed)
+    to, chosen = in_process(to, path, {"transport": transport})
+    transport = chosen["transport"]
     url = to or loaded.defaults.to
     if not url:
         raise UsageError("no receiver URL", "give to= (or 'local'), or set defaults.to")

@@ -196,7 +196,7 @@ class Delivery:
     on_attempt: OnAttempt | None = None
 
 
-async def asend(event: str, *, to: str, **options: Any) -> SendResult:
+async def asend(event: str, *, to: Any, **options: Any) -> SendResult:
     """Deliver ``count`` payloads of ``event`` to ``to`` (a URL, with ``{org_id}``-style
     placeholders, or ``"local"``), ``rate`` per second (None: one after another), with
     ``headers``, ``retries`` (an int or a :class:`Retry`), ``sign`` (a
@@ -212,7 +212,7 @@ async def asend(event: str, *, to: str, **options: Any) -> SendResult:
 def send(
     event: str,
     *,
-    to: str,
+    to: Any,
     count: int = 1,
     rate: float | None = None,
     seed: int | None = None,
@@ -238,6 +238,7 @@ def send(
     on_local: Callable[[str], None] | None = None,
     keep_records: bool = True,
     expect_status: str | list[str] | tuple[str, ...] | None = None,
+    path: str = "/",
 ) -> SendResult:
     """Deliver ``count`` payloads of ``event`` (CLI name or ``event_type``) to ``to``: a
     URL (``{org_id}``-style placeholders are filled from each payload) or ``"local"``
@@ -245,7 +246,9 @@ def send(
     schedule with up to ``max_in_flight`` deliveries in flight (None: one after
     another). ``on_attempt`` hears every attempt as it is made. Runs its own event loop
     (use :func:`asend` in async code); Ctrl-C ends it early with the result so far,
-    marked ``interrupted``. ``expect_status`` (``"401"``, ``"4xx"``, ``"401,403"``)
+    marked ``interrupted``. ``to`` may also be an ASGI or WSGI app object (FastAPI,
+    Starlette, Flask, Django's handlers): delivered in process, no server, to route
+    ``path``. ``expect_status`` (``"401"``, ``"4xx"``, ``"401,403"``)
     makes a negative test: a delivery passes when its status is one of those, and
     ``ok`` means every delivery passed (by default: got a 2xx)."""
     collect = Collector(keep_records, expect=as_expect(expect_status))
@@ -259,7 +262,7 @@ def send(
 async def _send(
     collect: Collector,
     event: str,
-    to: str,
+    to: Any,
     *,
     count: int = 1,
     rate: float | None = None,
@@ -278,6 +281,7 @@ async def _send(
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,
     keep_records: bool = True,
+    path: str = "/",
     **delivery: Any,
 ) -> None:
     if count < 1:
@@ -288,6 +292,7 @@ async def _send(
         event, seed, set, full, failed, error, org, project, cube, slow_threshold, clock
     )
     collect.seed = run_seed = resolve_seed(seed)
+    to, delivery = in_process(to, path, delivery)
     collect.extra = {"event": ev.name, "url": _shown(to)}
     with resolve_target(to, on_received, on_local) as url:
         plan = SendPlan(
@@ -323,6 +328,15 @@ async def deliver_plans(plans: list[SendPlan], collect: Collector, how: Delivery
             await dispatcher.run(plan.jobs(dispatcher.monotonic(), collect))
     finally:
         await sender.aclose()
+
+
+def in_process(to: Any, path: str, delivery: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An app object as ``to``: its in-process URL (``path`` the route) and transport."""
+    from ..delivery.inprocess import app_transport, app_url, is_app
+
+    if not is_app(to):
+        return to, delivery
+    return app_url(path), {**delivery, "transport": app_transport(to)}
 
 
 def _shown(to: str) -> str:

@@ -123,17 +123,39 @@ def schema(
     scenario: Annotated[
         bool, typer.Option("--scenario", help="The schema of scenario files instead, for editors.")
     ] = False,
+    openapi: Annotated[
+        bool,
+        typer.Option("--openapi", help="An OpenAPI 3.1 document: every event under `webhooks:`."),
+    ] = False,
+    sign: Annotated[
+        str | None,
+        typer.Option(
+            "--sign", metavar="MODE", help="With --openapi: document this scheme's headers."
+        ),
+    ] = None,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of an event's payload, or of scenario files.
+    """Print the JSON Schema (draft 2020-12) of an event's payload, of scenario files, or
+    an OpenAPI 3.1 document of every event (for generating a receiver's models).
 
     Examples:
 
       atscale-mock schema batch-result > batch-result.schema.json
 
       atscale-mock schema --scenario > atscale-mock-scenario.schema.json
+
+      atscale-mock schema --openapi --sign standard-webhooks > atscale-webhooks.json
     """
     from ..schema import all_schemas, event_schema
 
+    if openapi:
+        from ..openapi import openapi_document
+
+        print_json(openapi_document(sign))
+        return
+    if sign:
+        from ..errors import UsageError
+
+        raise UsageError("--sign goes with --openapi")
     if scenario:
         from ..scenario.jsonschema import scenario_schema
 

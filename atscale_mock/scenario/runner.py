@@ -206,8 +206,14 @@ class Runner:
         result: RunResult,
     ) -> None:
         """Offsets are simulated seconds; waits are those divided by the time scale. A step
-        starts at its planned time, but never before the previous one has finished."""
+        starts at its planned time, but never before the previous one has finished.
+        With reordering, the whole run is one stream at its planned times, so a window
+        can move a delivery across steps (a result before its start)."""
         scale = self.scenario.time_scale
+        if self.faults.reorder > 1:
+            due = [(t0 + p.offset / scale, p) for _, items in groups for p in items]
+            await self.dispatcher.run(self._jobs(due, factory, result))
+            return
         done_at = t0
         for step, (planned_start, items) in zip(self.scenario.steps, groups, strict=True):
             wait_from = done_at + (step.after / scale if step.at is None else 0.0)
@@ -225,13 +231,26 @@ class Runner:
             each = [replace(self.faults, **p.step.faults) for _, p in due]
         slots = arrange(len(due), self.faults, self.fault_rng, each)
         copies = Copies(slots)
+        built: dict[int, dict[str, Any]] = {}
+        cursor = [0]
+
+        def payload_of(index: int) -> dict[str, Any]:
+            """Payloads are built in planned order, whatever order they go out in, so
+            `${steps.ID.payload...}` always finds the earlier step's payload."""
+            while cursor[0] <= index:
+                built[cursor[0]] = factory.build(due[cursor[0]][1])
+                cursor[0] += 1
+            return built.pop(index)
+
         for position, slot in enumerate(slots):
             when = due[min(position, len(due) - 1)][0] + slot.delay
             planned = due[slot.index][1]
 
             def build(planned: Planned = planned, slot: Slot = slot) -> Prepared:
                 key = (planned.step.id, planned.index)
-                return copies.take(key, slot, lambda: self._prepare(planned, slot, factory))
+                return copies.take(
+                    key, slot, lambda: self._prepare(planned, slot, factory, payload_of)
+                )
 
             def done(
                 prepared: Prepared, attempts: list[Attempt], lag: float, planned: Planned = planned
@@ -240,9 +259,15 @@ class Runner:
 
             yield Job(when, build, done)
 
-    def _prepare(self, planned: Planned, slot: Slot, factory: PayloadFactory) -> Prepared:
+    def _prepare(
+        self,
+        planned: Planned,
+        slot: Slot,
+        factory: PayloadFactory,
+        payload_of: Callable[[int], dict[str, Any]],
+    ) -> Prepared:
         step = planned.step
-        payload = factory.build(planned)
+        payload = payload_of(slot.index)
         url_template = factory.render(step.to) if step.to else self.to
         headers = {**self.headers, **factory.render(step.headers)}
         request = build_request(

@@ -1,0 +1,332 @@
+"""atscale-mock in a receiver's own pytest suite (installed with the package through the
+``pytest11`` entry point; no conftest needed).
+
+Fixtures:
+
+* ``atscale_engine``: sends engine events at a target: ``.send(event, ...)``,
+  ``.run(scenario, ...)``, ``.lifecycle(...)`` (batch start -> result -> prune). The
+  target comes from the call (``to=``: a URL, ``"local"``, or an ASGI/WSGI app object,
+  delivered in process), else ``--atscale-target URL``, else the ``atscale_target`` ini
+  key. A delivery that does not meet its expectation fails the test with the status,
+  the receiver's answer, the payload and the seed that reproduces it.
+* ``atscale_receiver``: the built-in receiver on a free port, new for each test, with
+  ``.url``, ``.events``, ``.wait_for()``, ``.assert_received()``,
+  ``.assert_all_signed()``.
+* ``atscale_sign``: ``atscale_sign(payload_or_bytes, secret, scheme=...)`` -> the
+  headers that sign a request of the test's own.
+
+``pytest --atscale-scenarios 'scenarios/*.yaml'`` (or the ``atscale_scenarios`` ini
+key) collects each scenario file as a test item, run against the target.
+
+Nothing of atscale-mock is imported until a fixture or a scenario item is used, so a
+session that does not use the plugin pays nothing for it.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .api.results import SendResult
+    from .receiver import Received, Receiver
+    from .scenario.runner import RunResult
+
+BODY_SHOWN = 500  # characters of a receiver's answer shown in a failure
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("atscale-mock", "AtScale engine webhooks (atscale-mock)")
+    group.addoption(
+        "--atscale-target",
+        metavar="URL",
+        default=None,
+        help="Where atscale_engine and scenario items send (a receiver URL, or 'local').",
+    )
+    group.addoption(
+        "--atscale-scenarios",
+        metavar="GLOB",
+        action="append",
+        default=None,
+        help="Collect these scenario files as test items (repeatable).",
+    )
+    parser.addini("atscale_target", "Default target of atscale_engine and scenario items.")
+    parser.addini("atscale_scenarios", "Scenario files to collect (globs).", type="linelist")
+
+
+def _target(config: pytest.Config) -> Any:
+    return config.getoption("--atscale-target") or config.getini("atscale_target") or None
+
+
+class DeliveryFailed(AssertionError):
+    """A delivery did not meet its expectation; the message reads like pytest's own."""
+
+
+def _describe(result: SendResult, expect: Any) -> str:
+    lines = []
+    for d in result.deliveries:
+        if d.passed:
+            continue
+        got = d.status if d.status is not None else f"{d.error_class} ({d.error})"
+        wanted = " or ".join(expect) if expect else "2xx"
+        lines.append(
+            f"{d.event}{' #' + d.label if d.label else ''}: expected status {wanted}, got {got}"
+        )
+        if d.response_body:
+            lines.append(f"  response body: {d.response_body[:BODY_SHOWN]}")
+        lines.append(f"  payload: {json.dumps(d.payload)[:BODY_SHOWN]}")
+    lines.append(f"  reproduce with seed={result.seed}")
+    return "\n".join(lines)
+
+
+class Engine:
+    """What ``atscale_engine`` gives a test: the library's calls, aimed at the target
+    and checked (``check=False`` returns the result without failing the test)."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def _to(self, to: Any) -> Any:
+        chosen = to if to is not None else self.target
+        if chosen is None:
+            raise pytest.UsageError(
+                "atscale_engine has no target: pass to= (a URL, 'local' or an app), "
+                "--atscale-target URL, or set atscale_target in the ini file"
+            )
+        return chosen
+
+    def send(self, event: str, *, to: Any = None, check: bool = True, **options: Any) -> SendResult:
+        """:func:`atscale_mock.send` to the target; fails the test when a delivery
+        misses its expectation (``expect_status``, default a 2xx)."""
+        from .api.send import send
+
+        __tracebackhide__ = True
+        result = send(event, to=self._to(to), **options)
+        if check and not result.ok:
+            raise DeliveryFailed(_describe(result, _expected(options)))
+        return result
+
+    def run(
+        self, scenario: str | Path, *, to: Any = None, check: bool = True, **options: Any
+    ) -> RunResult:
+        """:func:`atscale_mock.run` to the target; fails the test on a failed step."""
+        from .api.scenario import run
+
+        __tracebackhide__ = True
+        result = run(scenario, to=self._to(to), **options)
+        if check and not result.ok:
+            raise DeliveryFailed(_run_failures(result))
+        return result
+
+    def lifecycle(
+        self,
+        *,
+        to: Any = None,
+        prune: bool = False,
+        failed: bool = False,
+        seed: int | None = None,
+        check: bool = True,
+        **options: Any,
+    ) -> list[SendResult]:
+        """A coherent batch: start -> result (-> prune), sharing the batch ``id``,
+        project and cube. ``failed`` gives the result an error."""
+        from .api.send import payload
+
+        __tracebackhide__ = True
+        start = payload("batch-start", seed=seed)
+        shared = {
+            "id": start["id"],
+            "context.project_id": start["context"]["project_id"],
+            "cube_id": start["cube_id"],
+        }
+        first = dict(shared, is_full_build=start["is_full_build"])
+        common = {"to": to, "check": check, "seed": seed, **options}
+        results = [self.send("batch-start", set=first, **common)]
+        results.append(self.send("batch-result", set=shared, failed=failed, **common))
+        if prune:
+            results.append(self.send("prune-result", set=shared, **common))
+        return results
+
+
+def _expected(options: dict[str, Any]) -> list[str]:
+    status = options.get("expect_status")
+    if status is None:
+        return []
+    return status.split(",") if isinstance(status, str) else [str(s) for s in status]
+
+
+def _run_failures(result: RunResult) -> str:
+    lines = [
+        f"scenario {result.scenario.name} ({result.scenario.file}): "
+        f"{result.failed} failed, {result.not_sent} not sent of {result.planned}"
+    ]
+    positions = _step_lines(result.scenario.file)
+    for r in result.results:
+        if r.passed:
+            continue
+        step = r.planned.step
+        where = f"{result.scenario.file}:{positions.get(step.id, 0)}"
+        lines.append(f"step {step.id} ({r.planned.label}) at {where}")
+        for failure in r.failures:
+            lines.append(f"  {failure}")
+        body = r.attempts[-1].outcome.body
+        if body:
+            lines.append(f"  response body: {body[:BODY_SHOWN]}")
+    lines.append(f"  reproduce with seed={result.seed}")
+    return "\n".join(lines)
+
+
+def _step_lines(file: str) -> dict[str, int]:
+    """The line of each step's ``id:`` in the file (for failure messages)."""
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip().removeprefix("- ").strip()
+        if stripped.startswith("id:"):
+            lines.setdefault(stripped[3:].strip().strip("'\""), number)
+    return lines
+
+
+@pytest.fixture
+def atscale_engine(request: pytest.FixtureRequest) -> Engine:
+    """Send engine events at the target (to=, --atscale-target or atscale_target)."""
+    return Engine(_target(request.config))
+
+
+class ReceiverFixture:
+    """The built-in receiver for one test, with assertions."""
+
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+
+    @property
+    def url(self) -> str:
+        return self.receiver.url + "/hooks"
+
+    @property
+    def events(self) -> list[Received]:
+        return self.receiver.events
+
+    def wait_for(self, event_type: str, timeout: float = 5.0) -> Received:
+        return self.receiver.wait_for(event_type, timeout)
+
+    def assert_received(self, event_type: str, count: int | None = None) -> list[Received]:
+        """The requests of ``event_type`` (an ``event_type`` or CLI name); at least one,
+        or exactly ``count``."""
+        from .catalogue import find_event
+
+        __tracebackhide__ = True
+        known = find_event(event_type)
+        wanted = known.event_type if known else event_type
+        got = [e for e in self.events if e.event_type == wanted]
+        seen = sorted({str(e.event_type) for e in self.events})
+        if count is None and not got:
+            raise AssertionError(f"no {wanted} event received; received: {seen or 'nothing'}")
+        if count is not None and len(got) != count:
+            raise AssertionError(f"expected {count} {wanted} event(s), received {len(got)}")
+        return got
+
+    def assert_all_signed(self, secret: str | None = None) -> None:
+        """Every request carries a signature (with ``secret``: a valid one)."""
+        from .delivery.signing import verify
+
+        __tracebackhide__ = True
+        for e in self.events:
+            headers = {k.lower(): v for k, v in e.headers.items()}
+            if "webhook-signature" not in headers and "x-signature" not in headers:
+                raise AssertionError(f"{e.event_type} to {e.path} is not signed")
+            if secret is not None:
+                verdict = verify(secret, e.headers, e.body)
+                if verdict != "valid":
+                    raise AssertionError(f"{e.event_type} to {e.path}: signature {verdict}")
+
+
+@pytest.fixture
+def atscale_receiver() -> Iterator[ReceiverFixture]:
+    """The built-in receiver on a free loopback port, new for each test."""
+    from .receiver import Receiver
+
+    with Receiver() as receiver:
+        yield ReceiverFixture(receiver)
+
+
+@pytest.fixture
+def atscale_sign() -> Any:
+    """``atscale_sign(payload_or_bytes, secret, scheme="standard-webhooks")`` -> the
+    headers that sign a request (with ``Content-Type``); the body to send is
+    ``json.dumps(payload, separators=(",", ":"))`` for a dict."""
+    from .api.signing import sign_headers
+
+    return sign_headers
+
+
+# -- scenario files as test items ---------------------------------------------------
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    patterns = config.getoption("--atscale-scenarios") or config.getini("atscale_scenarios")
+    if not patterns:
+        return
+    root = Path(str(config.rootpath))
+    files: list[Path] = []
+    for pattern in patterns:
+        matched = sorted(glob.glob(pattern, recursive=True)) or sorted(
+            glob.glob(str(root / pattern), recursive=True)
+        )
+        if not matched:
+            raise pytest.UsageError(f"--atscale-scenarios {pattern!r} matches no file")
+        files += [Path(m).resolve() for m in matched]
+    keyword = config.getoption("keyword")
+    for path in dict.fromkeys(files):
+        item = ScenarioItem.from_parent(session, name=f"{path.stem}", path=path)
+        if keyword and keyword.lower() not in path.stem.lower():
+            config.hook.pytest_deselected(items=[item])
+            continue
+        items.append(item)
+
+
+class ScenarioItem(pytest.Item):
+    """One scenario file, run against the target; each step a report section."""
+
+    def __init__(self, *, path: Path, **kwargs: Any) -> None:
+        super().__init__(path=path, **kwargs)
+        self.scenario_path = path
+
+    def runtest(self) -> None:
+        from .api.scenario import run
+
+        target = _target(self.config)
+        result = run(self.scenario_path, to=target) if target else run(self.scenario_path)
+        self.add_report_section("call", "steps", _steps_text(result))
+        if not result.ok:
+            raise DeliveryFailed(_run_failures(result))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, DeliveryFailed):
+            return str(excinfo.value)
+        if excinfo.errisinstance(Exception) and hasattr(excinfo.value, "render"):
+            return str(excinfo.value.render())
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.scenario_path, 0, f"scenario: {self.scenario_path.name}"
+
+
+def _steps_text(result: RunResult) -> str:
+    lines = []
+    for r in sorted(result.results, key=lambda r: (r.planned.group, r.planned.offset)):
+        o = r.attempts[-1].outcome
+        got = o.status if o.status is not None else o.error_class
+        mark = "PASS" if r.passed else "FAIL"
+        lines.append(f"{mark} {r.planned.label} ({r.planned.step.event.name}): {got}")
+    return "\n".join(lines)

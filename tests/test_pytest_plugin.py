@@ -1,0 +1,242 @@
+"""The pytest plugin as a receiver's author meets it: a fresh test file in a temporary
+directory, run by pytest in a subprocess, with the plugin found through its entry
+point (no conftest, no import of ours in the test file but the fixtures)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from atscale_mock.receiver import Receiver
+
+ROOT = Path(__file__).resolve().parent.parent
+WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+FASTAPI_APP = f'''
+from fastapi import FastAPI, HTTPException, Request
+from standardwebhooks.webhooks import Webhook
+
+app = FastAPI()
+seen = []
+
+@app.post("/webhooks/atscale")
+async def receive(request: Request):
+    body = await request.body()
+    try:
+        payload = Webhook("{WHSEC}").verify(body, dict(request.headers))
+    except Exception:
+        raise HTTPException(status_code=401, detail="bad signature")
+    seen.append(payload)
+    return {{"ok": True}}
+
+broken = FastAPI()
+
+@broken.post("/hooks")
+async def fail(request: Request):
+    raise HTTPException(status_code=500, detail="database is down")
+'''
+
+
+def _pytest(tmp: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_fastapi_app_in_process_passes_and_a_500_fails_readably(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(FASTAPI_APP)
+    (tmp_path / "test_hooks.py").write_text(f'''
+from app import app, broken, seen
+
+def test_slow_query_is_accepted(atscale_engine):
+    result = atscale_engine.send(
+        "slow-query", to=app, path="/webhooks/atscale",
+        sign=__import__("atscale_mock").Signing("standard-webhooks", "{WHSEC}"),
+    )
+    assert result.deliveries[0].status == 200
+    assert seen[-1]["event_type"] == "slow_query_event"
+
+def test_forged_signature_is_rejected(atscale_engine):
+    import atscale_mock as am
+    atscale_engine.send(
+        "slow-query", to=app, path="/webhooks/atscale", expect_status="401",
+        sign=am.Signing("standard-webhooks", "{WHSEC}", bad=True),
+    )
+
+def test_a_lifecycle(atscale_engine):
+    import atscale_mock as am
+    start, result, prune = atscale_engine.lifecycle(
+        to=app, path="/webhooks/atscale", prune=True,
+        sign=am.Signing("standard-webhooks", "{WHSEC}"),
+    )
+    assert len({{p["id"] for p in seen[-3:]}}) == 1
+
+def test_broken_app(atscale_engine):
+    atscale_engine.send("batch-result", to=broken, path="/hooks", seed=11)
+''')
+    done = _pytest(tmp_path, "-q")
+    assert "1 failed, 3 passed" in done.stdout, done.stdout + done.stderr
+    failure = done.stdout.split("FAILURES")[1]
+    assert "expected status 2xx, got 500" in failure
+    assert "database is down" in failure  # the receiver's answer
+    assert '"event_type": "aggregate_batch_result"' in failure  # the payload
+    assert "reproduce with seed=11" in failure
+    assert "Traceback" not in failure
+
+
+def test_the_same_tests_against_a_live_uvicorn_url(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(FASTAPI_APP)
+    (tmp_path / "conftest.py").write_text("""
+import socket, threading, time
+import pytest, uvicorn
+from app import app
+
+@pytest.fixture(scope="session", autouse=True)
+def server():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/webhooks/atscale"
+    srv.should_exit = True
+    thread.join(5)
+""")
+    (tmp_path / "test_live.py").write_text(f'''
+import atscale_mock as am
+
+def test_live(atscale_engine, server):
+    sign = am.Signing("standard-webhooks", "{WHSEC}")
+    atscale_engine.send("batch-start", to=server, count=3, rate=50, sign=sign)
+    atscale_engine.send("batch-start", to=server, expect_status="401")  # unsigned
+
+def test_live_failure(atscale_engine, server):
+    atscale_engine.send("unpublish", to=server)  # unsigned: 401
+''')
+    done = _pytest(tmp_path, "-q")
+    assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
+    assert "expected status 2xx, got 401" in done.stdout and "bad signature" in done.stdout
+
+
+def test_flask_app_and_the_receiver_and_sign_fixtures(tmp_path: Path) -> None:
+    (tmp_path / "test_flask.py").write_text(f'''
+import json
+import urllib.request
+from flask import Flask, request
+from standardwebhooks.webhooks import Webhook
+
+app = Flask("receiver")
+got = []
+
+@app.post("/hooks/<org>")
+def hooks(org):
+    got.append((org, request.get_json()))
+    return {{"ok": True}}
+
+def test_flask_in_process(atscale_engine):
+    atscale_engine.send("unpublish", to=app, path="/hooks/{{org_id}}", count=2)
+    assert [org for org, _ in got] == ["default", "default"]
+
+def test_forwarding_code(atscale_receiver):
+    # code under test that re-emits webhooks; here, a plain POST
+    body = json.dumps({{"event_type": "slow_query_event"}}).encode()
+    urllib.request.urlopen(urllib.request.Request(
+        atscale_receiver.url, data=body, headers={{"Content-Type": "application/json"}}))
+    atscale_receiver.wait_for("slow_query_event", timeout=5)
+    atscale_receiver.assert_received("slow-query", count=1)
+
+def test_signing_my_own_request(atscale_sign):
+    payload = {{"event_type": "unpublish_schema_success"}}
+    headers = atscale_sign(payload, "{WHSEC}")
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    assert Webhook("{WHSEC}").verify(body, headers) == payload
+
+def test_assert_all_signed_fails_on_unsigned(atscale_receiver, atscale_engine):
+    atscale_engine.send("unpublish", to=atscale_receiver.url)
+    atscale_receiver.assert_all_signed()
+''')
+    done = _pytest(tmp_path, "-q")
+    assert "1 failed, 3 passed" in done.stdout, done.stdout + done.stderr
+    assert "unpublish_schema_success to /hooks is not signed" in done.stdout
+
+
+def test_target_from_the_command_line_and_ini(tmp_path: Path) -> None:
+    (tmp_path / "test_t.py").write_text("""
+def test_target(atscale_engine):
+    assert atscale_engine.send("slow-query").ok
+""")
+    with Receiver() as receiver:
+        done = _pytest(tmp_path, "-q", "--atscale-target", receiver.url + "/hooks")
+        assert "1 passed" in done.stdout, done.stdout
+        (tmp_path / "pytest.ini").write_text(f"[pytest]\natscale_target = {receiver.url}/h\n")
+        assert "1 passed" in _pytest(tmp_path, "-q").stdout
+        assert len(receiver.events) == 2
+    (tmp_path / "pytest.ini").unlink()
+    done = _pytest(tmp_path, "-q")
+    assert "no target" in done.stdout + done.stderr
+
+
+def test_scenario_files_as_items_with_junit(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    junit = tmp_path / "x.xml"
+    with Receiver() as receiver:
+        done = _pytest(
+            tmp_path,
+            "--atscale-scenarios",
+            "scenarios/*.yaml",
+            "--atscale-target",
+            receiver.url + "/hooks",
+            "--junitxml",
+            str(junit),
+            "-q",
+            timeout=300,
+        )
+    files = sorted(p.stem for p in (tmp_path / "scenarios").glob("*.yaml"))
+    assert f"{len(files)} passed" in done.stdout, done.stdout + done.stderr
+    cases = list(ET.parse(junit).getroot().iter("testcase"))
+    assert sorted(c.get("name") for c in cases) == files
+    # -k picks scenarios by name
+    picked = _pytest(tmp_path, "--atscale-scenarios", "scenarios/*.yaml", "--atscale-target",
+                     "http://127.0.0.1:9/x", "-k", "slow", "--collect-only", "-q")  # fmt: skip
+    assert "slow-queries" in picked.stdout and "engine-day" not in picked.stdout
+
+
+def test_a_failing_scenario_item_names_the_step_and_its_line(tmp_path: Path) -> None:
+    (tmp_path / "neg.yaml").write_text("""version: 1
+name: neg
+steps:
+  - id: first
+    event: slow-query
+  - id: must-be-rejected
+    event: batch-start
+    expect: {status: 401}
+""")
+    with Receiver() as receiver:
+        done = _pytest(tmp_path, "--atscale-scenarios", "neg.yaml", "--atscale-target",
+                       receiver.url + "/hooks", "-q")  # fmt: skip
+    assert "1 failed" in done.stdout
+    assert "step must-be-rejected" in done.stdout and "neg.yaml:6" in done.stdout
+    assert "expected status 401, got 200" in done.stdout
+
+
+def test_the_plugin_costs_nothing_until_used() -> None:
+    """Importing the plugin (every pytest session does) loads none of the library."""
+    code = (
+        "import sys, atscale_mock.pytest_plugin; "
+        "print(sorted(m for m in ('httpx', 'faker', 'jsonschema', 'atscale_mock.api.send',"
+        " 'atscale_mock.receiver') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
