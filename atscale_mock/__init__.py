@@ -14,6 +14,7 @@ The library is the product; the ``atscale-mock`` command is a thin layer over it
     am.replay("sent.jsonl", to=url)                   # re-send a log
     am.load(to=url, rate=500, duration=10)            # sustained load
     with am.Receiver() as r: ...                      # the built-in receiver
+    am.sign_headers(payload, "whsec_...")             # sign a request of your own
 
 Async twins: ``asend``, ``arun``. Options are frozen records (``Signing``, ``Retry``,
 ``Faults``); results are frozen records with ``ok`` and ``to_json()``. Errors derive
@@ -49,6 +50,7 @@ __all__ = [
     "replay",
     "run",
     "send",
+    "sign_headers",
 ]
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from .api.results import DeliveryRecord, SendResult
     from .api.scenario import arun, plan, run
     from .api.send import asend, demo, payload, send
+    from .api.signing import sign_headers
     from .delivery.faults import Faults
     from .errors import (
         AtscaleMockError,
@@ -86,6 +89,7 @@ _LAZY = {
     "demo": "api.send",
     "payload": "api.send",
     "send": "api.send",
+    "sign_headers": "api.signing",
     "Faults": "delivery.faults",
     "AtscaleMockError": "errors",
     "ScenarioError": "errors",

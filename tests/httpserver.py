@@ -7,6 +7,7 @@ built-in receiver. Behaviour is chosen by path:
     /slow/SECONDS       -> sleeps, then 200  /reset          -> closes without answering
     /garbage            -> bytes that are not HTTP          /redirect -> 302 to /ok
     /huge               -> 200 with a 64 MiB body
+    /trickle            -> 200 whose body comes one byte every 0.3 s
 """
 
 from __future__ import annotations
@@ -120,6 +121,17 @@ def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(b"this is not HTTP at all\r\n\r\n")
                 self.wfile.flush()
                 self.close_connection = True
+            elif kind == "trickle":  # 200, then one body byte every 0.3 s for 30 s
+                self.send_response(200)
+                self.send_header("Content-Length", "100")
+                self.end_headers()
+                try:
+                    for _ in range(100):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.3)
+                except OSError:
+                    self.close_connection = True
             elif kind == "redirect":
                 self.answer(302, {"Location": "/ok"})
             elif kind == "huge":  # 64 MiB, streamed: the client must not hold it

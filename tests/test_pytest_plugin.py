@@ -240,3 +240,47 @@ def test_the_plugin_costs_nothing_until_used() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_django_through_its_wsgi_and_asgi_handlers(tmp_path: Path) -> None:
+    (tmp_path / "test_django.py").write_text("""
+import json
+
+import django
+from django.conf import settings
+
+settings.configure(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["*"], SECRET_KEY="x", MIDDLEWARE=[])
+django.setup()
+
+from django.core.handlers.asgi import ASGIHandler
+from django.core.wsgi import get_wsgi_application
+from django.http import JsonResponse
+from django.urls import path
+
+got = []
+
+def hooks(request):
+    got.append(json.loads(request.body))
+    return JsonResponse({"ok": True})
+
+urlpatterns = [path("hooks", hooks)]
+
+def test_wsgi(atscale_engine):
+    atscale_engine.send("slow-query", to=get_wsgi_application(), path="/hooks", count=2)
+    assert [g["event_type"] for g in got[-2:]] == ["slow_query_event"] * 2
+
+def test_asgi(atscale_engine):
+    atscale_engine.send("unpublish", to=ASGIHandler(), path="/hooks")
+    assert got[-1]["event_type"] == "unpublish_schema_success"
+""")
+    done = _pytest(tmp_path, "-q")
+    assert "2 passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_scenario_items_under_xdist(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    with Receiver() as receiver:
+        done = _pytest(tmp_path, "-n", "2", "--atscale-scenarios", "scenarios/*.yaml",
+                       "--atscale-target", receiver.url + "/hooks", "-q", timeout=300)  # fmt: skip
+    files = list((tmp_path / "scenarios").glob("*.yaml"))
+    assert f"{len(files)} passed" in done.stdout, done.stdout + done.stderr

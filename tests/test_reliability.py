@@ -486,3 +486,42 @@ def test_send_and_replay_interrupted_exit_130_with_everything_logged(
     assert data["interrupted"] is True and 5 <= data["deliveries"] < 300
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(lines) == data["attempts"]  # nothing lost, interrupted ones included
+
+
+def test_receive_sigterm_exits_130_with_its_summary() -> None:
+    p, url = start_receiver("--duration", "30")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if cli("send", "unpublish", "--to", url + "/h").code == 0:
+            break
+        time.sleep(0.1)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 130, err
+    assert "stopped: 1 valid" in err and "Traceback" not in err
+
+
+def test_a_trickling_receiver_cannot_outlast_the_deadline(
+    srv: ScriptedServer, tmp_path: Path
+) -> None:
+    """--timeout bounds each attempt as a whole (connect, send, the whole answer), not
+    each read: a receiver that sends a byte every 0.3 s is cut off on time."""
+    url = srv.url + "/trickle"
+    log = tmp_path / "one.jsonl"
+    cli("send", "unpublish", "--to", srv.url + "/ok", "--log", str(log))
+    scenario = tmp_path / "t.yaml"
+    scenario.write_text(
+        f'version: 1\ndefaults: {{to: "{url}", timeout: 1s, retries: 1}}\n'
+        "steps:\n  - id: s\n    event: unpublish\n"
+    )
+    for args in (
+        ["send", "unpublish", "--timeout", "1", "--retries", "1", "--to", url],
+        ["replay", str(log), "--timeout", "1", "--retries", "1", "--to", url],
+        ["run", str(scenario), "--retry-schedule", "0s"],
+    ):
+        start = time.monotonic()
+        r = cli(*args, "--json")
+        elapsed = time.monotonic() - start
+        assert r.code == 1, (args, r.stderr)
+        assert json.loads(r.stdout)["errors"] == {"timeout": 1}, args
+        assert elapsed < 2 * 1 + 1.5, (args, elapsed)  # 2 attempts of 1 s, and a margin

@@ -5,8 +5,10 @@
     results.py  typed results (SendResult, DeliveryRecord) with ``to_json()``
     target.py   where deliveries go: a URL, or "local" (the built-in receiver)
     send.py     payload(), send()/asend(), demo()
+    send_plan.py what one send-like call delivers (SendPlan) and collects (Collector)
+    signing.py  sign_headers() for a request of your own
     scenario.py run()/arun(), plan()
-    replay.py   replay()/areplay()
+    replay.py   replay()
     load.py     load()
 
 Nothing here prints, exits, installs signal handlers or touches the garbage collector

@@ -11,7 +11,7 @@ from ..config import DEFAULT_TIMEOUT
 from ..delivery.faults import Faults
 from ..errors import UsageError
 from .options import Signing, resolve_seed
-from .send import Headers, normalise_headers
+from .send_plan import Headers, normalise_headers
 from .target import resolve_target
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from ..delivery.retry import OnAttempt
 from ..delivery.signing import SIGNATURE_HEADERS
 from .options import Retry, Signing
 from .results import SendResult
-from .send import Collector, Delivery, Headers, normalise_headers, run_interruptible
+from .send_plan import Collector, Delivery, Headers, normalise_headers, run_interruptible
 from .target import resolve_target
 
 if TYPE_CHECKING:

@@ -90,7 +90,7 @@ async def arun(
     section. A cancelled run returns what it did, marked ``interrupted``."""
     from ..delivery.transport import make_sender
     from ..scenario.runner import Runner
-    from .send import in_process
+    from .send_plan import in_process
 
     loaded = load(scenario, vars, time_scale)
     run_seed, clock = seed_and_clock(loaded, seed)

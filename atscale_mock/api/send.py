@@ -3,40 +3,35 @@ rate through the one dispatch loop, ``demo()`` sends each of the seven once."""
 
 from __future__ import annotations
 
-import asyncio
-import random
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..config import DEFAULT_SLOW_QUERY_THRESHOLD, DEFAULT_TIMEOUT
-from ..delivery.dispatch import (
-    DEFAULT_MAX_IN_FLIGHT,
-    Copies,
-    Dispatcher,
-    Job,
-    Prepared,
-    Timing,
-)
-from ..delivery.faults import Faults, Slot, arrange
-from ..delivery.request import build_request, fill_url
-from ..delivery.retry import Attempt, OnAttempt
-from ..delivery.transport import make_sender
+from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT
+from ..delivery.faults import Faults
+from ..delivery.retry import OnAttempt
 from ..errors import UsageError
-from ..ids import derive_seed
 from ..payload import BuildOptions, build_payload, check_paths, resolve_event
-from ..report.summary import Summary
-from .options import Retry, Signing, as_expect, as_retry, resolve_clock, resolve_seed
-from .results import DeliveryRecord, ScheduleFigures, SendResult
+from .options import Retry, Signing, as_expect, resolve_clock, resolve_seed
+from .results import SendResult
+from .send_plan import (
+    Collector,
+    Delivery,
+    Headers,
+    SendPlan,
+    deliver_plans,
+    in_process,
+    normalise_headers,
+    run_interruptible,
+    shown,
+)
 from .target import resolve_target
 
 if TYPE_CHECKING:
     from ..catalogue import Event
     from ..receiver import Received
-    from ..scenario.model import Expect
-
-Headers = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
 
 def payload(
@@ -90,110 +85,6 @@ def _inputs(
         cube=cube,
     )
     return ev, options, overrides, fixed is not None
-
-
-@dataclass(frozen=True, slots=True)
-class SendPlan:
-    """What ``send`` delivers: ``count`` payloads of one event, the i-th due i/rate
-    seconds in (one after another without a rate)."""
-
-    event: Event
-    url: str
-    seed: int
-    count: int = 1
-    rate: float | None = None
-    options: BuildOptions = field(default_factory=BuildOptions)
-    overrides: dict[str, Any] = field(default_factory=dict)
-    headers: tuple[tuple[str, str], ...] = ()
-    fixed_clock: bool = False  # True: options.clock (+ index/rate); False: now at build
-    faults: Faults = field(default_factory=Faults)
-
-    def payload(self, index: int) -> dict[str, Any]:
-        if self.fixed_clock:
-            step = index / self.rate if self.rate else 0.0
-            options = replace(self.options, clock=self.options.clock + timedelta(seconds=step))
-        else:
-            options = replace(self.options, clock=datetime.now(UTC))
-        return build_payload(
-            self.event, derive_seed(self.seed, "send", index), options, self.overrides
-        )
-
-    def jobs(self, start: float, collect: Collector) -> Iterator[Job]:
-        """The plan's sends in order, each built when it falls due; a duplicate is a
-        copy of its original (:class:`Copies`)."""
-        fault_rng = random.Random(derive_seed(self.seed, "faults"))
-        slots = arrange(self.count, self.faults, fault_rng)
-        copies = Copies(slots)
-        for position, slot in enumerate(slots):
-            due = start + position / self.rate + slot.delay if self.rate else None
-
-            def build(slot: Slot = slot) -> Prepared:
-                return copies.take(slot.index, slot, lambda: self._prepare(slot, fault_rng))
-
-            yield Job(due, build, collect.done, delay=0.0 if self.rate else slot.delay)
-
-    def _prepare(self, slot: Slot, fault_rng: random.Random) -> Prepared:
-        body = self.payload(slot.index)
-        label = str(slot.index + 1) if self.count > 1 else ""
-        request = build_request(
-            self.event.name, fill_url(self.url, body), body, dict(self.headers), slot, fault_rng
-        )
-        return Prepared(request, body, label, slot.dropped)
-
-
-@dataclass
-class Collector:
-    """Results as they come, so an interrupted call still has them."""
-
-    keep: bool = True
-    seed: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    expect: Expect | None = None
-    summary: Summary = field(default_factory=Summary)
-    records: list[DeliveryRecord] = field(default_factory=list)
-    timing: Timing = field(default_factory=Timing)
-
-    def done(self, prepared: Prepared, attempts: list[Attempt], lag: float) -> None:
-        passed = None
-        if prepared.dropped:
-            self.summary.dropped += 1
-        else:
-            if self.expect is not None:
-                passed = self.expect.status_ok(attempts[-1].outcome.status)
-            self.summary.add(attempts, passed, prepared.copy)
-        if self.keep:
-            self.records.append(DeliveryRecord.of(attempts, passed))
-
-    def result(self, interrupted: bool = False) -> SendResult:
-        return SendResult(
-            self.seed,
-            str(self.extra.get("url") or ""),
-            self.summary.as_dict(),
-            tuple(self.records),
-            interrupted,
-            ScheduleFigures.of(self.timing),
-            dict(self.extra),
-        )
-
-
-def normalise_headers(headers: Headers) -> tuple[tuple[str, str], ...]:
-    if headers is None:
-        return ()
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    return tuple((str(k), str(v)) for k, v in items)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """How deliveries go out, the same for every plan of one call."""
-
-    retries: int | Retry = 0
-    sign: Signing | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    verify: bool | str = True
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    transport: Any = None
-    on_attempt: OnAttempt | None = None
 
 
 async def asend(event: str, *, to: Any, **options: Any) -> SendResult:
@@ -293,7 +184,7 @@ async def _send(
     )
     collect.seed = run_seed = resolve_seed(seed)
     to, delivery = in_process(to, path, delivery)
-    collect.extra = {"event": ev.name, "url": _shown(to)}
+    collect.extra = {"event": ev.name, "url": shown(to)}
     with resolve_target(to, on_received, on_local) as url:
         plan = SendPlan(
             ev,
@@ -308,58 +199,6 @@ async def _send(
             faults or Faults(),
         )
         await deliver_plans([plan], collect, Delivery(**delivery))
-
-
-async def deliver_plans(plans: list[SendPlan], collect: Collector, how: Delivery) -> None:
-    """Send every plan in order through the one dispatch loop."""
-    sender = make_sender(how.timeout, how.verify, how.transport, plans[0].url if plans else "")
-    try:
-        for plan in plans:
-            dispatcher = Dispatcher(
-                sender,
-                as_retry(how.retries).policy(),
-                how.sign.signer() if how.sign else None,
-                how.on_attempt,
-                concurrent=plan.rate is not None,
-                max_in_flight=how.max_in_flight,
-                rng=random.Random(plan.seed),
-                timing=collect.timing,
-            )
-            await dispatcher.run(plan.jobs(dispatcher.monotonic(), collect))
-    finally:
-        await sender.aclose()
-
-
-def in_process(to: Any, path: str, delivery: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """An app object as ``to``: its in-process URL (``path`` the route) and transport."""
-    from ..delivery.inprocess import app_transport, app_url, is_app
-
-    if not is_app(to):
-        return to, delivery
-    return app_url(path), {**delivery, "transport": app_transport(to)}
-
-
-def _shown(to: str) -> str:
-    from ..redact import Redactor
-
-    return Redactor().text(to)
-
-
-def run_interruptible(start: Callable[[], Awaitable[None]]) -> bool:
-    """Run a coroutine in a new event loop; True when Ctrl-C (or a signal the caller
-    turned into one) cancelled it. What it did so far stays where it put it."""
-
-    async def main() -> bool:
-        task = asyncio.current_task()
-        try:
-            await start()
-        except asyncio.CancelledError:
-            if task is not None:
-                task.uncancel()
-            return True
-        return False
-
-    return asyncio.run(main())
 
 
 def demo(

@@ -11,7 +11,7 @@ import typer
 
 from ..config import DEFAULT_RECEIVER_HOST, DEFAULT_RECEIVER_PORT
 from ..errors import UsageError
-from .common import EXIT_INTERRUPTED, err, handle_errors, out, print_json
+from .common import EXIT_INTERRUPTED, err, handle_errors, out, print_json, sigterm_as_interrupt
 from .delivery_opts import Secret
 from .options import Json
 
@@ -161,10 +161,8 @@ def receive(
     err(f"listening on {receiver.url} (answering {status}); Ctrl-C to stop")
     deadline = time.monotonic() + duration if duration else None
     try:
-        while not done.is_set():
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            done.wait(0.1)
+        with sigterm_as_interrupt():
+            _wait(done, deadline)
     except KeyboardInterrupt:
         _close(receiver, record_file)
         err(_stop_line(receiver, counts))
@@ -173,6 +171,13 @@ def receive(
     err(_stop_line(receiver, counts))
     if json_out:
         print_json({**counts, **receiver.tracker.summary()})
+
+
+def _wait(done: threading.Event, deadline: float | None) -> None:
+    while not done.is_set():
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        done.wait(0.1)
 
 
 def _close(receiver: Any, record_file: IO[str] | None) -> None:

@@ -159,9 +159,10 @@ def plan(
 class _Progress:
     """Live progress on a terminal; one line per delivery otherwise."""
 
-    def __init__(self, total: int, quiet: bool, redactor: Redactor) -> None:
+    def __init__(self, total: int, quiet: bool, redactor: Redactor, json_out: bool = False) -> None:
         self.redactor = redactor
         self.quiet = quiet
+        self.show = err if json_out else out  # with --json, stdout holds only the JSON
         self.bar: Any = None
         if not quiet and sys.stderr.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -192,7 +193,7 @@ class _Progress:
             if r.failures:
                 self.bar.console.print(line, markup=False, highlight=False)
         elif not self.quiet or r.failures:
-            out(line)
+            self.show(line)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -277,7 +278,7 @@ def run(
     )
     on_received, on_local = receiver_hooks(quiet or json_out)
     err(f"running {scenario.name} ({file}), seed {run_seed}")
-    progress = _Progress(0, quiet or json_out, redactor)
+    progress = _Progress(0, quiet or json_out, redactor, json_out)
     gc.collect()
     gc.freeze()  # long-lived setup objects leave the collector's work: shorter pauses
     try:

@@ -100,25 +100,35 @@ class HttpxSender:
             headers={"User-Agent": USER_AGENT},
         )
         self._clock = clock
+        self._deadline = timeout
 
     async def send(self, request: Request) -> Outcome:
+        import asyncio
+
         headers = {"Content-Type": "application/json", **dict(request.headers)}
         start = self._clock()
         try:
-            async with self._client.stream(
-                "POST", request.url, content=request.body, headers=headers
-            ) as response:
-                body = await _read_capped(response)
-                return Outcome(
-                    status=response.status_code,
-                    latency=self._clock() - start,
-                    body=body,
-                    retry_after=response.headers.get("retry-after"),
-                    location=response.headers.get("location"),
-                )
+            async with asyncio.timeout(self._deadline):
+                return await self._post(request, headers, start)
+        except TimeoutError:
+            return Outcome(None, self._clock() - start, "timeout", "timed out (whole attempt)")
         except self._httpx.TransportError as exc:
             error_class, message = classify(exc)
             return Outcome(None, self._clock() - start, error_class, message)
+
+    async def _post(self, request: Request, headers: dict[str, str], start: float) -> Outcome:
+        """One POST; httpx's own timeouts are per read, the caller's deadline is whole."""
+        async with self._client.stream(
+            "POST", request.url, content=request.body, headers=headers
+        ) as response:
+            body = await _read_capped(response)
+            return Outcome(
+                status=response.status_code,
+                latency=self._clock() - start,
+                body=body,
+                retry_after=response.headers.get("retry-after"),
+                location=response.headers.get("location"),
+            )
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -180,14 +180,6 @@ class Connection(asyncio.Protocol):
             self.transport.abort()
 
 
-def classify_connect_error(exc: BaseException) -> str:
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
-        return "tls"
-    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-        return "timeout"
-    return "refused"
-
-
 def new_event_loop() -> asyncio.AbstractEventLoop:
     """uvloop's loop where it is installed (about 3x the plain loop's throughput)."""
     try:

@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..delivery.classify import classify_os_error
 from ..delivery.faults import Faults, malform
 from ..delivery.request import fill_url, has_placeholders
 from ..delivery.signing import Signer, new_message_id
-from .client import Connection, Target, classify_connect_error
+from .client import Connection, Target
 from .generator import PayloadGenerator
 from .schedule import Phase, arrivals, delayed
 from .stats import Interval, new_recorders
@@ -260,7 +261,7 @@ class Worker:
                 self.c.timeout,
             )
         except (OSError, TimeoutError) as exc:
-            self.connect_failed(classify_connect_error(exc))
+            self.connect_failed(classify_os_error(exc)[0])
             self.replace_connection()
             return
         finally:
