@@ -23,6 +23,8 @@ from ``AtscaleMockError``. Nothing here prints, exits or installs signal handler
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -113,15 +115,19 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-# Two public functions share their names with a submodule (``payload.py``, ``load/``).
-# Importing a submodule the first time binds it on the package, so both are imported
-# now and unbound again: the names stay the functions' (through __getattr__).
-_load_package = __import__("atscale_mock.load").load  # noqa: E402
-_payload_module = __import__("atscale_mock.payload").payload  # noqa: E402
+class _Package(types.ModuleType):
+    """Two public functions share their names with a submodule (``payload.py``,
+    ``load/``). Importing a submodule binds it on its package; this package declines
+    that binding for those two names, so they stay the functions (through
+    ``__getattr__``) without importing either submodule up front."""
 
-for _name in ("load", "payload"):
-    globals().pop(_name, None)
-del _load_package, _payload_module, _name
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("load", "payload") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __dir__() -> list[str]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 MASK = "***"
+#: ``scheme://user:password@``: the password part of a URL's userinfo
+_USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@\"']*:)[^/\s@\"']*@")
 #: A header whose name contains one of these words has its value masked.
 SENSITIVE_WORDS = (
     "authorization",
@@ -35,8 +38,12 @@ class Redactor:
             self._secrets.add(secret)
 
     def text(self, text: str) -> str:
+        """``text`` with every registered secret, and the password of any URL's
+        userinfo (``https://user:password@host``), masked."""
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, MASK)
+        if "@" in text:
+            text = _USERINFO.sub(rf"\1{MASK}@", text)
         return text
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:

@@ -525,3 +525,43 @@ def test_a_trickling_receiver_cannot_outlast_the_deadline(
         assert r.code == 1, (args, r.stderr)
         assert json.loads(r.stdout)["errors"] == {"timeout": 1}, args
         assert elapsed < 2 * 1 + 1.5, (args, elapsed)  # 2 attempts of 1 s, and a margin
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["send", "slow-query", "--to", "local", "--timeout", "nan"],
+        ["send", "slow-query", "--to", "local", "--timeout", "inf"],
+        ["send", "slow-query", "--to", "local", "--delay", "inf"],
+        ["send", "slow-query", "--to", "local", "--rate", "nan"],
+        ["send", "slow-query", "--to", "local", "--rate", "inf"],
+        ["send", "slow-query", "--to", "local", "--retries", "1000000"],
+        ["send", "slow-query", "--to", "local", "-H", "X-A: 1\r\nX-B: 2"],
+        ["send", "slow-query", "--to", "local", "-H", "X-A: caf\u00e9"],
+        ["receive", "--duration", "nan"],
+        ["receive", "--delay", "inf"],
+        ["load", "--to", "local", "--rate", "inf", "-d", "1s"],
+        ["load", "--to", "local", "--rate", "nan", "-d", "1s"],
+        ["load", "--to", "local", "-H", "X-A: 1\nX-B: 2", "-d", "1s"],
+    ],
+)
+def test_non_finite_numbers_and_control_characters_are_usage_errors(args: list[str]) -> None:
+    r = proc(*args, timeout=30)
+    assert r.code == 2, (args, r.stdout, r.stderr)
+    assert "error:" in r.stderr
+    no_traceback(r)
+
+
+def test_a_url_password_never_shows(srv: ScriptedServer, tmp_path: Path) -> None:
+    """A password in the URL's userinfo is sent (as Basic auth) but never printed."""
+    url = srv.url.replace("http://", "http://bob:hunter2@") + "/ok"
+    log = tmp_path / "log.jsonl"
+    r = cli("send", "unpublish", "--to", url, "--log", str(log), "--json")
+    assert r.code == 0
+    assert "hunter2" not in r.stdout + r.stderr + log.read_text()
+    assert json.loads(r.stdout)["url"].startswith("http://bob:***@")
+    import base64
+
+    assert (
+        srv.seen[0].headers["Authorization"] == "Basic " + base64.b64encode(b"bob:hunter2").decode()
+    )

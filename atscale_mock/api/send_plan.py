@@ -144,6 +144,10 @@ class Delivery:
 
 async def deliver_plans(plans: list[SendPlan], collect: Collector, how: Delivery) -> None:
     """Send every plan in order through the one dispatch loop."""
+    if not 0 < how.timeout < 1e6:
+        from ..errors import UsageError
+
+        raise UsageError(f"timeout must be a positive number of seconds, got {how.timeout}")
     sender = make_sender(how.timeout, how.verify, how.transport, plans[0].url if plans else "")
     try:
         for plan in plans:

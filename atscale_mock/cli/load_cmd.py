@@ -46,6 +46,9 @@ DEFAULT_CONNECTIONS = 50
 DEFAULT_DURATION = "10s"
 
 
+MAX_RATE = 10_000_000.0  # requests/s: far beyond a machine; a typo (or inf) stops here
+
+
 def _rate(text: str | None) -> float | None:
     """``--rate``: events per second, or ``max`` (None) for closed loop."""
     if text is None or text.strip().lower() == "max":
@@ -54,8 +57,11 @@ def _rate(text: str | None) -> float | None:
         value = float(text)
     except ValueError:
         raise UsageError(f"--rate: not a number or 'max': {text!r}") from None
-    if value <= 0:
-        raise UsageError(f"--rate must be greater than zero, got {text}")
+    if not 0 < value < MAX_RATE:
+        raise UsageError(
+            f"--rate must be greater than zero and below {MAX_RATE:,.0f}, got {text}",
+            "or 'max' for as fast as the receiver answers",
+        )
     return value
 
 

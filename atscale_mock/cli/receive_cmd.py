@@ -113,6 +113,10 @@ def receive(
     from ..receiver import Behaviour, Receiver
     from ..report.text import received_line
 
+    for name, value in (("--duration", duration), ("--delay", delay)):
+        if value is not None and not 0 <= value < 1e7:
+            raise UsageError(f"{name} must be a finite number of seconds, got {value}")
+
     done = threading.Event()
     counts = dict.fromkeys(
         ("valid", "invalid", "signature valid", "signature invalid", "signature unsigned"), 0

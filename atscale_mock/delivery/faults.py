@@ -39,8 +39,11 @@ class Faults:
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise UsageError(f"--{name.replace('_', '-')} must be from 0 to 1, got {value}")
-        if self.reorder < 0 or self.delay < 0 or self.jitter < 0:
-            raise UsageError("--reorder, --delay and --jitter cannot be negative")
+        if self.reorder < 0 or not (0 <= self.delay < 1e6 and 0 <= self.jitter < 1e6):
+            raise UsageError(
+                "reorder, delay and jitter must be finite and not negative "
+                f"(delay and jitter below 1,000,000 s), got {self.delay}, {self.jitter}"
+            )
         if self.malformed is not None and self.malformed not in MALFORMED_KINDS:
             raise UsageError(
                 f"--malformed: unknown kind {self.malformed!r}",

@@ -40,6 +40,7 @@ class _Parsed:
     origin: Origin
     target: bytes  # request line's path and query
     host: bytes  # Host header value
+    auth: bytes = b""  # Basic credentials from the URL's userinfo, as httpx sends them
 
 
 class _Failed(Exception):
@@ -197,8 +198,15 @@ class PoolSender:
             if parts.port:
                 shown += f":{parts.port}"
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            auth = b""
+            if parts.username is not None:
+                import base64
+                from urllib.parse import unquote
+
+                pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                auth = b"Basic " + base64.b64encode(pair.encode())
             parsed = _Parsed(
-                Origin(parts.scheme, host, port), path.encode("latin-1"), shown.encode("idna")
+                Origin(parts.scheme, host, port), path.encode("latin-1"), shown.encode("idna"), auth
             )
             if len(self._parsed) < 4096:
                 self._parsed[url] = parsed
@@ -304,6 +312,8 @@ def _encode(request: Request, parsed: _Parsed) -> bytes:
     headers = {"Content-Type": "application/json", **dict(request.headers)}
     lines = [b"POST " + parsed.target + b" HTTP/1.1", b"Host: " + parsed.host]
     lines.append(b"User-Agent: " + USER_AGENT.encode())
+    if parsed.auth and not any(k.lower() == "authorization" for k in headers):
+        lines.append(b"Authorization: " + parsed.auth)
     for name, value in headers.items():
         if name.lower() not in ("host", "content-length", "user-agent", "transfer-encoding"):
             lines.append(f"{name}: {value}".encode())

@@ -66,6 +66,15 @@ def parse_header(text: str, what: str = "header") -> tuple[str, str]:
             f"{what} expects 'Name: value', got {text!r}",
             "for example 'Authorization: Bearer TOKEN'",
         )
+    if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in text):
+        raise UsageError(
+            f"{what}: control characters (CR, LF, ...) cannot be in a header: {text!r}",
+            "a header is one line of text",
+        )
+    if not text.isascii():
+        raise UsageError(
+            f"{what}: only ASCII can go in a header: {text!r}", "percent-encode the value"
+        )
     return name.strip(), value.strip()
 
 
