@@ -93,8 +93,7 @@ def replay(
     pairs = normalise_headers(headers)
 
     async def main() -> None:
-        from ..delivery.dispatch import Dispatcher
-        from ..delivery.transport import make_sender
+        from ..delivery.dispatch import Dispatcher, make_sender
 
         with resolve_target(to, on_received, on_local) as url:
             sender = make_sender(how.timeout, how.verify, how.transport, url)

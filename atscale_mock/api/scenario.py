@@ -88,7 +88,7 @@ async def arun(
     in process, at route ``path``). ``retries`` and ``timeout``
     override the file's defaults, ``faults`` (when any is active) its ``faults:``
     section. A cancelled run returns what it did, marked ``interrupted``."""
-    from ..delivery.transport import make_sender
+    from ..delivery.dispatch import make_sender
     from ..scenario.runner import Runner
     from .send_plan import in_process
 

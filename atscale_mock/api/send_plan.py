@@ -20,11 +20,11 @@ from ..delivery.dispatch import (
     Job,
     Prepared,
     Timing,
+    make_sender,
 )
 from ..delivery.faults import Faults, Slot, arrange
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, OnAttempt
-from ..delivery.transport import make_sender
 from ..ids import derive_seed
 from ..payload import BuildOptions, build_payload
 from ..report.summary import Summary

@@ -3,9 +3,10 @@
 request.py   payload -> request: URL placeholders, headers, malformed bodies
 signing.py   standard-webhooks and hmac-sha256 signatures (and verifying them)
 faults.py    duplicates, reordering, drops, delays, malformed bodies (seeded)
-transport.py the Sender protocol, Request/Outcome records, httpx, make_sender()
+transport.py the Sender protocol, Request/Outcome records, the httpx sender
 pool.py      the pooled asyncio/httptools transport that holds a rate
 classify.py  one classification of transport failures
 retry.py     attempts and retries (RetryPolicy, deliver)
-dispatch.py  the one dispatch loop: due times, concurrency, lag
+dispatch.py  the one dispatch loop (due times, concurrency, lag) and make_sender()
+inprocess.py delivery to an ASGI or WSGI app object, no server
 """

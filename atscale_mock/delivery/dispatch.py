@@ -1,4 +1,5 @@
-"""The one dispatch loop of ``send``, ``run`` and ``replay``: wait for each delivery's
+"""The one dispatch loop of ``send``, ``run`` and ``replay``, and the choice of
+transport it sends through (:func:`make_sender`): wait for each delivery's
 due time, build its request then (payload, URL, headers, faults), deliver it with
 retries and a signature per attempt, and report every attempt as it happens.
 
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..config import DEFAULT_TIMEOUT
 from .faults import Slot
 from .retry import Attempt, OnAttempt, RetryPolicy, deliver
 from .signing import Signer, new_message_id
@@ -218,3 +220,35 @@ async def sleep_until(due: float, monotonic: Callable[[], float] = time.monotoni
         await asyncio.sleep(delay)
     while monotonic() < due:
         await asyncio.sleep(0)
+
+
+def make_sender(
+    timeout: float = DEFAULT_TIMEOUT,
+    verify: bool | str = True,
+    transport: Any = None,
+    url: str = "",
+) -> Sender:
+    """The transport for a run: the pooled asyncio client (it holds a rate), or httpx
+    where httpx serves better: a given httpx transport (an in-process ASGI/WSGI app,
+    a mock) or a proxy configured in the environment for ``url``."""
+    if transport is not None or _proxied(url):
+        from .transport import HttpxSender
+
+        return HttpxSender(timeout=timeout, verify=verify, transport=transport)
+    from .pool import PoolSender
+
+    return PoolSender(timeout=timeout, verify=verify)
+
+
+def _proxied(url: str) -> bool:
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    if not proxies:
+        return False
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host and urllib.request.proxy_bypass(host):
+        return False
+    return bool(proxies.get(urlsplit(url).scheme or "http") or proxies.get("all"))

@@ -172,33 +172,3 @@ async def _read_capped(response: httpx.Response) -> str:
 def _kept(data: bytes) -> str:
     text = data.decode("utf-8", "replace")
     return text[:RESPONSE_BODY_KEEP] + ("…" if len(text) > RESPONSE_BODY_KEEP else "")
-
-
-def make_sender(
-    timeout: float = DEFAULT_TIMEOUT,
-    verify: bool | str = True,
-    transport: httpx.AsyncBaseTransport | None = None,
-    url: str = "",
-) -> Sender:
-    """The transport for a run: the pooled asyncio client (it holds a rate), or httpx
-    where httpx serves better: a given httpx transport (an in-process ASGI/WSGI app,
-    a mock) or a proxy configured in the environment for ``url``."""
-    if transport is not None or _proxied(url):
-        return HttpxSender(timeout=timeout, verify=verify, transport=transport)
-    from .pool import PoolSender
-
-    return PoolSender(timeout=timeout, verify=verify)
-
-
-def _proxied(url: str) -> bool:
-    import urllib.request
-
-    proxies = urllib.request.getproxies()
-    if not proxies:
-        return False
-    from urllib.parse import urlsplit
-
-    host = urlsplit(url).hostname or ""
-    if host and urllib.request.proxy_bypass(host):
-        return False
-    return bool(proxies.get(urlsplit(url).scheme or "http") or proxies.get("all"))

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..redact import Redactor
-from ..scenario.runner import RunResult
 from .summary import percentile
+
+if TYPE_CHECKING:
+    from ..scenario.runner import RunResult
 
 
 def _outcome_text(r: Any) -> str:

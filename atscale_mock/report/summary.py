@@ -57,6 +57,7 @@ class Summary:
         return {
             "deliveries": self.deliveries,
             "ok": self.ok,
+            "passed": self.passed,
             "failed": self.failed,
             "attempts": self.attempts,
             "dropped": self.dropped,

@@ -53,7 +53,7 @@ def summary_line(summary: Summary | dict[str, Any], seed: int | None) -> str:
     lat = data["latency_ms"]
     parts = [
         f"{data['deliveries']} delivered",
-        f"{data['ok']} ok",
+        f"{data.get('passed', data['ok'])} ok",  # met their expectation (default: a 2xx)
         f"{data['failed']} failed",
         f"{data['attempts']} attempts",
     ]
