@@ -565,3 +565,42 @@ def test_a_url_password_never_shows(srv: ScriptedServer, tmp_path: Path) -> None
     assert (
         srv.seen[0].headers["Authorization"] == "Basic " + base64.b64encode(b"bob:hunter2").decode()
     )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_load_with_two_processes_stops_its_workers(
+    srv: ScriptedServer, sig: signal.Signals
+) -> None:
+    """A signal to the parent reaches its workers: exit 130, the summary printed, and no
+    worker left running."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "atscale_mock", "load", "--to", srv.url + "/ok", "--rate", "100",
+         "-d", "30s", "--processes", "2", "-q", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(srv.seen) < 20:
+        time.sleep(0.05)
+    children = _children(p.pid)
+    assert len(children) == 2
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    assert json.loads(out)["interrupted"] is True and "Traceback" not in err
+    time.sleep(0.5)
+    for pid in children:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def _children(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
