@@ -135,15 +135,11 @@ class Engine:
     ) -> list[SendResult]:
         """A coherent batch: start -> result (-> prune), sharing the batch ``id``,
         project and cube. ``failed`` gives the result an error."""
-        from .api.send import payload
+        from .api.send import batch_of, payload
 
         __tracebackhide__ = True
         start = payload("batch-start", seed=seed)
-        shared = {
-            "id": start["id"],
-            "context.project_id": start["context"]["project_id"],
-            "cube_id": start["cube_id"],
-        }
+        shared = batch_of(start)
         first = dict(shared, is_full_build=start["is_full_build"])
         common = {"to": to, "check": check, "seed": seed, **options}
         results = [self.send("batch-start", set=first, **common)]

@@ -4,7 +4,6 @@ not redacted, and, when asked, new headers and a fresh signature."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +16,14 @@ from ..delivery.retry import OnAttempt
 from ..delivery.signing import SIGNATURE_HEADERS
 from .options import Retry, Signing
 from .results import SendResult
-from .send_plan import Collector, Delivery, Headers, normalise_headers, run_interruptible
+from .send_plan import (
+    Collector,
+    Delivery,
+    Headers,
+    dispatch_all,
+    normalise_headers,
+    run_interruptible,
+)
 from .target import resolve_target
 
 if TYPE_CHECKING:
@@ -26,6 +32,7 @@ if TYPE_CHECKING:
 
 
 def _jobs(
+    start: float,
     recorded: list[Recorded],
     url: str,
     headers: tuple[tuple[str, str], ...],
@@ -34,16 +41,14 @@ def _jobs(
     keep_timing: bool,
     collect: Collector,
 ) -> Iterator[Job]:
-    start, first = time.monotonic(), recorded[0].time if recorded else 0.0
-    given = {name.lower() for name, _ in headers}
+    first = recorded[0].time if recorded else 0.0
+    # recorded headers give way to the ones given, and when signing again, the old
+    # signature (which cannot verify) to the new one
+    skip = {name.lower() for name, _ in headers}
+    if sign is not None:
+        skip |= SIGNATURE_HEADERS | {sign.header.lower()}
     for i, r in enumerate(recorded):
-        kept = [(k, v) for k, v in r.headers if k.lower() not in given]
-        if sign is not None:  # the old signature cannot verify: a new one replaces it
-            kept = [
-                (k, v)
-                for k, v in kept
-                if k.lower() not in SIGNATURE_HEADERS | {sign.header.lower()}
-            ]
+        kept = [(k, v) for k, v in r.headers if k.lower() not in skip]
         msg_id = None if new_ids else dict((k.lower(), v) for k, v in r.headers).get("webhook-id")
         request = build_request(r.event, url, None, dict(kept + list(headers)), body=r.body)
         request = replace(request, faults=("replayed",))
@@ -93,22 +98,11 @@ def replay(
     pairs = normalise_headers(headers)
 
     async def main() -> None:
-        from ..delivery.dispatch import Dispatcher, make_sender
-
         with resolve_target(to, on_received, on_local) as url:
-            sender = make_sender(how.timeout, how.verify, how.transport, url)
-            try:
-                await Dispatcher(
-                    sender,
-                    Retry(how.retries).policy()
-                    if isinstance(how.retries, int)
-                    else how.retries.policy(),
-                    sign.signer() if sign else None,
-                    on_attempt,
-                    concurrent=False,
-                    timing=collect.timing,
-                ).run(_jobs(recorded, url, pairs, sign, new_ids, keep_timing, collect))
-            finally:
-                await sender.aclose()
+
+            def jobs(start: float) -> Iterator[Job]:
+                return _jobs(start, recorded, url, pairs, sign, new_ids, keep_timing, collect)
+
+            await dispatch_all([(jobs, False, None)], collect, how, url)
 
     return collect.result(run_interruptible(main))

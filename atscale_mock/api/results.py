@@ -66,7 +66,10 @@ class ScheduleFigures:
 
     @classmethod
     def of(cls, timing: Timing) -> ScheduleFigures:
-        return cls(timing.late, round(timing.p99_ms(), 3), timing.waited_for_slot)
+        from ..report.summary import percentile
+
+        p99 = percentile(sorted(timing.lags), 99) * 1000
+        return cls(timing.late, round(p99, 3), timing.waited_for_slot)
 
     def behind_text(self, total: int) -> str | None:
         """A line for the user when the schedule was not held, else None."""

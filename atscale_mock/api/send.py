@@ -95,7 +95,7 @@ async def asend(event: str, *, to: Any, **options: Any) -> SendResult:
     :func:`send`. Cancelling it cancels the deliveries in flight (their attempts are
     recorded as interrupted) and raises CancelledError."""
     expect = as_expect(options.pop("expect_status", None))
-    collect = Collector(options.get("keep_records", True), expect=expect)
+    collect = Collector(options.pop("keep_records", True), expect=expect)
     await _send(collect, event, to, **options)
     return collect.result()
 
@@ -144,7 +144,7 @@ def send(
     ``ok`` means every delivery passed (by default: got a 2xx)."""
     collect = Collector(keep_records, expect=as_expect(expect_status))
     options = dict(locals())
-    for name in ("event", "to", "collect", "expect_status"):
+    for name in ("event", "to", "collect", "expect_status", "keep_records"):
         options.pop(name)
     interrupted = run_interruptible(lambda: _send(collect, event, to, **options))
     return collect.result(interrupted)
@@ -171,7 +171,6 @@ async def _send(
     faults: Faults | None = None,
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,
-    keep_records: bool = True,
     path: str = "/",
     **delivery: Any,
 ) -> None:
@@ -238,15 +237,20 @@ def _one_lifecycle(plans: list[SendPlan]) -> list[SendPlan]:
     start = next((p for p in plans if p.event.name == "batch-start"), None)
     if start is None:
         return plans
-    started = start.payload(0)
-    shared = {
-        "id": started["id"],
-        "context.project_id": started["context"]["project_id"],
-        "cube_id": started.get("cube_id"),
-    }
+    shared = batch_of(start.payload(0))
     return [
         replace(p, overrides={**shared, **p.overrides})
         if p.event.name in ("batch-result", "prune-result")
         else p
         for p in plans
     ]
+
+
+def batch_of(started: dict[str, Any]) -> dict[str, Any]:
+    """The overrides that make a batch-result or prune-result name the batch this
+    batch-start payload started: its ``id``, project and cube."""
+    return {
+        "id": started["id"],
+        "context.project_id": started["context"]["project_id"],
+        "cube_id": started.get("cube_id"),
+    }

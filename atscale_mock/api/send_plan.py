@@ -10,6 +10,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..config import DEFAULT_TIMEOUT
@@ -144,24 +145,41 @@ class Delivery:
 
 async def deliver_plans(plans: list[SendPlan], collect: Collector, how: Delivery) -> None:
     """Send every plan in order through the one dispatch loop."""
+    await dispatch_all(
+        [(partial(plan.jobs, collect=collect), plan.rate is not None, plan.seed) for plan in plans],
+        collect,
+        how,
+        plans[0].url if plans else "",
+    )
+
+
+JobSource = tuple[Callable[[float], Iterable[Job]], bool, int | None]
+
+
+async def dispatch_all(
+    sources: list[JobSource], collect: Collector, how: Delivery, url: str
+) -> None:
+    """Each source's jobs (made from the dispatcher's start time), one source after
+    another, through one transport and the one dispatch loop; a source says whether
+    its deliveries overlap (a schedule) and seeds its retry jitter."""
     if not 0 < how.timeout < 1e6:
         from ..errors import UsageError
 
         raise UsageError(f"timeout must be a positive number of seconds, got {how.timeout}")
-    sender = make_sender(how.timeout, how.verify, how.transport, plans[0].url if plans else "")
+    sender = make_sender(how.timeout, how.verify, how.transport, url)
     try:
-        for plan in plans:
+        for jobs, concurrent, seed in sources:
             dispatcher = Dispatcher(
                 sender,
                 as_retry(how.retries).policy(),
                 how.sign.signer() if how.sign else None,
                 how.on_attempt,
-                concurrent=plan.rate is not None,
+                concurrent=concurrent,
                 max_in_flight=how.max_in_flight,
-                rng=random.Random(plan.seed),
+                rng=random.Random(seed),
                 timing=collect.timing,
             )
-            await dispatcher.run(plan.jobs(dispatcher.monotonic(), collect))
+            await dispatcher.run(jobs(dispatcher.monotonic()))
     finally:
         await sender.aclose()
 

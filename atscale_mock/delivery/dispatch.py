@@ -62,16 +62,6 @@ class Timing:
     late: int = 0
     waited_for_slot: int = 0  # deliveries that found every in-flight slot taken
 
-    @property
-    def behind(self) -> bool:
-        return self.late > 0
-
-    def p99_ms(self) -> float:
-        if not self.lags:
-            return 0.0
-        ordered = sorted(self.lags)
-        return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000
-
 
 class Copies:
     """A duplicate is the same delivery again: the first of a pair is built, the second

@@ -89,8 +89,6 @@ class _Conn(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self.waiter is not None and not self.waiter.done():
-            if self.got_bytes and not self.complete and self.status and not self.size:
-                pass
             self._finish(
                 _Failed("reset", "the receiver closed the connection without answering")
                 if not self.got_bytes
@@ -185,7 +183,6 @@ class PoolSender:
         self._pools: dict[Origin, _Pool] = {}
         self._parsed: dict[str, _Parsed] = {}
         self._ssl: ssl.SSLContext | None = None
-        self._all: set[_Conn] = set()
 
     def _parse(self, url: str) -> _Parsed:
         parsed = self._parsed.get(url)
@@ -292,13 +289,13 @@ class PoolSender:
         except (OSError, ssl.SSLError, ssl.CertificateError) as exc:
             error_class, message = classify_os_error(exc)
             raise _Failed(error_class, message) from None
-        self._all.add(conn)
         return conn
 
     async def aclose(self) -> None:
-        for conn in self._all:
-            conn.abort()
-        self._all.clear()
+        """Close the idle connections; one in use is closed by its cancelled attempt."""
+        for pool in self._pools.values():
+            for conn in pool.idle:
+                conn.abort()
         self._pools.clear()
 
     async def __aenter__(self) -> PoolSender:

@@ -1,6 +1,7 @@
-"""The one place that does HTTP: a ``Sender`` protocol, its httpx implementation and an
-in-memory fake. A sender makes one attempt and classifies what happened; retries live
-in :mod:`atscale_mock.delivery.retry`."""
+"""What every transport shares: the ``Request`` and ``Outcome`` records, the ``Sender``
+protocol, and the httpx implementation (the pooled one is :mod:`.pool`). A sender makes
+one attempt and classifies what happened; retries live in
+:mod:`atscale_mock.delivery.retry`."""
 
 from __future__ import annotations
 
