@@ -15,6 +15,7 @@ The library is the product; the ``atscale-mock`` command is a thin layer over it
     am.load(to=url, rate=500, duration=10)            # sustained load
     with am.Receiver() as r: ...                      # the built-in receiver
     am.sign_headers(payload, "whsec_...")             # sign a request of your own
+    with am.EngineServer() as engine: ...             # the mock engine (serve), on a thread
 
 Async twins: ``asend``, ``arun``. Options are frozen records (``Signing``, ``Retry``,
 ``Faults``); results are frozen records with ``ok`` and ``to_json()``. Errors derive
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AtscaleMockError",
     "DeliveryRecord",
+    "EngineServer",
     "Faults",
     "LoadResult",
     "Receiver",
@@ -43,6 +45,7 @@ __all__ = [
     "UnknownEventError",
     "UnknownFieldError",
     "UsageError",
+    "adeliver",
     "arun",
     "asend",
     "demo",
@@ -56,6 +59,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .api.deliver import adeliver
     from .api.load import LoadResult, load
     from .api.options import Retry, Signing
     from .api.replay import replay
@@ -73,10 +77,12 @@ if TYPE_CHECKING:
     )
     from .receiver import Receiver
     from .scenario.runner import RunResult
+    from .serve.server import EngineServer
 
 #: where each public name lives; imported on first use, so `atscale-mock --help` and
 #: `import atscale_mock` stay fast
 _LAZY = {
+    "adeliver": "api.deliver",
     "load": "api.load",
     "LoadResult": "api.load",
     "Retry": "api.options",
@@ -100,6 +106,7 @@ _LAZY = {
     "UsageError": "errors",
     "Receiver": "receiver",
     "RunResult": "scenario.runner",
+    "EngineServer": "serve.server",
 }
 
 

@@ -14,6 +14,7 @@ from .receive_cmd import receive
 from .replay_cmd import replay
 from .scenario_cmds import plan, run, validate
 from .send_cmd import demo, send
+from .serve_cmd import serve, trigger
 
 app = typer.Typer(
     name="atscale-mock",
@@ -40,6 +41,8 @@ for command in (
     load,
     replay,
     locustfile,
+    serve,
+    trigger,
 ):
     app.command()(command)
 

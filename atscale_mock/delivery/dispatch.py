@@ -220,7 +220,10 @@ def make_sender(
 ) -> Sender:
     """The transport for a run: the pooled asyncio client (it holds a rate), or httpx
     where httpx serves better: a given httpx transport (an in-process ASGI/WSGI app,
-    a mock) or a proxy configured in the environment for ``url``."""
+    a mock) or a proxy configured in the environment for ``url``. A :class:`Sender` of
+    the caller's is used as it is and left open (the caller closes it)."""
+    if transport is not None and hasattr(transport, "send") and hasattr(transport, "aclose"):
+        return Borrowed(transport)
     if transport is not None or _proxied(url):
         from .transport import HttpxSender
 
@@ -228,6 +231,19 @@ def make_sender(
     from .pool import PoolSender
 
     return PoolSender(timeout=timeout, verify=verify)
+
+
+class Borrowed:
+    """A caller's sender, used for one run and left open for the caller to close."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+
+    async def send(self, request: Request) -> Outcome:
+        return await self.sender.send(request)
+
+    async def aclose(self) -> None:
+        return None
 
 
 def _proxied(url: str) -> bool:

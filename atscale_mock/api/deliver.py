@@ -1,0 +1,53 @@
+"""One payload you already have, delivered to one URL through the one dispatch loop:
+what ``serve`` uses to fan an event out to its subscriptions (each gets the same
+payload, its own headers, signing, retries and timeout)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import DEFAULT_TIMEOUT
+from ..delivery.dispatch import Job, Prepared
+from ..delivery.request import build_request, fill_url
+from ..delivery.retry import OnAttempt
+from .options import Retry, Signing
+from .results import DeliveryRecord
+from .send_plan import Collector, Delivery, Headers, dispatch_all, normalise_headers
+
+
+async def adeliver(
+    event: str,
+    payload: Any,
+    *,
+    to: str,
+    headers: Headers = None,
+    sign: Signing | None = None,
+    retries: int | Retry = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+    verify: bool | str = True,
+    transport: Any = None,
+    on_attempt: OnAttempt | None = None,
+    delivery_id: str | None = None,
+    msg_id: str | None = None,
+    label: str = "",
+) -> DeliveryRecord:
+    """Deliver ``payload`` (a dict in the wire shape, e.g. from :func:`payload`) of
+    ``event`` to the URL ``to`` (``{org_id}``-style placeholders filled from it), with
+    retries as given; ``delivery_id`` names the delivery in logs (its attempts share
+    it), ``msg_id`` is the signature's ``webhook-id`` (the same across retries).
+    ``transport`` may be a Sender of the caller's (kept open) or an httpx transport.
+    Cancelling it records the attempt in flight as interrupted."""
+    collect = Collector()
+    request = build_request(event, fill_url(to, payload), payload, dict(normalise_headers(headers)))
+    if delivery_id:
+        from dataclasses import replace
+
+        request = replace(request, id=delivery_id)
+    prepared = Prepared(request, payload, label, msg_id=msg_id)
+
+    def jobs(start: float) -> list[Job]:
+        return [Job(None, lambda: prepared, collect.done)]
+
+    how = Delivery(retries, sign, timeout, verify, 1, transport, on_attempt)
+    await dispatch_all([(jobs, False, None)], collect, how, to)
+    return collect.records[-1]

@@ -1,0 +1,264 @@
+"""``serve`` (a long-lived mock engine) and ``trigger`` (fire an event on a running one,
+so CI scripts need no curl)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import UsageError
+from .common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    err,
+    handle_errors,
+    out,
+    print_json,
+    sigterm_as_interrupt,
+)
+from .options import Clock, Cube, ErrorText, Failed, Full, Json, Org, Project, Seed, Sets
+
+AdminToken = Annotated[
+    str | None,
+    typer.Option(
+        "--admin-token",
+        envvar="ATSCALE_MOCK_ADMIN_TOKEN",
+        metavar="TOKEN",
+        help="Every /_mock call needs 'Authorization: Bearer TOKEN' (required off loopback). "
+        "Env: ATSCALE_MOCK_ADMIN_TOKEN.",
+        show_envvar=False,
+    ),
+]
+Server = Annotated[
+    str,
+    typer.Option(
+        "--server",
+        envvar="ATSCALE_MOCK_SERVER",
+        metavar="URL",
+        help="The running `atscale-mock serve` (env: ATSCALE_MOCK_SERVER).",
+        show_envvar=False,
+    ),
+]
+
+
+@handle_errors
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port; 0 picks a free one.")
+    ] = 10600,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            "--journal",
+            metavar="FILE",
+            help="SQLite file of every attempt, kept across restarts (default: a new "
+            "temporary file).",
+        ),
+    ] = None,
+    admin_token: AdminToken = None,
+    scenarios: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--scenario",
+            metavar="FILE",
+            help="A scenario file runs can start by name (its file name without .yaml). "
+            "Repeatable.",
+        ),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Do not verify receivers' TLS certificates.")
+    ] = False,
+) -> None:
+    """Run a mock AtScale engine: subscribe receivers, fire events, run scenarios and
+    read the delivery journal over HTTP (/_mock/..., OpenAPI at /_mock/openapi.json),
+    with a live web console at /.
+
+    Examples:
+
+      atscale-mock serve
+
+      atscale-mock serve --journal engine.sqlite3 --scenario scenarios/engine-day.yaml
+
+      atscale-mock serve --host 0.0.0.0 --admin-token "$TOKEN"   # off loopback
+
+    Stops on Ctrl-C or SIGTERM (exit 130): deliveries in flight are journaled as
+    interrupted. Needs the serve extra: pip install 'atscale-mock[serve]'.
+    """
+    try:
+        from ..serve import serve as run_server
+    except ImportError:  # pragma: no cover - depends on the install
+        raise UsageError(
+            "serve needs Starlette and uvicorn", "pip install 'atscale-mock[serve]'"
+        ) from None
+
+    def ready(url: str, journal_path: Path) -> None:
+        err(f"mock engine on {url} (console {url}/, API {url}/_mock); journal {journal_path}")
+        err("Ctrl-C to stop")
+
+    try:
+        with sigterm_as_interrupt():
+            run_server(
+                host=host,
+                port=port,
+                journal=journal,
+                admin_token=admin_token,
+                scenarios=list(scenarios or []),
+                verify=not insecure,
+                on_ready=ready,
+                on_error=lambda text: err(f"warning: {text}"),
+            )
+    except KeyboardInterrupt:
+        err("stopped; deliveries in flight were journaled as interrupted")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+@handle_errors
+def trigger(
+    event: Annotated[str, typer.Argument(help="Event: CLI name or event_type.")],
+    server: Server = "http://127.0.0.1:10600",
+    admin_token: AdminToken = None,
+    seed: Seed = None,
+    sets: Sets = None,
+    full: Full = False,
+    failed: Failed = False,
+    error: ErrorText = None,
+    org: Org = None,
+    project: Project = None,
+    cube: Cube = None,
+    clock: Clock = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            metavar="SECONDS",
+            min=0.001,
+            help="Wait up to this long for the deliveries to finish; exit 1 unless every "
+            "one ended in a 2xx.",
+        ),
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Fire one event on a running `atscale-mock serve`: it delivers the event to every
+    subscription that wants it. Prints the delivery ids.
+
+    Examples:
+
+      atscale-mock trigger slow-query --server http://127.0.0.1:10600
+
+      atscale-mock trigger batch-result --failed --set context.project_id=p1 --wait 10
+
+    Exit codes: 0 triggered (with --wait: all delivered with a 2xx), 1 a delivery
+    failed or --wait ran out, 2 usage error or the server refused the request.
+    """
+    from ..payload import parse_assignment
+
+    body: dict[str, Any] = {}
+    if sets:
+        body["set"] = dict(parse_assignment(s) for s in sets)
+    for key, value in (
+        ("seed", seed),
+        ("error", error),
+        ("org", org),
+        ("project", project),
+        ("cube", cube),
+        ("clock", clock),
+    ):
+        if value is not None:
+            body[key] = value
+    if full:
+        body["full"] = True
+    if failed:
+        body["failed"] = True
+    client = _Client(server, admin_token)
+    answer = client.call("POST", f"/_mock/events/{event}", body)
+    ids: list[str] = answer["deliveries"]
+    result: dict[str, Any] = {"event": event, "deliveries": ids}
+    code = 0
+    if wait is not None:
+        try:
+            with sigterm_as_interrupt():
+                finals, done = client.wait_for(ids, wait)
+        except KeyboardInterrupt:
+            err("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        result["results"] = finals
+        result["finished"] = done
+        good = all(r["status"] is not None and 200 <= r["status"] < 300 for r in finals)
+        code = 0 if done and good else EXIT_FAILED
+    if json_out:
+        print_json(result)
+    else:
+        if not ids:
+            err(f"no subscription wants {event}; nothing was sent")
+        for delivery in result.get("results") or [{"id": i} for i in ids]:
+            line = delivery["id"]
+            if "status" in delivery:
+                line += (
+                    f"  {delivery['webhook_id']}  {delivery['status'] or delivery['error_class']}"
+                )
+                line += f"  attempt {delivery['attempt']}"
+            out(line)
+        if wait is not None and not result["finished"]:
+            err(f"not finished after {wait:g}s")
+    raise typer.Exit(code)
+
+
+class _Client:
+    """A few calls to the control API, with errors the user can act on."""
+
+    def __init__(self, server: str, token: str | None) -> None:
+        from ..delivery.request import check_url
+
+        self.base = check_url(server, "--server").rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        import httpx
+
+        try:
+            response = httpx.request(
+                method, self.base + path, json=body, headers=self.headers, timeout=30
+            )
+        except httpx.HTTPError as exc:
+            raise UsageError(
+                f"cannot reach the mock engine at {self.base}: {exc.__class__.__name__}",
+                "start it with `atscale-mock serve`, or give --server",
+            ) from None
+        if response.status_code == 401:
+            raise UsageError("the mock engine wants an admin token", "give --admin-token")
+        if response.status_code >= 400:
+            try:
+                data = response.json()
+                text = data.get("error") or response.text
+                hint = data.get("hint") or data.get("problems") or ""
+            except (json.JSONDecodeError, AttributeError):
+                text, hint = response.text[:200], ""
+            raise UsageError(f"{self.base}: {text}", hint)
+        return response.json() if response.content else None
+
+    def wait_for(self, ids: list[str], seconds: float) -> tuple[list[dict[str, Any]], bool]:
+        """The last attempt of each delivery once the engine has none in flight (or the
+        time is up), and whether it finished."""
+        deadline = time.monotonic() + seconds
+        while True:
+            health = self.call("GET", "/_mock/health")
+            finals = [self._last(i) for i in ids]
+            done = health["in_flight"] == 0 and all(f is not None for f in finals)
+            if done or time.monotonic() >= deadline:
+                return [f for f in finals if f is not None], done
+            time.sleep(0.1)
+
+    def _last(self, delivery_id: str) -> dict[str, Any] | None:
+        rows = self.call("GET", f"/_mock/deliveries?id={delivery_id}&limit=1")["deliveries"]
+        if not rows:
+            return None
+        row: dict[str, Any] = rows[-1]
+        row.pop("payload", None)
+        return row

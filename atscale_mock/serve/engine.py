@@ -1,0 +1,376 @@
+"""The mock engine behind ``serve``: subscriptions, triggers, scenario runs and engine
+faults. Every delivery goes through the library's one pipeline
+(:func:`atscale_mock.api.deliver.adeliver`); every attempt lands in the journal and is
+told to the console's listeners."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..api.deliver import adeliver
+from ..api.send import batch_of, payload
+from ..catalogue import Event
+from ..delivery.retry import Attempt
+from ..delivery.signing import new_message_id
+from ..delivery.transport import Outcome, Request, Sender
+from ..payload import resolve_event
+from .journal import Context, Journal
+from .model import FaultRule, Subscription
+
+FANOUT_URL = "http://127.0.0.1/_mock/fanout"  # nominal: a scenario run's hop never leaves
+
+
+@dataclass
+class Run:
+    """A scenario run: ``continuous`` ones start again (next seed) until stopped."""
+
+    id: str
+    name: str
+    continuous: bool = False
+    status: str = "running"  # running, finished, failed, stopped
+    started: float = field(default_factory=time.time)
+    ended: float | None = None
+    cycles: int = 0
+    deliveries: int = 0
+    error: str | None = None
+    task: asyncio.Task[None] | None = None
+    stopping: bool = False  # arun returns (marked interrupted) when cancelled
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "continuous": self.continuous,
+            "status": self.status,
+            "started": self.started,
+            "ended": self.ended,
+            "cycles": self.cycles,
+            "deliveries": self.deliveries,
+            "error": self.error,
+        }
+
+
+class MockEngine:
+    """State of one ``serve``: what is subscribed, what runs, what misbehaves."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        scenarios: dict[str, Path] | None = None,
+        verify: bool | str = True,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self.journal = journal
+        self.redactor = journal.redactor
+        self.scenarios = dict(scenarios or {})
+        self.verify = verify
+        self.subs: dict[str, Subscription] = {}
+        self.faults: dict[str, FaultRule] = {}
+        self.runs: dict[str, Run] = {}
+        self.listeners: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.on_error = on_error
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._senders: dict[float, Sender] = {}
+
+    # subscriptions ---------------------------------------------------------------
+    def subscribe(self, sub: Subscription) -> Subscription:
+        if sub.signing:
+            self.redactor.add(sub.signing.secret)
+        self.redactor.learn_headers(dict(sub.headers))
+        self.subs[sub.id] = sub
+        return sub
+
+    def unsubscribe(self, sub_id: str) -> bool:
+        return self.subs.pop(sub_id, None) is not None
+
+    # triggers ----------------------------------------------------------------------
+    def trigger(self, event: str, options: dict[str, Any]) -> list[str]:
+        """Build one payload of ``event`` and deliver it to every matching subscription;
+        the delivery ids, at once (the deliveries go on in the background)."""
+        ev = resolve_event(event)
+        body = payload(ev.name, **options)
+        return self._launch(self._plan(ev, body))
+
+    def lifecycle(self, options: dict[str, Any], prune: bool) -> dict[str, list[str]]:
+        """batch-start, then its batch-result (then prune-result), naming one batch;
+        each stage starts when the one before has been delivered."""
+        start = payload("batch-start", **options)
+        shared = batch_of(start)
+        rest = {k: v for k, v in options.items() if k != "set"}
+        sets = {**(options.get("set") or {}), **shared}
+        stages = [
+            ("batch-start", start),
+            ("batch-result", payload("batch-result", **rest, set=sets)),
+        ]
+        if prune:
+            stages.append(("prune-result", payload("prune-result", **rest, set=sets)))
+        plans = [self._plan(resolve_event(name), body) for name, body in stages]
+
+        async def in_order() -> None:
+            for plan in plans:
+                await asyncio.gather(*(self._track(self._deliver(*p)) for p in plan))
+
+        self._track(in_order())
+        return {name: [p[3] for p in plan] for (name, _), plan in zip(stages, plans, strict=True)}
+
+    def replay(self, delivery_id: str) -> str:
+        """Send a journaled delivery again: the same payload and ``webhook-id`` to the
+        same subscription (a duplicate, as a retrying engine makes one)."""
+        rows = self.journal.query(delivery_id=delivery_id, limit=1)
+        if not rows:
+            raise LookupError(f"no delivery {delivery_id!r}")
+        row = rows[0]
+        sub = self.subs.get(row["webhook_id"] or "")
+        if sub is None:
+            raise LookupError(f"webhook {row['webhook_id']!r} of that delivery is gone")
+        ev = resolve_event(row["event"])
+        new_id = uuid.uuid4().hex[:16]
+        msg_id = row["message_id"] or new_message_id()
+        self._launch([(sub, ev, row["payload"], new_id, msg_id, row["run_id"])])
+        return new_id
+
+    Plan = list[tuple[Subscription, Event, Any, str, str, str | None]]
+
+    def _plan(
+        self, ev: Event, body: Any, msg_id: str | None = None, run_id: str | None = None
+    ) -> MockEngine.Plan:
+        return [
+            (sub, ev, body, uuid.uuid4().hex[:16], msg_id or new_message_id(), run_id)
+            for sub in list(self.subs.values())
+            if sub.wants(ev, body)
+        ]
+
+    def _launch(self, plan: MockEngine.Plan) -> list[str]:
+        for item in plan:
+            self._track(self._deliver(*item))
+        return [item[3] for item in plan]
+
+    def _track(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _deliver(
+        self,
+        sub: Subscription,
+        ev: Event,
+        body: Any,
+        delivery_id: str,
+        msg_id: str,
+        run_id: str | None,
+    ) -> None:
+        from ..schema import validation_errors
+
+        schema_ok = not validation_errors(ev, body) if isinstance(body, dict) else False
+        faulty = FaultySender(self, sub, self._sender(sub.timeout))
+
+        def on_attempt(attempt: Attempt) -> None:
+            fault = faulty.acted.pop(attempt.request.id + f"#{attempt.attempt}", None)
+            scheme = sub.signing.scheme if sub.signing else None
+            context = Context(sub.id, run_id, scheme, schema_ok, fault)
+            self._record(attempt, context)
+
+        await adeliver(
+            ev.name,
+            body,
+            to=sub.url,
+            headers=sub.headers,
+            sign=sub.signing,
+            retries=sub.retry,
+            timeout=sub.timeout,
+            transport=faulty,
+            on_attempt=on_attempt,
+            delivery_id=delivery_id,
+            msg_id=msg_id,
+        )
+
+    def _sender(self, timeout: float) -> Sender:
+        sender = self._senders.get(timeout)
+        if sender is None:
+            from ..delivery.pool import PoolSender
+
+            sender = self._senders[timeout] = PoolSender(timeout=timeout, verify=self.verify)
+        return sender
+
+    def _record(self, attempt: Attempt, context: Context) -> None:
+        row = self.journal.record(attempt, context)
+        for queue in list(self.listeners):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(row)
+
+    # scenario runs --------------------------------------------------------------
+    def start_run(
+        self,
+        source: str,
+        *,
+        name: str,
+        seed: int | None = None,
+        continuous: bool = False,
+        time_scale: float | None = None,
+    ) -> Run:
+        """Load (now, so problems are answered at once) and start a scenario run."""
+        from ..api.scenario import load
+
+        loaded = load(source, time_scale=time_scale)
+        run = Run(uuid.uuid4().hex[:12], name, continuous)
+        self.runs[run.id] = run
+        run.task = self._track(self._run(run, loaded, seed))
+        return run
+
+    async def _run(self, run: Run, loaded: Any, seed: int | None) -> None:
+        from ..api.scenario import arun
+
+        hop = FanOut(self, run)
+        try:
+            while not run.stopping:
+                cycle_seed = None if seed is None else seed + run.cycles
+                await arun(loaded, to=FANOUT_URL, seed=cycle_seed, transport=hop)
+                if run.stopping:
+                    break
+                await hop.settle()
+                run.cycles += 1
+                if not run.continuous:
+                    break
+            if run.stopping:
+                raise asyncio.CancelledError
+            run.status = "finished"
+        except asyncio.CancelledError:
+            run.status = "stopped"
+            await hop.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported in the run's status
+            run.status = "failed"
+            run.error = self.redactor.text(str(exc))
+        finally:
+            run.ended = time.time()
+
+    async def stop_run(self, run_id: str) -> Run:
+        run = self.runs[run_id]
+        if run.task is not None and not run.task.done():
+            run.stopping = True
+            run.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await run.task
+        return run
+
+    # control ----------------------------------------------------------------------
+    async def reset(self) -> None:
+        """Stop every run and delivery; forget subscriptions, faults, runs, journal."""
+        await self.cancel_all()
+        self.subs.clear()
+        self.faults.clear()
+        self.runs.clear()
+        self.journal.reset()
+
+    async def cancel_all(self) -> None:
+        """Cancel every run and delivery in flight (their attempts are journaled as
+        interrupted) and wait for them."""
+        for _ in range(3):  # a cancelled run may have launched deliveries meanwhile
+            tasks = [t for t in self._tasks if not t.done()]
+            if not tasks:
+                break
+            for run in self.runs.values():
+                run.stopping = True
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.cancel_all()
+        for sender in self._senders.values():
+            await sender.aclose()
+        self._senders.clear()
+
+    def in_flight(self) -> int:
+        return sum(not t.done() for t in self._tasks)
+
+
+class FaultySender:
+    """The engine's own misbehaviour (``POST /_mock/faults``) around the real sender."""
+
+    def __init__(self, engine: MockEngine, sub: Subscription, inner: Sender) -> None:
+        self.engine = engine
+        self.sub = sub
+        self.inner = inner
+        self.acted: dict[str, str] = {}
+        self._attempts: dict[str, int] = {}
+
+    def _rule(self) -> FaultRule | None:
+        now = time.time()
+        for rule in list(self.engine.faults.values()):
+            if rule.webhook_id not in (None, self.sub.id):
+                continue
+            if rule.live(now):
+                rule.used += 1
+                return rule
+        return None
+
+    async def send(self, request: Request) -> Outcome:
+        n = self._attempts[request.id] = self._attempts.get(request.id, 0) + 1
+        rule = self._rule()
+        if rule is None:
+            return await self.inner.send(request)
+        self.acted[f"{request.id}#{n}"] = rule.describe()
+        if rule.action == "drop":
+            return Outcome(None, 0.0, "engine_fault", f"{rule.describe()} (not sent)")
+        if rule.action == "delay":
+            await asyncio.sleep(rule.delay)
+            return await self.inner.send(request)
+        real = await self.inner.send(request)
+        got = real.status if real.status is not None else real.error_class
+        return Outcome(
+            None,
+            real.latency,
+            "engine_fault",
+            f"{rule.describe()}; the receiver answered {got}",
+            real.body,
+        )
+
+    async def aclose(self) -> None:
+        return None
+
+
+class FanOut:
+    """The transport of a scenario run inside ``serve``: each delivery the run makes is
+    handed to the engine, which sends that payload to every matching subscription."""
+
+    def __init__(self, engine: MockEngine, run: Run) -> None:
+        self.engine = engine
+        self.run = run
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    async def send(self, request: Request) -> Outcome:
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            return Outcome(422, 0.0, body="a malformed body is not fanned out")
+        ev = resolve_event(request.event)
+        msg_id = next((v for k, v in request.headers if k.lower() == "webhook-id"), None)
+        plan = self.engine._plan(ev, body, msg_id, self.run.id)
+        for item in plan:
+            self.tasks.append(self.engine._track(self.engine._deliver(*item)))
+        self.run.deliveries += len(plan)
+        return Outcome(202, 0.0)
+
+    async def settle(self) -> None:
+        """Wait for the deliveries this cycle launched."""
+        tasks, self.tasks = self.tasks, []
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def cancel(self) -> None:
+        tasks, self.tasks = self.tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        return None

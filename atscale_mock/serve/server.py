@@ -1,0 +1,221 @@
+"""Running the mock engine: checks before binding, the journal file, uvicorn in the
+foreground (``atscale-mock serve``) or on a background thread (tests, the pytest
+plugin, :class:`EngineServer`)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import ipaddress
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from ..errors import UsageError
+from ..redact import Redactor
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 10600
+SHUTDOWN_GRACE = 3  # seconds open connections (a console's stream) get on shutdown
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, admin_token: str | None) -> None:
+    """Off loopback, the control API must be guarded: refuse to start without a token."""
+    if not is_loopback(host) and not admin_token:
+        raise UsageError(
+            f"serve: refusing to listen on {host} without --admin-token",
+            "anyone who can reach the port could drive the engine; give --admin-token "
+            "(or ATSCALE_MOCK_ADMIN_TOKEN), or bind to 127.0.0.1",
+        )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket (port 0: any free one), or a UsageError saying why not."""
+    bare = host.strip("[]")
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((bare, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"serve: cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def open_journal(
+    path: str | Path | None,
+    redactor: Redactor,
+    on_error: Callable[[str], None] | None = None,
+) -> Any:
+    """The journal at ``path`` (kept across restarts), or a new temporary file."""
+    from .journal import Journal
+
+    if path is None:
+        fd, path = tempfile.mkstemp(prefix="atscale-mock-journal-", suffix=".sqlite3")
+        os.close(fd)
+    return Journal(Path(path), redactor, on_error)
+
+
+def build(
+    journal: str | Path | None = None,
+    admin_token: str | None = None,
+    scenarios: list[str | Path] | None = None,
+    verify: bool | str = True,
+    on_error: Callable[[str], None] | None = None,
+) -> tuple[Any, Any]:
+    """The engine and its ASGI app."""
+    from .app import build_app
+    from .engine import MockEngine
+
+    named: dict[str, Path] = {}
+    for item in scenarios or []:
+        path = Path(item)
+        if not path.is_file():
+            raise UsageError(f"--scenario: no such file {str(path)!r}")
+        from ..api.scenario import load
+
+        load(path)  # problems now, not at the first POST
+        named[path.stem] = path
+    redactor = Redactor([admin_token] if admin_token else [])
+    engine = MockEngine(open_journal(journal, redactor, on_error), named, verify, on_error)
+    return engine, build_app(engine, admin_token)
+
+
+def serve(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    journal: str | Path | None = None,
+    admin_token: str | None = None,
+    scenarios: list[str | Path] | None = None,
+    verify: bool | str = True,
+    on_ready: Callable[[str, Path], None] | None = None,
+    on_error: Callable[[str], None] | None = None,
+) -> None:
+    """Run the mock engine until SIGINT or SIGTERM (then deliveries in flight are
+    journaled as interrupted, and the signal is re-raised for the caller)."""
+    import uvicorn
+
+    check_bind(host, admin_token)
+    engine, app = build(journal, admin_token, scenarios, verify, on_error)
+    sock = bind(host, port)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE,
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        async def announce() -> None:
+            while not server.started and not server.should_exit:
+                await asyncio.sleep(0.01)
+            if server.started:
+                # what start-up made lives as long as the server: out of the collector's
+                # way, so a full collection does not stall deliveries (tens of ms here)
+                gc.freeze()
+                if on_ready:
+                    on_ready(url_of(sock), engine.journal.path)
+
+        waiter = asyncio.get_running_loop().create_task(announce())
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            waiter.cancel()
+            engine.journal.close()
+            sock.close()
+
+    _run(main())
+
+
+def _run(coro: Any) -> None:
+    """Run ``coro`` on uvloop where it is installed (with the stock loop, responses on
+    a kept-alive connection waited ~40 ms for a delayed ACK here), else asyncio's."""
+    try:
+        import uvloop
+
+        factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - Windows
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(coro)
+
+
+class EngineServer:
+    """The mock engine on a background thread, for tests and scripts::
+
+    with EngineServer() as engine:
+        httpx.post(engine.url + "/_mock/webhooks", json={"url": receiver_url})
+    """
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        journal: str | Path | None = None,
+        admin_token: str | None = None,
+        scenarios: list[str | Path] | None = None,
+    ) -> None:
+        check_bind(host, admin_token)
+        self.engine, self.app = build(journal, admin_token, scenarios)
+        self._sock = bind(host, port)
+        self.url = url_of(self._sock)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> EngineServer:
+        import uvicorn
+
+        config = uvicorn.Config(
+            self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=lambda: _run(self._server.serve(sockets=[self._sock])), daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the mock engine did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self.engine.journal.close()
+        self._sock.close()
