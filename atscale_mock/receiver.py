@@ -1,7 +1,11 @@
 """The built-in receiver: accepts POSTs on any path, checks each body against the
-catalogue's schemas, answers a chosen status. Binds to loopback unless told otherwise.
+catalogue's schemas, answers a chosen status. Binds to loopback unless told otherwise
+(IPv6 too: ``--host ::1``).
 
-Used by ``atscale-mock receive`` and, in-process on a free port, by ``--to local``.
+Used by ``atscale-mock receive`` and, in-process on a free port, by ``--to local``. It
+runs on :mod:`atscale_mock.http_server` (asyncio, httptools) with hard limits, so a
+hostile client cannot stall it or grow its memory: kept events hold at most
+``KEEP_BODY`` bytes of each body (flagged ``truncated``).
 """
 
 from __future__ import annotations
@@ -14,15 +18,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .catalogue import Event, find_event
 from .delivery.signing import verify
+from .http_server import Answer, HttpServer, Limits, listen, raise_fd_limit
 from .tracking import Tracker
 
 MAX_BODY = 16 * 1024 * 1024  # a larger body is answered 413 and not read
 KEEP_EVENTS = 10_000  # events kept in memory for inspection (oldest dropped first)
+KEEP_BODY = 64 * 1024  # bytes of a body kept with its event; a longer one is truncated
+INSPECT_BODY = 1024 * 1024  # a longer body is answered and recorded, but not parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,7 @@ class Received:
     duplicate: bool = False
     order: str | None = None  # an ordering problem, e.g. "before its batch start"
     answered: int = 0  # the status the receiver answered
+    truncated: bool = False  # the body was longer than KEEP_BODY: kept cut short
 
     @property
     def valid(self) -> bool:
@@ -77,7 +84,12 @@ def record_line(got: Received) -> dict[str, Any]:
 
 
 def inspect(method: str, path: str, headers: dict[str, str], body: bytes) -> Received:
-    """Parse and check a request body against the catalogue; pure."""
+    """Parse and check a request body against the catalogue; pure. A body over
+    INSPECT_BODY is not parsed (no webhook is that large; parsing it would only let a
+    hostile sender slow every other answer down)."""
+    if len(body) > INSPECT_BODY:
+        size = f"{len(body) / 1024 / 1024:.1f} MiB"
+        return Received(method, path, headers, body, problems=(f"body of {size} not inspected",))
     try:
         payload = json.loads(body)
     except ValueError as exc:
@@ -114,11 +126,6 @@ def inspect(method: str, path: str, headers: dict[str, str], body: bytes) -> Rec
     )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024  # socketserver's default of 5 resets bursts of connections
-
-
 @dataclass(frozen=True, slots=True)
 class Behaviour:
     """How the receiver answers: a status, sometimes a failure, after a delay; whether it
@@ -135,7 +142,8 @@ class Behaviour:
 
 
 class Receiver:
-    """A threaded HTTP server on ``host:port`` (port 0 picks a free one)."""
+    """An HTTP server on ``host:port`` (port 0 picks a free one), on a thread of its
+    own; ``limits`` bound what one client can make it do."""
 
     def __init__(
         self,
@@ -144,6 +152,7 @@ class Receiver:
         status: int = 200,
         on_request: Callable[[Received], None] | None = None,
         behaviour: Behaviour | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.behaviour = behaviour or Behaviour(status=status)
         self.status = self.behaviour.status
@@ -156,18 +165,48 @@ class Receiver:
         self._arrived = threading.Condition(self._lock)
         self._answering = 0  # requests received and not yet answered
         self._answered = threading.Condition()
-        self._server = _Server((host, port), _handler_for(self))
-        self._thread: threading.Thread | None = None
+        self.record_errors = 0  # lines --record could not write (a full disk)
+        self.limits = limits or Limits(max_body=MAX_BODY)
+        self._sock = listen(host, port)
+        self._http = HttpServer(self._serve, self.limits)
+        self._started = False
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return int(self._sock.getsockname()[1])
 
     @property
     def url(self) -> str:
-        host = str(self._server.server_address[0])
+        host = str(self._sock.getsockname()[0])
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
+
+    @property
+    def refused(self) -> dict[str, int]:
+        """Requests and connections the server refused or closed, by reason."""
+        return dict(self._http.counters.refused)
+
+    async def _serve(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        if method == "GET":
+            data = {"service": "atscale-mock receiver", "received": self.count}
+            return 200, json.dumps(data).encode()
+        if method != "POST":
+            return 405, b'{"error": "POST a webhook"}'
+        with self._answered:
+            self._answering += 1
+        try:
+            got = self.handle("POST", path, headers, body)
+            if self.behaviour.delay:
+                import asyncio
+
+                await asyncio.sleep(self.behaviour.delay)
+            return got.answered, json.dumps(
+                {"received": got.event_type, "valid": got.valid}
+            ).encode()
+        finally:
+            with self._answered:
+                self._answering -= 1
+                self._answered.notify_all()
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Received:
         """Inspect, check and record one request; decide the status to answer."""
@@ -187,12 +226,17 @@ class Receiver:
                 order=order,
                 answered=401 if rejected else 500 if failing else b.status,
             )
+            if b.record is not None:
+                try:
+                    b.record.write(json.dumps(record_line(got)) + "\n")
+                    b.record.flush()
+                except OSError:  # a full disk: keep answering, count what was lost
+                    self.record_errors += 1
+            if len(body) > KEEP_BODY:  # keep memory bounded: a cut body, no parsed payload
+                got = replace(got, body=body[:KEEP_BODY], payload=None, truncated=True)
             self.received.append(got)
             self.count += 1
             self._arrived.notify_all()
-            if b.record is not None:
-                b.record.write(json.dumps(record_line(got)) + "\n")
-                b.record.flush()
         if self.on_request:
             self.on_request(got)
         return got
@@ -227,14 +271,10 @@ class Receiver:
 
         for event in EVENTS:  # compile the schemas now, not on the first request
             validator(event)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="atscale-mock-receiver", daemon=True
-        )
-        self._thread.start()
+        raise_fd_limit()
+        self._http.start_thread(self._sock)
+        self._started = True
         return self
-
-    def serve_forever(self) -> None:
-        self._server.serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
         """Stop, after answering what already arrived (up to 5 s): a request that made
@@ -243,55 +283,13 @@ class Receiver:
         with self._answered:
             while self._answering and time.monotonic() < deadline:
                 self._answered.wait(0.05)
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
+        if self._started:
+            self._http.stop_thread()
+            self._started = False
+        self._sock.close()
 
     def __enter__(self) -> Receiver:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        wbufsize = 64 * 1024  # one write per answer: no delayed-ACK stall on keep-alive
-        server_version = "atscale-mock-receiver"
-
-        def log_message(self, format: str, *args: Any) -> None:  # silence stderr lines
-            return None
-
-        def _answer(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self.close_connection = True
-                self._answer(413, {"error": "body too large"})
-                return
-            body = self.rfile.read(length)
-            with receiver._answered:
-                receiver._answering += 1
-            try:
-                got = receiver.handle("POST", self.path, dict(self.headers.items()), body)
-                if receiver.behaviour.delay:
-                    time.sleep(receiver.behaviour.delay)
-                self._answer(got.answered, {"received": got.event_type, "valid": got.valid})
-            finally:
-                with receiver._answered:
-                    receiver._answering -= 1
-                    receiver._answered.notify_all()
-
-        def do_GET(self) -> None:
-            self._answer(200, {"service": "atscale-mock receiver", "received": receiver.count})
-
-    return Handler

@@ -47,12 +47,16 @@ def load_recording(path: Path) -> tuple[list[Recorded], list[str]]:
     deliveries: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     warnings: set[str] = set()
+    last = max((n for n, line in enumerate(lines, 1) if line.strip()), default=0)
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError:
+            if number == last:  # the writer was cut off mid-line (kill -9, a full disk)
+                warnings.add(f"{path}:{number}: skipped a torn last line")
+                continue
             raise UsageError(f"{path}:{number}: not a JSON line") from None
         if not isinstance(record, dict) or ("body" not in record and "body_b64" not in record):
             raise UsageError(
@@ -61,6 +65,7 @@ def load_recording(path: Path) -> tuple[list[Recorded], list[str]]:
             )
         if record.get("error_class") == "dropped":
             continue  # never sent, so not replayed
+        record["_line"] = number
         key = str(record.get("delivery") or f"line{number}")
         if key not in deliveries:
             order.append(key)
@@ -69,33 +74,46 @@ def load_recording(path: Path) -> tuple[list[Recorded], list[str]]:
     out = []
     for key in order:
         first = deliveries[key]
-        final = first["_final"]
-        headers = []
-        for name, value in (first.get("request_headers") or first.get("headers") or {}).items():
-            if name.lower() in SKIP_HEADERS:
-                continue
-            if value == MASK:
-                warnings.add(f"header {name} was redacted when recorded; it is not replayed")
-                continue
-            headers.append((name, str(value)))
-        status = final.get("status")
-        out.append(
-            Recorded(
-                str(first.get("event") or first.get("event_type") or "recorded"),
-                _body(first),
-                tuple(headers),
-                _time(first.get("time")),
-                isinstance(status, int) and 200 <= status < 300,
-                str(first.get("label") or ""),
-            )
-        )
+        try:
+            out.append(_recorded(first, warnings))
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise UsageError(
+                f"{path}:{first['_line']}: a field cannot be replayed ({exc})",
+                "replay reads files written by --log or receive --record",
+            ) from None
     return out, sorted(warnings)
+
+
+def _recorded(first: dict[str, Any], warnings: set[str]) -> Recorded:
+    final = first["_final"]
+    headers = []
+    recorded_headers = first.get("request_headers") or first.get("headers") or {}
+    if not isinstance(recorded_headers, dict):
+        raise TypeError("headers must be an object")
+    for name, value in recorded_headers.items():
+        if name.lower() in SKIP_HEADERS:
+            continue
+        if value == MASK:
+            warnings.add(f"header {name} was redacted when recorded; it is not replayed")
+            continue
+        headers.append((name, str(value)))
+    status = final.get("status")
+    return Recorded(
+        str(first.get("event") or first.get("event_type") or "recorded"),
+        _body(first),
+        tuple(headers),
+        _time(first.get("time")),
+        isinstance(status, int) and 200 <= status < 300,
+        str(first.get("label") or ""),
+    )
 
 
 def _body(record: dict[str, Any]) -> bytes:
     if "body_b64" in record:
-        return base64.b64decode(record["body_b64"])
-    return str(record["body"]).encode("utf-8")
+        return base64.b64decode(str(record["body_b64"]), validate=True)
+    if not isinstance(record["body"], str):
+        raise TypeError("body must be a string")
+    return record["body"].encode("utf-8")
 
 
 def _time(text: Any) -> float:

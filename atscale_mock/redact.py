@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 MASK = "***"
 #: ``scheme://user:password@``: the password part of a URL's userinfo
-_USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@\"']*:)[^/\s@\"']*@")
+_USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^/\s@]*@")
 #: A header whose name contains one of these words has its value masked.
 SENSITIVE_WORDS = (
     "authorization",
@@ -27,24 +28,52 @@ def is_sensitive_header(name: str) -> bool:
     return any(word in lowered for word in SENSITIVE_WORDS)
 
 
+#: A secret this long or longer is masked wherever it occurs inside a string; a
+#: shorter one (``X-Api-Key: 1``) only where it is a whole value, so masking it can
+#: never eat into ids, numbers or JSON syntax.
+MIN_SUBSTRING = 6
+
+
 class Redactor:
-    """Masks sensitive header values and every registered secret value in text."""
+    """Masks sensitive header values and every registered secret value. Structured data
+    is redacted value by value before it is serialized (:meth:`data`), never by
+    rewriting encoded text."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: set[str] = {s for s in secrets if s}
+        self._secrets: set[str] = set()
+        self._long: list[str] = []
+        for secret in secrets:
+            self.add(secret)
 
     def add(self, secret: str) -> None:
-        if secret:
+        if secret and secret not in self._secrets:
             self._secrets.add(secret)
+            self._long = sorted(
+                (s for s in self._secrets if len(s) >= MIN_SUBSTRING), key=len, reverse=True
+            )
 
     def text(self, text: str) -> str:
-        """``text`` with every registered secret, and the password of any URL's
-        userinfo (``https://user:password@host``), masked."""
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
+        """One value with the registered secrets (whole, or inside it when long enough)
+        and the password of any URL's userinfo (``https://user:password@host``) masked."""
+        if text in self._secrets:
+            return MASK
+        for secret in self._long:
+            if secret in text:
+                text = text.replace(secret, MASK)
         if "@" in text:
             text = _USERINFO.sub(rf"\1{MASK}@", text)
         return text
+
+    def data(self, value: Any) -> Any:
+        """A copy of JSON-like data with every string redacted by :meth:`text` (keys
+        kept); serialize the result, do not redact the serialized text."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        return value
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         return {

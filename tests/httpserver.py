@@ -132,6 +132,13 @@ def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                         time.sleep(0.3)
                 except OSError:
                     self.close_connection = True
+            elif kind == "bigjson":  # a JSON answer longer than the 1 KiB logs keep
+                self.answer(200, body=json.dumps({"pad": "x" * 5000, "ok": True}).encode())
+            elif kind == "gzjson":  # a gzip-encoded JSON answer
+                import gzip
+
+                packed = gzip.compress(json.dumps({"ok": True, "pad": "y" * 3000}).encode())
+                self.answer(200, {"Content-Encoding": "gzip"}, packed)
             elif kind == "redirect":
                 self.answer(302, {"Location": "/ok"})
             elif kind == "huge":  # 64 MiB, streamed: the client must not hold it

@@ -211,6 +211,8 @@ def test_load_interrupted_writes_the_report(
     data = json.loads(report.read_text())
     assert data["interrupted"] is True and 20 <= data["sent"] < 1500
     assert data["completed"] == len(srv.seen)
+    # the achieved rate is over the time it ran, not the 30 s it planned
+    assert data["rate"] == pytest.approx(50, rel=0.25), data["rate"]
 
 
 # -- TLS ------------------------------------------------------------------------------
@@ -488,14 +490,15 @@ def test_send_and_replay_interrupted_exit_130_with_everything_logged(
     assert len(lines) == data["attempts"]  # nothing lost, interrupted ones included
 
 
-def test_receive_sigterm_exits_130_with_its_summary() -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_receive_signal_exits_130_with_its_summary(sig: signal.Signals) -> None:
     p, url = start_receiver("--duration", "30")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if cli("send", "unpublish", "--to", url + "/h").code == 0:
             break
         time.sleep(0.1)
-    p.send_signal(signal.SIGTERM)
+    p.send_signal(sig)
     out, err = p.communicate(timeout=20)
     assert p.returncode == 130, err
     assert "stopped: 1 valid" in err and "Traceback" not in err
@@ -543,6 +546,8 @@ def test_a_trickling_receiver_cannot_outlast_the_deadline(
         ["load", "--to", "local", "--rate", "inf", "-d", "1s"],
         ["load", "--to", "local", "--rate", "nan", "-d", "1s"],
         ["load", "--to", "local", "-H", "X-A: 1\nX-B: 2", "-d", "1s"],
+        ["load", "--to", "local", "--processes", "100000", "-d", "1s"],
+        ["load", "--to", "local", "--connections", "100000000", "-d", "1s"],
     ],
 )
 def test_non_finite_numbers_and_control_characters_are_usage_errors(args: list[str]) -> None:
@@ -604,3 +609,37 @@ def _children(parent: int) -> list[int]:
         if int(fields[1]) == parent:
             found.append(int(stat.parent.name))
     return found
+
+
+@pytest.mark.parametrize("command", ["send", "run", "replay"])
+def test_max_time_stops_the_whole_command(
+    srv: ScriptedServer, tmp_path: Path, command: str
+) -> None:
+    """--max-time bounds a whole command: it stops like an interruption (every attempt
+    logged, the summary printed) and exits 1 saying why."""
+    url = srv.url + "/slow/0.2"
+    log = tmp_path / "log.jsonl"
+    if command == "send":
+        args = ["send", "unpublish", "-n", "1000", "--to", url]
+    elif command == "run":
+        scenario = tmp_path / "s.yaml"
+        scenario.write_text(
+            f'version: 1\ndefaults: {{to: "{url}"}}\nsteps:\n  - id: s\n'
+            "    event: unpublish\n    repeat: {count: 1000, every: 100ms}\n"
+        )
+        args = ["run", str(scenario)]
+    else:
+        recorded = tmp_path / "recorded.jsonl"
+        cli("send", "unpublish", "-n", "200", "--to", srv.url + "/ok", "--log", str(recorded))
+        args = ["replay", str(recorded), "--to", url]
+    started = time.monotonic()
+    r = proc(*args, "--max-time", "1", "--log", str(log), "--json", timeout=60)
+    elapsed = time.monotonic() - started
+    no_traceback(r)
+    assert r.code == 1, r.stderr
+    assert "--max-time 1s reached" in r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["interrupted"] is True
+    assert elapsed < 15  # far below what the 1000 deliveries would take
+    lines = log.read_text().splitlines()
+    assert lines and all(json.loads(line)["event"] == "unpublish" for line in lines)

@@ -311,3 +311,27 @@ def test_run_missing_file_is_a_clear_error() -> None:
     r = cli("run", "nope.yaml", "--to", "local")
     assert r.code == 2 and "cannot read the file" in r.stderr
     no_traceback(r)
+
+
+@pytest.mark.parametrize("path", ["bigjson", "gzjson"])
+@pytest.mark.parametrize("transport", ["pool", "httpx"])
+def test_expect_json_reads_the_whole_decoded_body(
+    srv: ScriptedServer, tmp_path: Path, path: str, transport: str
+) -> None:
+    """`expect: json` decodes the whole body (gzip undone, past the 1 KiB logs keep)."""
+    import httpx
+
+    import atscale_mock as am
+
+    scenario = (
+        "version: 1\nname: j\nsteps:\n  - id: a\n    event: unpublish\n"
+        "    expect: {json: {ok: true}}\n"
+    )
+    extra = {"transport": httpx.AsyncHTTPTransport()} if transport == "httpx" else {}
+    result = am.run(scenario, to=f"{srv.url}/{path}", **extra)
+    assert result.failed == 0, [r.failures for r in result.results]
+    assert result.passed == 1
+    kept = result.results[0].attempts[-1].outcome
+    assert kept.full_body is None and len(kept.body) <= 1025  # not held after the check
+    wrong = scenario.replace("ok: true", "ok: false")
+    assert am.run(wrong, to=f"{srv.url}/{path}", **extra).failed == 1

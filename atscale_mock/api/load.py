@@ -76,6 +76,7 @@ def load(
 
     if engine not in ENGINES:
         raise UsageError(f"engine: unknown engine {engine!r}", " or ".join(ENGINES))
+    check_capacity(connections, processes)
     if ramp and rate:
         raise UsageError("ramp and rate contradict each other", "give one of them")
     checks = [parse_threshold(t) for t in thresholds]
@@ -124,6 +125,51 @@ def load(
     summary["url"] = redactor.text(summary["url"])
     summary["thresholds"] = evaluate(checks, summary["metrics"], config.target_rate)
     return LoadResult(summary, interrupted)
+
+
+def process_ceiling() -> int:
+    """The most worker processes a load may start here: four per core (more only
+    time-slice the same cores)."""
+    import os
+
+    return 4 * (os.cpu_count() or 1)
+
+
+def connection_ceiling(processes: int = 1) -> int:
+    """The most connections per process this machine's open-file limit allows (each
+    connection is a descriptor; 64 are kept for everything else)."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return 10_000
+    limit = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    del soft  # a worker raises its soft limit to the hard one
+    return max(1, limit - 64)
+
+
+def check_capacity(connections: int, processes: int) -> None:
+    """Counts the machine cannot honour are usage errors, said before anything runs,
+    with the ceiling and how to raise it."""
+    if connections < 1:
+        raise UsageError(f"connections must be at least 1, got {connections}")
+    if processes < 1:
+        raise UsageError(f"processes must be at least 1, got {processes}")
+    if processes > process_ceiling():
+        raise UsageError(
+            f"processes: {processes} is over this machine's ceiling of {process_ceiling()} "
+            "(four per core)",
+            "use --processes auto (one per core), or run Locust workers on more machines",
+        )
+    per_process = -(-connections // processes)
+    if per_process > connection_ceiling():
+        raise UsageError(
+            f"connections: {per_process} per process is over this machine's open-file "
+            f"limit ({connection_ceiling()} usable)",
+            "raise it with `ulimit -Hn` (as root), spread them with --processes, "
+            "or lower --connections",
+        )
 
 
 def _check_placeholders(url: str, weights: Mapping[str, float]) -> None:

@@ -85,13 +85,27 @@ def check_writable(*paths: Path | None) -> None:
             raise UsageError(f"cannot write {path}: no such directory {path.parent}")
 
 
+_max_time_hit: list[float] = []
+
+
+def max_time_hit() -> float | None:
+    """The --max-time that stopped this command, or None."""
+    return _max_time_hit[-1] if _max_time_hit else None
+
+
 @contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt(max_time: float | None = None) -> Iterator[None]:
     """SIGTERM means what Ctrl-C means while the block runs: the library call in it
-    stops sending, keeps what it did, and the command exits 130 with its summary."""
+    stops sending, keeps what it did, and the command exits 130 with its summary.
+    ``max_time`` (seconds) stops it the same way when the time is up; the command then
+    says so and exits 1 (see :func:`max_time_hit`)."""
     import signal
 
     def forward(signum: int, frame: Any) -> None:
+        if signum == signal.SIGALRM:
+            if _max_time_hit:
+                return  # stopping already
+            _max_time_hit.append(max_time or 0.0)
         handler = signal.getsignal(signal.SIGINT)
         if callable(handler):
             handler(signal.SIGINT, frame)
@@ -103,7 +117,29 @@ def sigterm_as_interrupt() -> Iterator[None]:
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
+    alarm = None
+    if max_time is not None:
+        alarm = signal.signal(signal.SIGALRM, forward)
+        signal.setitimer(signal.ITIMER_REAL, max_time)
     try:
         yield
     finally:
+        if alarm is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, alarm)
         signal.signal(signal.SIGTERM, previous)
+
+
+def exit_if_max_time() -> None:
+    """After the summary: a command --max-time stopped says so and exits 1."""
+    limit = max_time_hit()
+    if limit is not None:
+        err(f"error: --max-time {limit:g}s reached; stopped (in-flight attempts are logged)")
+        raise typer.Exit(EXIT_FAILED)
+
+
+def check_max_time(value: float | None) -> None:
+    from ..errors import UsageError
+
+    if value is not None and not 0 < value < 1e7:
+        raise UsageError(f"--max-time must be a finite number of seconds > 0, got {value}")

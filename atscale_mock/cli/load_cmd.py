@@ -336,6 +336,9 @@ def load(
     config_mix = parse_mix(mix) if mix else spec.get("mix") or parse_mix(None)
     conns = connections or spec.get("connections") or DEFAULT_CONNECTIONS
     procs = _processes(processes or str(spec.get("processes", 1)))
+    from ..api.load import check_capacity
+
+    check_capacity(int(conns), procs)  # before anything is printed or started
     rate_text = f"{sum(p.expected for p in phases) / seconds:.0f} req/s" if phases else "max rate"
     err(
         f"load: {redactor.text(url)} at {rate_text} for {seconds:g}s, "
@@ -369,16 +372,21 @@ def load(
     interrupted = result.interrupted
     from ..load.report import write_report
 
-    if report:
-        write_report(report, summary, redactor)
     if json_out:
         print_json({k: v for k, v in summary.items() if k != "series"})
     else:
         out(_table(summary))
+    lost = False
+    if report:
+        try:
+            write_report(report, summary, redactor)
+        except UsageError as exc:  # a full disk: the summary above is still the result
+            err(f"error: {exc.message}")
+            lost = True
     if interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
     failed = any(not t["passed"] for t in summary["thresholds"])
-    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+    raise typer.Exit(EXIT_FAILED if failed or lost else EXIT_OK)
 
 
 def _scenario_load(file: Path) -> dict[str, Any]:

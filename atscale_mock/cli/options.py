@@ -58,3 +58,12 @@ Clock = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+MaxTime = Annotated[
+    float | None,
+    typer.Option(
+        "--max-time",
+        metavar="SECONDS",
+        help="Stop the whole command after this long: what is in flight is logged as "
+        "interrupted, the summary is printed, exit 1.",
+    ),
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -27,11 +28,17 @@ def _stop_line(receiver: Receiver, counts: dict[str, int]) -> str:
             f"signatures: {counts['signature valid']} valid, "
             f"{counts['signature invalid']} invalid, {counts['signature unsigned']} unsigned; "
         )
+    refused = receiver.refused
+    extra = ""
+    if refused:
+        extra += "; refused or closed: " + ", ".join(f"{k} {v}" for k, v in sorted(refused.items()))
+    if receiver.record_errors:
+        extra += f"; {receiver.record_errors} requests not written to --record (disk full?)"
     return (
         f"stopped: {counts['valid']} valid, {counts['invalid']} invalid (schema); "
         + signatures
         + f"{t['duplicates']} duplicates, {t['out_of_order']} out of order, "
-        f"{t['results_without_start']} batch results whose start never came"
+        f"{t['results_without_start']} batch results whose start never came" + extra
     )
 
 
@@ -122,7 +129,12 @@ def receive(
         ("valid", "invalid", "signature valid", "signature invalid", "signature unsigned"), 0
     )
 
+    warned: list[bool] = []
+
     def on_request(got: Received) -> None:
+        if receiver.record_errors and not warned:
+            warned.append(True)
+            err(f"warning: cannot write to {record} (disk full?); still answering")
         counts["valid" if got.valid else "invalid"] += 1
         if got.signature is not None:
             counts["signature " + got.signature.partition(":")[0]] += 1
@@ -174,7 +186,14 @@ def receive(
     _close(receiver, record_file)
     err(_stop_line(receiver, counts))
     if json_out:
-        print_json({**counts, **receiver.tracker.summary()})
+        print_json(
+            {
+                **counts,
+                **receiver.tracker.summary(),
+                "refused": receiver.refused,
+                "record_errors": receiver.record_errors,
+            }
+        )
 
 
 def _wait(done: threading.Event, deadline: float | None) -> None:
@@ -187,4 +206,5 @@ def _wait(done: threading.Event, deadline: float | None) -> None:
 def _close(receiver: Any, record_file: IO[str] | None) -> None:
     receiver.stop()
     if record_file is not None:
-        record_file.close()
+        with contextlib.suppress(OSError):  # what a full disk left: already counted
+            record_file.close()

@@ -9,7 +9,7 @@ import typer
 
 from ..config import DEFAULT_TIMEOUT
 from ..redact import Redactor
-from .common import err, handle_errors, sigterm_as_interrupt
+from .common import check_max_time, err, handle_errors, sigterm_as_interrupt
 from .delivery_opts import (
     DEFAULT_HMAC_HEADER,
     Secret,
@@ -18,7 +18,7 @@ from .delivery_opts import (
     learn_secret,
     make_signing,
 )
-from .options import Json
+from .options import Json, MaxTime
 from .send_cmd import (
     CaCert,
     Headers,
@@ -59,6 +59,7 @@ def replay(
     json_out: Json = False,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
+    max_time: MaxTime = None,
 ) -> None:
     """Re-send recorded deliveries in order, byte for byte (bodies and the headers that
     were not redacted). --sign signs each again (a fresh timestamp; the recorded
@@ -90,7 +91,8 @@ def replay(
 
         raise UsageError("--new-ids needs --sign MODE (ids are a signature's part)")
     on_received, on_local = receiver_hooks(json_out)
-    with JsonlLog(log_file, redactor) as log, sigterm_as_interrupt():
+    check_max_time(max_time)
+    with JsonlLog(log_file, redactor) as log, sigterm_as_interrupt(max_time):
         result = replay_file(
             file,
             to=to,
@@ -109,4 +111,4 @@ def replay(
             keep_records=False,
         )
     err(f"replayed {result.extra['replayed']} deliveries from {file}")
-    finish(result, json_out)
+    finish(result, json_out, log)

@@ -16,8 +16,10 @@ from .common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    check_max_time,
     check_writable,
     err,
+    exit_if_max_time,
     handle_errors,
     now,
     out,
@@ -47,7 +49,7 @@ from .delivery_opts import (
     make_signing,
 )
 from .delivery_opts import TimeScale as RetryTimeScale
-from .options import Json, Seed
+from .options import Json, MaxTime, Seed
 from .send_cmd import CaCert, Insecure, LogFile, receiver_hooks, verify_option
 
 if TYPE_CHECKING:
@@ -151,9 +153,9 @@ def plan(
     if json_out:
         import json
 
-        out(redactor.text(json.dumps(doc, indent=2, ensure_ascii=False)))
+        out(json.dumps(redactor.data(doc), indent=2, ensure_ascii=False))
     else:
-        out(redactor.text((render_summary if summary else render_plan)(doc)))
+        out((render_summary if summary else render_plan)(redactor.data(doc)))
 
 
 class _Progress:
@@ -245,6 +247,7 @@ def run(
     malformed_rate: MalformedRate = 1.0,
     retry_schedule: RetrySchedule = None,
     retry_time_scale: RetryTimeScale = 1.0,
+    max_time: MaxTime = None,
 ) -> None:
     """Run a scenario against a receiver, with live progress and a final summary.
 
@@ -282,7 +285,8 @@ def run(
     gc.collect()
     gc.freeze()  # long-lived setup objects leave the collector's work: shorter pauses
     try:
-        with JsonlLog(log_file, redactor) as log, sigterm_as_interrupt():
+        check_max_time(max_time)
+        with JsonlLog(log_file, redactor) as log, sigterm_as_interrupt(max_time):
             result = run_scenario(
                 scenario,
                 to=url,
@@ -299,15 +303,20 @@ def run(
     finally:
         gc.unfreeze()
         progress.close()
-    write_reports(result, redactor, junit, report)
+    problems = write_reports(result, redactor, junit, report)
     summary = result.to_json(deliveries=False)
     if json_out:
         print_json(summary)
     else:
         err(_summary_text(summary))
+    problem = log.problem()
+    for line in [*problems, *([problem] if problem else [])]:
+        err(f"error: {line}")
+    exit_if_max_time()
     if result.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
-    raise typer.Exit(EXIT_OK if result.failed == 0 and result.not_sent == 0 else EXIT_FAILED)
+    good = result.failed == 0 and result.not_sent == 0 and not problems and not problem
+    raise typer.Exit(EXIT_OK if good else EXIT_FAILED)
 
 
 def _summary_text(s: dict[str, Any]) -> str:

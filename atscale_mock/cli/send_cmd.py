@@ -23,7 +23,9 @@ from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    check_max_time,
     err,
+    exit_if_max_time,
     handle_errors,
     out,
     print_json,
@@ -58,6 +60,7 @@ from .options import (
     Failed,
     Full,
     Json,
+    MaxTime,
     Org,
     Project,
     Seed,
@@ -146,8 +149,9 @@ def attempt_printer(
     return on_attempt
 
 
-def finish(result: SendResult, json_out: bool) -> None:
-    """Print the summary (and a behind-schedule line); exit 0, 1 or 130."""
+def finish(result: SendResult, json_out: bool, log: JsonlLog | None = None) -> None:
+    """Print the summary (and a behind-schedule line), then what the log lost; exit 0,
+    1 (a delivery failed, or the log could not be written) or 130."""
     behind = result.schedule.behind_text(int(result.summary["deliveries"]))
     if behind:
         err(behind)
@@ -156,9 +160,13 @@ def finish(result: SendResult, json_out: bool) -> None:
     else:
         head = "interrupted: " if result.interrupted else ""
         err(head + summary_line(result.summary, result.seed))
+    problem = log.problem() if log is not None else None
+    if problem:
+        err(f"error: {problem}")
+    exit_if_max_time()
     if result.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
-    raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILED)
+    raise typer.Exit(EXIT_OK if result.ok and not problem else EXIT_FAILED)
 
 
 def verify_option(insecure: bool, ca_cert: Path | None) -> bool | str:
@@ -209,6 +217,7 @@ def send(
     malformed_rate: MalformedRate = 1.0,
     retry_schedule: RetrySchedule = None,
     retry_time_scale: TimeScale = 1.0,
+    max_time: MaxTime = None,
     expect_status: Annotated[
         str | None,
         typer.Option(
@@ -262,7 +271,8 @@ def send(
     except UsageError as exc:
         message = "--expect-status" + exc.message.removeprefix("expect_status")
         raise UsageError(message, exc.hint) from None
-    with log, sigterm_as_interrupt():
+    check_max_time(max_time)
+    with log, sigterm_as_interrupt(max_time):
         result = send_events(
             event,
             to=to,
@@ -290,7 +300,7 @@ def send(
             keep_records=False,
             expect_status=expect_status,
         )
-    finish(result, json_out)
+    finish(result, json_out, log)
 
 
 @handle_errors

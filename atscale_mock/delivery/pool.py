@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ..config import DEFAULT_TIMEOUT, RESPONSE_BODY_KEEP, RESPONSE_BODY_READ_CAP, USER_AGENT
 from .classify import classify_os_error
-from .transport import Outcome, Request
+from .transport import Outcome, Request, decoded_text, kept
 
 DEFAULT_MAX_CONNECTIONS = 64  # per origin; more requests than this wait for a free one
 
@@ -320,27 +320,13 @@ def _encode(request: Request, parsed: _Parsed) -> bytes:
 
 def _outcome(conn: _Conn, latency: float) -> Outcome:
     raw = b"".join(conn.body)
-    if conn.headers.get("content-encoding", "identity") not in ("identity", "") and conn.complete:
-        raw = _decode(raw, conn.headers["content-encoding"])
-    text = raw[:RESPONSE_BODY_READ_CAP].decode("utf-8", "replace")
-    body = text[:RESPONSE_BODY_KEEP] + ("…" if len(text) > RESPONSE_BODY_KEEP else "")
+    encoding = conn.headers.get("content-encoding", "") if conn.complete else ""
+    text = decoded_text(raw, encoding)
     return Outcome(
         status=conn.status,
         latency=latency,
-        body=body,
+        body=kept(text),
+        full_body=text if len(text) > RESPONSE_BODY_KEEP else None,
         retry_after=conn.headers.get("retry-after"),
         location=conn.headers.get("location"),
     )
-
-
-def _decode(raw: bytes, encoding: str) -> bytes:
-    import zlib
-
-    try:
-        if encoding == "gzip":
-            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, RESPONSE_BODY_READ_CAP)
-        if encoding == "deflate":
-            return zlib.decompressobj().decompress(raw, RESPONSE_BODY_READ_CAP)
-    except zlib.error:
-        return raw
-    return raw

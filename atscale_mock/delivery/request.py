@@ -23,7 +23,12 @@ def has_placeholders(url: str) -> bool:
 
 def check_url(url: str, what: str = "to") -> str:
     """A usable http(s) URL (placeholders allowed), or a UsageError saying why not."""
-    parts = urlsplit(_PLACEHOLDER.sub("x", url))
+    try:
+        parts = urlsplit(_PLACEHOLDER.sub("x", url))
+    except ValueError as exc:  # "Invalid IPv6 URL" and the like
+        raise UsageError(
+            f"{what}: not a URL: {url!r} ({exc})", "for example http://[::1]:10502/hooks"
+        ) from None
     if parts.scheme not in ("http", "https"):
         shown = f"'{parts.scheme}'" if parts.scheme else "none"
         raise UsageError(

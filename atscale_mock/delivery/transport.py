@@ -41,6 +41,9 @@ class Outcome:
     retry_after: str | None = None
     location: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: the whole decoded body (up to RESPONSE_BODY_READ_CAP) when longer than ``body``
+    #: keeps, for expectations on it; dropped once they are checked
+    full_body: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -122,11 +125,14 @@ class HttpxSender:
         async with self._client.stream(
             "POST", request.url, content=request.body, headers=headers
         ) as response:
-            body = await _read_capped(response)
+            raw = await _read_capped(response)
+            encoding = response.headers.get("content-encoding", "")
+            text = decoded_text(raw, encoding)
             return Outcome(
                 status=response.status_code,
                 latency=self._clock() - start,
-                body=body,
+                body=kept(text),
+                full_body=text if len(text) > RESPONSE_BODY_KEEP else None,
                 retry_after=response.headers.get("retry-after"),
                 location=response.headers.get("location"),
             )
@@ -155,21 +161,36 @@ def _preload_transport() -> None:
             importlib.import_module(name)
 
 
-async def _read_capped(response: httpx.Response) -> str:
-    """At most RESPONSE_BODY_READ_CAP bytes of the body, kept as RESPONSE_BODY_KEEP chars:
-    a huge answer is never held in memory."""
+async def _read_capped(response: httpx.Response) -> bytes:
+    """At most RESPONSE_BODY_READ_CAP bytes of the body as sent (compressed or not): a
+    huge answer is never held in memory."""
     chunks: list[bytes] = []
     size = 0
     if response.is_stream_consumed:  # an in-process transport that read it already
-        return _kept(response.content[:RESPONSE_BODY_READ_CAP])
+        return response.content[:RESPONSE_BODY_READ_CAP]
     async for chunk in response.aiter_raw():
         chunks.append(chunk)
         size += len(chunk)
         if size >= RESPONSE_BODY_READ_CAP:
             break
-    return _kept(b"".join(chunks))
+    return b"".join(chunks)
 
 
-def _kept(data: bytes) -> str:
-    text = data.decode("utf-8", "replace")
+def decoded_text(raw: bytes, encoding: str) -> str:
+    """A response body as text: gzip or deflate undone (to at most
+    RESPONSE_BODY_READ_CAP bytes: a compression bomb stays small), then UTF-8."""
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "deflate"):
+        import zlib
+
+        try:
+            wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+            raw = zlib.decompressobj(wbits).decompress(raw, RESPONSE_BODY_READ_CAP)
+        except zlib.error:
+            pass
+    return raw[:RESPONSE_BODY_READ_CAP].decode("utf-8", "replace")
+
+
+def kept(text: str) -> str:
+    """What logs and reports keep of a body: its first RESPONSE_BODY_KEEP characters."""
     return text[:RESPONSE_BODY_KEEP] + ("…" if len(text) > RESPONSE_BODY_KEEP else "")

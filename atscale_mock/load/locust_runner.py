@@ -214,8 +214,15 @@ def _summary(
         latency=latency,
         service=latency,  # Locust times from the actual send: latency is service time
         lag=dict.fromkeys(latency, 0.0),  # Locust does not report dispatch lag
-        rate=count / config.duration if config.duration else 0.0,
+        rate=_rate(count, config.duration, elapsed, interrupted),
         statuses=dict(statuses or {}),
         errors={r["Error"]: int(r["Occurrences"]) for r in error_rows},
     )
     return document(config, config.seed, measured, max(config.connections, config.processes))
+
+
+def _rate(count: int, duration: float, elapsed: float, interrupted: bool) -> float:
+    """Requests per second over the planned duration, or, when interrupted, over the
+    time it actually ran."""
+    window = min(duration, elapsed) if interrupted else duration
+    return count / window if window > 0 else 0.0

@@ -110,7 +110,9 @@ def document(config: LoadConfig, seed: int, m: Measured, connections: int) -> di
 def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
     t, c = result.totals, result.config
     # achieved rate: what completed within the planned duration, not during the drain after it
-    in_window = sum(r["completed"] for r in t.series() if r["t"] < c.duration)
+    # (an interrupted run: over the time it ran, not the duration it planned)
+    window = min(c.duration, result.elapsed) if result.interrupted else c.duration
+    in_window = sum(r["completed"] for r in t.series() if r["t"] < window)
     measured = Measured(
         mode="closed-loop" if c.closed_loop else "open-loop",
         elapsed=result.elapsed,
@@ -121,7 +123,7 @@ def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
         latency=percentiles_ms(t.hists["latency"]),
         service=percentiles_ms(t.hists["service"]),
         lag=percentiles_ms(t.hists["lag"]),
-        rate=in_window / c.duration if c.duration else 0.0,
+        rate=in_window / window if window else 0.0,
         not_sent=result.not_sent,
         late=t.late,
         pool_exhausted=result.pool_exhausted,
@@ -145,12 +147,13 @@ def report_format(path: Path) -> str:
 
 
 def write_report(path: Path, summary: dict[str, Any], redactor: Redactor) -> None:
+    clean = redactor.data(summary)  # value by value, before any encoding
     if report_format(path) == "json":
-        text = json.dumps(summary, indent=2) + "\n"
+        text = json.dumps(clean, indent=2) + "\n"
     else:
-        text = render_html(summary)
+        text = render_html(clean)
     try:
-        path.write_text(redactor.text(text), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 

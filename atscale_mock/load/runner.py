@@ -104,6 +104,9 @@ Progress = Callable[[Totals, float], None]
 def run_load(
     config: LoadConfig, progress: Progress | None = None, freeze_gc: bool = False
 ) -> LoadResult:
+    from ..http_server import raise_fd_limit
+
+    raise_fd_limit()  # every connection is a descriptor (workers inherit the limit)
     totals = Totals(config.interval, config.processes)
     start = time.perf_counter()
 

@@ -49,6 +49,9 @@ class JsonlLog:
 
     def __init__(self, path: Path | None, redactor: Redactor) -> None:
         self.redactor = redactor
+        self.path = path
+        self.lost = 0  # attempts that could not be written (a full disk)
+        self.error: str | None = None
         self._fh: IO[str] | None = None
         if path is not None:
             try:
@@ -59,9 +62,23 @@ class JsonlLog:
     def write(self, attempt: Attempt) -> None:
         if self._fh is None:
             return
-        line = json.dumps(attempt_record(attempt, self.redactor), ensure_ascii=False)
-        self._fh.write(self.redactor.text(line) + "\n")
-        self._fh.flush()
+        if self.error is not None:  # the disk failed once: count, do not retry
+            self.lost += 1
+            return
+        record = self.redactor.data(attempt_record(attempt, self.redactor))
+        line = json.dumps(record, ensure_ascii=False)
+        try:
+            self._fh.write(line + "\n")
+            self._fh.flush()
+        except OSError as exc:  # the delivery happened; the line is lost, and counted
+            self.lost += 1
+            self.error = exc.strerror or str(exc)
+
+    def problem(self) -> str | None:
+        """One line saying what could not be written, or None."""
+        if not self.lost:
+            return None
+        return f"cannot write log {self.path}: {self.error}; {self.lost} attempts not logged"
 
     def __enter__(self) -> JsonlLog:
         return self
@@ -71,5 +88,8 @@ class JsonlLog:
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError as exc:  # what a failed write left in the buffer
+                self.error = self.error or exc.strerror or str(exc)
             self._fh = None

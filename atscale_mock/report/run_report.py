@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,8 +117,18 @@ def write_text(path: Path, text: str) -> None:
 
 def write_reports(
     run: RunResult, redactor: Redactor, junit: Path | None, report: Path | None
-) -> None:
-    if junit:
-        write_text(junit, redactor.text(junit_xml(run, redactor)))
-    if report:
-        write_text(report, redactor.text(json.dumps(json_report(run, redactor), indent=2)) + "\n")
+) -> list[str]:
+    """Write the reports asked for; what could not be written (a full disk), as lines."""
+    problems = []
+    renders: list[tuple[Path | None, Callable[[], str]]] = [
+        (junit, lambda: junit_xml(run, redactor)),
+        (report, lambda: json.dumps(redactor.data(json_report(run, redactor)), indent=2) + "\n"),
+    ]
+    for path, render in renders:
+        if path is None:
+            continue
+        try:
+            write_text(path, render())  # redacted value by value as it was built
+        except UsageError as exc:
+            problems.append(exc.message)
+    return problems

@@ -31,10 +31,20 @@ def attempt_line(attempt: Attempt, redactor: Redactor, expect: Any = None) -> st
     return f"{mark} {name:<22} {result}  {latency}  attempt {attempt.attempt}{faults}"
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """Untrusted text made safe for a terminal: control characters (escape sequences,
+    CR, LF) shown escaped, so a sender cannot forge or rewrite lines; cut at ``limit``."""
+    if text.isprintable() and len(text) <= limit:
+        return text
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+    return shown + ("..." if len(text) > limit else "")
+
+
 def received_line(got: Received) -> str:
     check = "schema ok" if got.valid else "INVALID: " + "; ".join(got.problems[:3])
-    what = got.event_type or "?"
-    ident = f" id={got.id}" if got.id else ""
+    check = printable(check, 400)
+    what = printable(got.event_type or "?")
+    ident = f" id={printable(str(got.id))}" if got.id else ""
     flags = []
     if got.signature is not None:
         flags.append(f"signature {got.signature}")
@@ -44,8 +54,10 @@ def received_line(got: Received) -> str:
         flags.append(f"OUT OF ORDER: {got.order}")
     if got.answered and got.answered != 200:
         flags.append(f"answered {got.answered}")
+    if got.truncated:
+        flags.append(f"body kept cut to {len(got.body)} bytes")
     extra = ("  " + "  ".join(flags)) if flags else ""
-    return f"<-- {got.method} {got.path}  {what}{ident}  {check}{extra}"
+    return f"<-- {printable(got.method)} {printable(got.path)}  {what}{ident}  {check}{extra}"
 
 
 def summary_line(summary: Summary | dict[str, Any], seed: int | None) -> str:

@@ -65,8 +65,24 @@ def parse_scenario(
     loader = _Loader(doc, os.environ if environ is None else environ, var_overrides or {})
     scenario = loader.scenario()
     if loader.problems or scenario is None:
-        raise ScenarioError(sorted(loader.problems, key=lambda p: (p.line, p.column)))
+        problems = sorted(loader.problems, key=lambda p: (p.line, p.column))
+        raise ScenarioError(_redacted(problems, loader.secrets))
     return scenario
+
+
+def _redacted(problems: list[Problem], secrets: list[str]) -> list[Problem]:
+    """A problem must not print a resolved ``${secret:}`` (a bad URL quoted back, ...);
+    the source line shows the reference, not the value, and stays."""
+    if not secrets:
+        return problems
+    from dataclasses import replace
+
+    from ..redact import Redactor
+
+    redactor = Redactor(secrets)
+    return [
+        replace(p, message=redactor.text(p.message), hint=redactor.text(p.hint)) for p in problems
+    ]
 
 
 class _Loader(StepLoader):

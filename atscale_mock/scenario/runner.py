@@ -125,9 +125,20 @@ def check_expectations(step: EventStep, attempts: list[Attempt]) -> list[str]:
             f"expected latency <= {expect.max_latency * 1000:g} ms, "
             f"got {outcome.latency * 1000:.1f} ms"
         )
-    if expect.json:
-        failures += _check_json(expect.json, outcome.body)
+    if expect.json:  # the whole decoded body (up to its cap), not the 1 KiB kept for logs
+        failures += _check_json(expect.json, outcome.full_body or outcome.body)
     return failures
+
+
+def _without_full_bodies(attempts: list[Attempt]) -> list[Attempt]:
+    from dataclasses import replace as _replace
+
+    return [
+        _replace(a, outcome=_replace(a.outcome, full_body=None))
+        if a.outcome.full_body is not None
+        else a
+        for a in attempts
+    ]
 
 
 def _check_json(wanted: dict[str, Any], body: str) -> list[str]:
@@ -308,6 +319,7 @@ class Runner:
         else:
             factory.record_status(planned.step.id, attempts[-1].outcome.status)
             failures = check_expectations(planned.step, attempts)
+            attempts = _without_full_bodies(attempts)  # checked: no need to hold them
             outcome = DeliveryResult(planned, attempts, failures, lag)
             result.summary.add(attempts, not failures)
         result.results.append(outcome)
