@@ -643,3 +643,29 @@ def test_max_time_stops_the_whole_command(
     assert elapsed < 15  # far below what the 1000 deliveries would take
     lines = log.read_text().splitlines()
     assert lines and all(json.loads(line)["event"] == "unpublish" for line in lines)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_load_at_a_rate_beyond_the_machine_still_hears_signals(
+    sig: signal.Signals, processes: str
+) -> None:
+    """A rate no machine holds (5 million/s) keeps a worker busy every moment: a signal
+    must still stop it, with its summary, and no worker left behind."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "atscale_mock", "load", "--to", "local", "--rate", "5e6",
+         "-d", "60s", "--processes", processes, "-q", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2.5)
+    children = _children(p.pid)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)  # far less than the 60 s it planned
+    assert p.returncode == 130, err
+    assert "Traceback" not in err
+    summary = json.loads(out)
+    assert summary["interrupted"] is True and summary["not_sent"] > 0
+    time.sleep(0.5)
+    for pid in children:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

@@ -85,6 +85,7 @@ def load(
             phases = [PhaseRecord(duration, ramp[0], ramp[1])]
         else:
             phases = [] if rate is None else [PhaseRecord(duration, rate)]
+    check_rates(phases)
     run_seed = resolve_seed(seed)
     weights = dict(mix) if mix else parse_mix(None)
     _check_placeholders(to, weights)
@@ -125,6 +126,25 @@ def load(
     summary["url"] = redactor.text(summary["url"])
     summary["thresholds"] = evaluate(checks, summary["metrics"], config.target_rate)
     return LoadResult(summary, interrupted)
+
+
+MAX_RATE = 10_000_000.0  # requests/s: far beyond a machine; a typo (or inf) stops here
+
+
+def check_rates(phases: list[Any]) -> None:
+    """Every rate of every phase (ramps included) finite, >= 0 and under MAX_RATE; a
+    phase must send something."""
+    for phase in phases:
+        for rate in (phase.rate, phase.end_rate):
+            if not 0 <= rate < MAX_RATE:
+                raise UsageError(
+                    f"rate: {rate:g} requests/s is outside 0 .. {MAX_RATE:,.0f}",
+                    "or 'max' (closed loop) for as fast as the receiver answers",
+                )
+        if not 0 < phase.duration < 1e7:
+            raise UsageError(f"duration: {phase.duration:g} s is not a usable duration")
+        if phase.rate == phase.end_rate == 0:
+            raise UsageError("rate: a phase at 0 requests/s sends nothing")
 
 
 def process_ceiling() -> int:

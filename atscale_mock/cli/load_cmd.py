@@ -46,7 +46,7 @@ DEFAULT_CONNECTIONS = 50
 DEFAULT_DURATION = "10s"
 
 
-MAX_RATE = 10_000_000.0  # requests/s: far beyond a machine; a typo (or inf) stops here
+from ..api.load import MAX_RATE  # noqa: E402 - the library's ceiling, said early here
 
 
 def _rate(text: str | None) -> float | None:
@@ -336,9 +336,10 @@ def load(
     config_mix = parse_mix(mix) if mix else spec.get("mix") or parse_mix(None)
     conns = connections or spec.get("connections") or DEFAULT_CONNECTIONS
     procs = _processes(processes or str(spec.get("processes", 1)))
-    from ..api.load import check_capacity
+    from ..api.load import check_capacity, check_rates
 
     check_capacity(int(conns), procs)  # before anything is printed or started
+    check_rates(phases)
     rate_text = f"{sum(p.expected for p in phases) / seconds:.0f} req/s" if phases else "max rate"
     err(
         f"load: {redactor.text(url)} at {rate_text} for {seconds:g}s, "

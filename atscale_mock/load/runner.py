@@ -153,6 +153,9 @@ def _run_worker_here(
         try:
             return loop.run_until_complete(task)
         except KeyboardInterrupt:
+            if task.done():  # it settled as the interrupt went by: do not run the loop again
+                worker.result.interrupted = True
+                return worker.result
             task.cancel()
             return loop.run_until_complete(task)
     finally:

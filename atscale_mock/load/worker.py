@@ -33,6 +33,9 @@ TICK = 0.0002  # with a timerfd: the shortest sleep between two rounds of sends
 SPIN = 0.001  # without: the last millisecond before a send is waited by yielding
 BATCH = 1024  # payloads generated at a time (open loop: 10 ms worth at most: their
 # timestamps stay fresh, and making them never holds up a send for long)
+#: arrivals one dispatch round takes in; the rest wait for the next round, after the
+#: loop has read answers, opened connections and heard signals
+MAX_PER_DISPATCH = 10_000
 MAX_BACKLOG = 200_000  # requests waiting for a connection, at most (memory stays bounded)
 GRACE = 1.0  # seconds the backlog may still be served after the schedule ends
 FOLD_EVERY = 0.02  # seconds between folds of buffered latencies into the histograms
@@ -306,7 +309,9 @@ class Worker:
                 await self.closed()
             else:
                 await self.open()
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Ctrl-C lands here when it interrupts this coroutine's own code (a busy
+            # dispatch round): settle like a cancellation, and return normally
             self.result.interrupted = True
         finally:
             self.stopping = True
@@ -383,7 +388,9 @@ class Worker:
         for, open connections for the rest; False once the schedule has ended."""
         now = self.clock()
         next_at, schedule, backlog = self.next_at, self.schedule, self.backlog
-        while next_at is not None and self.t0 + next_at <= now:
+        budget = MAX_PER_DISPATCH  # a rate beyond this machine must not starve the loop
+        while next_at is not None and self.t0 + next_at <= now and budget:
+            budget -= 1
             if len(backlog) < MAX_BACKLOG:
                 backlog.append(self.t0 + next_at)
             else:  # memory stays bounded: what cannot even wait is not sent
@@ -419,6 +426,8 @@ class Worker:
         delay = when - self.clock() - SPIN
         if delay > 0:
             await asyncio.sleep(delay)
+        else:  # behind schedule: still yield once, so connections open, answers are
+            await asyncio.sleep(0)  # read and a signal is heard (never a tight loop)
         while self.clock() < when:
             await asyncio.sleep(0)
 
