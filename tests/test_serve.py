@@ -482,3 +482,15 @@ def test_trigger_client_maps_http_errors(status: int, body: Any, message: str) -
         with pytest.raises(UsageError) as caught:
             _Client("http://127.0.0.1:10600", None).call("POST", "/_mock/events/slow-query", {})
     assert message in caught.value.message
+
+
+def test_sigint_stops_serve_like_sigterm(srv: ScriptedServer, tmp_path: Path) -> None:
+    journal = tmp_path / "j.sqlite3"
+    server = ServeProcess("--journal", str(journal))
+    server.api("POST", "/_mock/webhooks", json={"url": srv.url + "/slow/2"})
+    server.api("POST", "/_mock/events/unpublish", json={})
+    time.sleep(0.5)  # the delivery is in flight (the receiver takes 2 s)
+    code, err = server.stop(signal.SIGINT)
+    assert code == 130 and "Traceback" not in err
+    rows = journal_rows(journal)
+    assert [r["error_class"] for r in rows] == ["interrupted"]

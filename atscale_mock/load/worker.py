@@ -254,15 +254,15 @@ class Worker:
     async def open_connection(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            _, conn = await asyncio.wait_for(
-                loop.create_connection(
+            # awaited in place (not wrapped in a task by wait_for): a timeout that fires
+            # before the connect starts leaves no coroutine that was never awaited
+            async with asyncio.timeout(self.c.timeout):
+                _, conn = await loop.create_connection(
                     lambda: Connection(self),
                     self.target.host,
                     self.target.port,
                     ssl=self.target.ssl,
-                ),
-                self.c.timeout,
-            )
+                )
         except (OSError, TimeoutError) as exc:
             self.connect_failed(classify_os_error(exc)[0])
             self.replace_connection()

@@ -16,6 +16,7 @@ PAGE = """<!doctype html>
  pre { margin: 0; white-space: pre-wrap; max-height: 14em; overflow: auto; background: #f6f6f6; }
  button { margin: 2px; } #error { color: #b00020; } .muted { color: #777; }
  form input[type=url] { width: 28em; }
+ td.nowrap { white-space: nowrap; }
 </style>
 </head>
 <body>
@@ -97,11 +98,12 @@ function addAttempt(a) {
   const body = document.querySelector("#deliveries tbody");
   const row = body.insertRow(0);
   row.dataset.delivery = a.id; row.dataset.event = a.event;
-  cell(row, a.time_iso); cell(row, a.event); cell(row, a.webhook_id);
+  cell(row, a.time_iso.slice(11, 23), "nowrap").title = a.time_iso;
+  cell(row, a.event, "nowrap"); cell(row, a.webhook_id);
   const ok = a.status !== null && a.status >= 200 && a.status < 300;
   cell(row, a.status !== null ? a.status : a.error_class, ok ? "ok status" : "bad status");
   cell(row, a.latency_ms.toFixed(1) + " ms"); cell(row, a.attempt);
-  cell(row, a.signature || "unsigned");
+  cell(row, a.signature || "unsigned", "nowrap");
   cell(row, a.schema_ok === null ? "" : (a.schema_ok ? "valid" : "INVALID"), a.schema_ok === false ? "bad" : "");
   const details = document.createElement("details");
   const summary = document.createElement("summary"); summary.textContent = a.error || "payload and response";
