@@ -669,3 +669,24 @@ def test_load_at_a_rate_beyond_the_machine_still_hears_signals(
     for pid in children:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signals_settle_a_run_started_in_the_background(
+    srv: ScriptedServer, sig: signal.Signals
+) -> None:
+    """A shell starts `cmd &` with SIGINT ignored: SIGTERM (and SIGINT) must still stop
+    the run with its summary, not kill it mid-flight."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "atscale_mock", "send", "unpublish", "-n", "1000",
+         "--rate", "50", "--to", srv.url + "/ok"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(srv.seen) < 5:
+        time.sleep(0.05)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    assert "interrupted: " in err and " delivered" in err and "Traceback" not in err

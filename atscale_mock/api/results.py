@@ -68,7 +68,7 @@ class ScheduleFigures:
     def of(cls, timing: Timing) -> ScheduleFigures:
         from ..report.summary import percentile
 
-        p99 = percentile(sorted(timing.lags), 99) * 1000
+        p99 = percentile(timing.lags.sorted(), 99) * 1000
         return cls(timing.late, round(p99, 3), timing.waited_for_slot)
 
     def behind_text(self, total: int) -> str | None:

@@ -70,7 +70,7 @@ class SendPlan:
         copy of its original (:class:`Copies`)."""
         fault_rng = random.Random(derive_seed(self.seed, "faults"))
         slots = arrange(self.count, self.faults, fault_rng)
-        copies = Copies(slots)
+        copies = Copies()
         for position, slot in enumerate(slots):
             due = start + position / self.rate + slot.delay if self.rate else None
 

@@ -117,6 +117,12 @@ def sigterm_as_interrupt(max_time: float | None = None) -> Iterator[None]:
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
+    # A shell starts `cmd &` with SIGINT ignored; then neither Ctrl-C's path (asyncio
+    # cancelling the run) nor SIGTERM's (which takes that path) would settle the run.
+    # While the command runs, SIGINT means what it means in the foreground.
+    ignored_int = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored_int:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     alarm = None
     if max_time is not None:
         alarm = signal.signal(signal.SIGALRM, forward)
@@ -127,6 +133,8 @@ def sigterm_as_interrupt(max_time: float | None = None) -> Iterator[None]:
         if alarm is not None:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, alarm)
+        if ignored_int:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, previous)
 
 

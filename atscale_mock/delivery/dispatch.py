@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..config import DEFAULT_TIMEOUT
+from ..report.summary import Reservoir
 from .faults import Slot
 from .retry import Attempt, OnAttempt, RetryPolicy, deliver
 from .signing import Signer, new_message_id
@@ -58,7 +59,7 @@ class Job:
 class Timing:
     """How well the schedule was held."""
 
-    lags: list[float] = field(default_factory=list)
+    lags: Reservoir = field(default_factory=Reservoir)  # bounded, whatever the count
     late: int = 0
     waited_for_slot: int = 0  # deliveries that found every in-flight slot taken
 
@@ -69,12 +70,11 @@ class Copies:
     receiver that deduplicates by ``webhook-id`` sees a duplicate), with its own labels.
     A malformed body is copied too: malformed applies to a copy only as a copy."""
 
-    def __init__(self, slots: Iterable[Slot]) -> None:
-        self.pairs = {s.index for s in slots if s.duplicate}
-        self.kept: dict[Any, Prepared] = {}
+    def __init__(self) -> None:
+        self.kept: dict[Any, Prepared] = {}  # the first of each pair, until its copy goes
 
     def take(self, key: Any, slot: Slot, build: Callable[[], Prepared]) -> Prepared:
-        if slot.index not in self.pairs:
+        if not slot.paired:
             return build()
         prior = self.kept.pop(key, None)
         if prior is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,32 +73,53 @@ class Slot:
     delay: float = 0.0
     malformed: str | None = None
     labels: tuple[str, ...] = field(default_factory=tuple)
+    paired: bool = False  # this delivery is sent twice (it, and a duplicate of it)
 
 
 def arrange(
     n: int, faults: Faults, rng: random.Random, each: list[Faults] | None = None
-) -> list[Slot]:
-    """The sends for ``n`` deliveries, in the order they go out. ``each`` gives the
-    faults of every delivery where they differ (a scenario step's own keys); reordering
-    always follows ``faults``."""
+) -> Iterator[Slot]:
+    """The sends for ``n`` deliveries, in the order they go out, made as they are taken
+    (memory does not grow with ``n``: a window of ``faults.reorder`` sends at most).
+    ``each`` gives the faults of every delivery where they differ (a scenario step's own
+    keys); reordering always follows ``faults``."""
 
     def of(i: int) -> Faults:
         return each[i] if each is not None else faults
 
-    order: list[tuple[int, bool]] = []
+    size = faults.reorder if faults.reorder > 1 else 1
+    window: list[tuple[int, bool]] = []
+    paired: set[int] = set()
+    position = 0
     for i in range(n):
-        order.append((i, False))
+        window.append((i, False))
         f = of(i)
         if f.duplicates and rng.random() < f.duplicates:
-            order.append((i, True))
-    natural = {item: position for position, item in enumerate(order)}
-    if faults.reorder > 1:
-        for start in range(0, len(order), faults.reorder):
-            window = order[start : start + faults.reorder]
-            rng.shuffle(window)
-            order[start : start + faults.reorder] = window
-    slots = []
-    for position, (i, dup) in enumerate(order):
+            window.append((i, True))
+            paired.add(i)
+        while len(window) >= size:
+            chunk, window = window[:size], window[size:]
+            yield from _slots(chunk, position, of, rng, paired, size > 1)
+            position += len(chunk)
+            # a pair split over two windows keeps its mark until the copy has gone
+            paired &= {index for index, _ in window}
+    if window:
+        yield from _slots(window, position, of, rng, paired, size > 1)
+
+
+def _slots(
+    chunk: list[tuple[int, bool]],
+    start: int,
+    of: Callable[[int], Faults],
+    rng: random.Random,
+    paired: set[int],
+    reorder: bool,
+) -> Iterator[Slot]:
+    natural = {item: start + k for k, item in enumerate(chunk)}
+    if reorder:
+        rng.shuffle(chunk)
+    for k, (i, dup) in enumerate(chunk):
+        position = start + k
         f = of(i)
         labels = []
         if dup:
@@ -113,8 +135,7 @@ def arrange(
         kind = None
         if f.malformed and rng.random() < f.malformed_rate:
             kind = f.malformed
-        slots.append(Slot(i, dup, dropped, delay, kind, tuple(labels)))
-    return slots
+        yield Slot(i, dup, dropped, delay, kind, tuple(labels), i in paired)
 
 
 def malform(

@@ -241,7 +241,7 @@ class Runner:
         if any(p.step.faults for _, p in due):  # steps with their own fault keys
             each = [replace(self.faults, **p.step.faults) for _, p in due]
         slots = arrange(len(due), self.faults, self.fault_rng, each)
-        copies = Copies(slots)
+        copies = Copies()
         built: dict[int, dict[str, Any]] = {}
         cursor = [0]
 
