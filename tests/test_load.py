@@ -284,15 +284,26 @@ def test_failed_threshold_exits_1_and_html_report(srv: ScriptedServer, tmp_path:
     assert "<script" not in page and "http" not in page.split("<p>", 1)[0]
 
 
-def test_workers_spin_only_while_a_core_is_left_over() -> None:
+def test_workers_spin_only_when_asked_and_a_core_is_left_over() -> None:
     import os
 
     from atscale_mock.load.runner import LoadConfig
 
     cores = os.cpu_count() or 1
     config = LoadConfig("http://127.0.0.1:1/", [], 1.0, 10, {"slow-query": 1.0}, 1)
-    assert replace(config, processes=cores).worker(0).spin is False
-    assert replace(config, processes=max(1, cores - 1)).worker(0).spin is (cores > 1)
+    assert config.worker(0).spin is False  # by default a worker sleeps on a timerfd
+    asked = replace(config, spin=True)
+    assert replace(asked, processes=cores).worker(0).spin is False
+    assert replace(asked, processes=max(1, cores - 1)).worker(0).spin is (cores > 1)
+
+
+def test_the_summary_says_whether_workers_spun() -> None:
+    r = proc("load", "--to", "local", "--rate", "200", "-d", "0.5s", "--json", "-q")
+    assert r.code == 0 and json.loads(r.stdout)["spin"] is False
+    r = proc("load", "--to", "local", "--rate", "200", "-d", "0.5s", "--json", "-q", "--spin")
+    import os
+
+    assert r.code == 0 and json.loads(r.stdout)["spin"] is ((os.cpu_count() or 1) >= 2)
 
 
 def test_load_to_local_and_processes() -> None:

@@ -60,13 +60,17 @@ def load(
     engine: str = "builtin",
     progress: Callable[[Totals, float], None] | None = None,
     freeze_gc: bool = False,
+    spin: bool = False,
 ) -> LoadResult:
     """Load ``to`` (a URL, placeholders allowed, or ``"local"``) for ``duration``
     seconds: open loop at ``rate`` requests/s, a ``ramp`` (from, to), or ``phases``;
     closed loop (as fast as answered) when none is given. ``mix`` weighs the events
     (default: a busy engine's). ``thresholds`` like ``"p99<50ms"`` decide ``ok``.
     ``freeze_gc`` (off: the caller's collector is left alone) freezes setup objects out
-    of the collector's work for shorter pauses, in a process that runs only this."""
+    of the collector's work for shorter pauses, in a process that runs only this.
+    ``spin`` busy-waits the last millisecond before each open-loop send (tightest
+    timing, a core per worker, only with a spare core); by default workers sleep on a
+    timerfd. The summary says which (``spin``)."""
     from ..load.generator import parse_mix
     from ..load.report import summarize
     from ..load.runner import LoadConfig, run_load
@@ -111,6 +115,7 @@ def load(
             full,
             faults=active,
             signer=sign.signer() if sign else None,
+            spin=spin,
         )
         if engine == "locust":
             from ..load.locust_runner import run_locust

@@ -275,6 +275,15 @@ def load(
     sign: Sign = None,
     secret: Secret = None,
     signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
+    spin: Annotated[
+        bool,
+        typer.Option(
+            "--spin",
+            help="Open loop: busy-wait the last millisecond before each send for the "
+            "tightest timing (a core per worker; only where the machine has one to "
+            "spare). Default: sleep on a timerfd, a fraction of a core.",
+        ),
+    ] = False,
 ) -> None:
     """Sustained load with unique, valid payloads, measured free of coordinated omission.
 
@@ -366,6 +375,7 @@ def load(
                 engine=engine,
                 progress=live,
                 freeze_gc=True,  # the CLI owns its process
+                spin=spin,
             )
     finally:
         live.close()

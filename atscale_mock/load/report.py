@@ -80,6 +80,7 @@ def document(config: LoadConfig, seed: int, m: Measured, connections: int) -> di
         "elapsed_s": round(m.elapsed, 3),
         "connections": connections,
         "processes": config.processes,
+        "spin": config.spinning,  # busy-waiting before sends (opt-in: --spin)
         "connections_opened": m.connections_opened,
         "mix": config.mix,
         "interrupted": m.interrupted,

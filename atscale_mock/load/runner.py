@@ -41,6 +41,14 @@ class LoadConfig:
     interval: float = 1.0
     faults: Faults = field(default_factory=Faults)
     signer: Signer | None = None
+    #: open loop: busy-wait the last millisecond before each send (a core per worker,
+    #: for the tightest timing) instead of sleeping on a timerfd. Opt-in, and only where
+    #: the machine has a spare core per worker.
+    spin: bool = False
+
+    @property
+    def spinning(self) -> bool:
+        return self.spin and self.processes + 1 <= (os.cpu_count() or 1)
 
     @property
     def closed_loop(self) -> bool:
@@ -73,7 +81,7 @@ class LoadConfig:
             self.interval,
             index,
             self.faults,
-            spin=self.processes + 1 <= (os.cpu_count() or 1),
+            spin=self.spinning,
             signer=self.signer,
         )
 
