@@ -335,3 +335,33 @@ def test_expect_json_reads_the_whole_decoded_body(
     assert kept.full_body is None and len(kept.body) <= 1025  # not held after the check
     wrong = scenario.replace("ok: true", "ok: false")
     assert am.run(wrong, to=f"{srv.url}/{path}", **extra).failed == 1
+
+
+def test_plan_summary_counts_without_listing(tmp_path: Path) -> None:
+    """`plan --summary` counts from the timing alone: ten million deliveries are counted
+    (not built), and for a small scenario it agrees with the full plan."""
+    from datetime import UTC, datetime
+
+    from atscale_mock.scenario.plan import plan_summary
+
+    big = tmp_path / "big.yaml"
+    big.write_text(
+        "version: 1\nname: big\nsteps:\n  - id: q\n    event: slow-query\n"
+        "    repeat: {count: 10000000, rate: 1000/s}\n"
+    )
+    r = cli("plan", str(big), "--summary", "--json", "--seed", "1")
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["deliveries"] == 10_000_000 and data["events"] == {"slow-query": 10_000_000}
+    assert data["span_seconds"] == pytest.approx(9999.999)
+    clock = datetime(2024, 1, 1, tzinfo=UTC)
+    for name in ("slow-queries.yaml", "engine-day.yaml", "batch-lifecycle.yaml"):
+        scenario = parse_scenario((ROOT / "scenarios" / name).read_bytes(), name)
+        full = plan_document(scenario, 5, clock, None)
+        counted = plan_summary(scenario, 5, clock, None)
+        assert counted["deliveries"] == len(full["deliveries"]), name
+        assert counted["span_seconds"] == pytest.approx(full["span_seconds"]), name
+        by_event: dict[str, int] = {}
+        for d in full["deliveries"]:
+            by_event[d["event"]] = by_event.get(d["event"], 0) + 1
+        assert counted["events"] == by_event, name

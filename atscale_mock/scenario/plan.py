@@ -141,13 +141,68 @@ def plan_document(scenario: Scenario, seed: int, clock: datetime, to: str | None
     }
 
 
+def plan_summary(scenario: Scenario, seed: int, clock: datetime, to: str | None) -> dict[str, Any]:
+    """What ``plan --summary`` shows: counts by event and by step, and the span, from
+    the timing keys alone: no payload and no delivery is made, so memory does not grow
+    with the number of deliveries (a repeat of ten million is counted, not listed)."""
+    scenario = expand(scenario, seed)[0]
+    by_event: dict[str, int] = {}
+    by_step: dict[str, int] = {}
+    total = 0
+    span = 0.0
+    cursor = 0.0
+    for step in scenario.steps:
+        start = step_start(step, cursor)
+        end = start
+        for branch in step.branches if isinstance(step, Parallel) else (step,):
+            assert isinstance(branch, EventStep), "expand() engine steps before scheduling"
+            begin = branch_start(branch, start) if isinstance(step, Parallel) else start
+            count = branch.repeat.count
+            total += count
+            name = branch.event.name
+            by_event[name] = by_event.get(name, 0) + count
+            key = branch.id.rsplit("-", 1)[0] if branch.note else branch.id
+            by_step[key] = by_step.get(key, 0) + count
+            end = max(end, begin + _last_offset(branch, seed))
+        span = max(span, end)
+        cursor = end
+    return {
+        "scenario": scenario.name,
+        "file": scenario.file,
+        "seed": seed,
+        "clock": format_timestamp(clock),
+        "time_scale": scenario.time_scale,
+        "to": to,
+        "deliveries": total,
+        "span_seconds": round(span, 6),
+        "wall_seconds": round(span / scenario.time_scale, 6),
+        "events": dict(sorted(by_event.items())),
+        "steps": by_step,
+    }
+
+
+def _last_offset(step: EventStep, seed: int) -> float:
+    """The latest of a step's repeat offsets, as :func:`repeat_offsets` makes them, one
+    at a time (never a list of them)."""
+    import random
+
+    from ..ids import derive_seed
+
+    r = step.repeat
+    if not r.jitter:
+        return (r.count - 1) * r.interval if r.count else 0.0
+    rng = random.Random(derive_seed(seed, step.id, "jitter"))
+    uniform, jitter, interval = rng.uniform, r.jitter, r.interval
+    return max(i * interval + uniform(0, jitter) for i in range(r.count))
+
+
 def _header(doc: dict[str, Any]) -> list[str]:
     scale = doc["time_scale"]
     wall = f" (wall {doc['wall_seconds']:.3f}s at time_scale {scale:g})" if scale != 1 else ""
     return [
         f"scenario: {doc['scenario']} ({doc['file']})",
         f"seed: {doc['seed']}  clock: {doc['clock']}  deliveries: "
-        f"{len(doc['deliveries'])}  span: {doc['span_seconds']:.3f}s{wall}",
+        f"{_count(doc['deliveries'])}  span: {doc['span_seconds']:.3f}s{wall}",
         f"to: {doc['to'] or '(not set: give --to)'}",
         "",
     ]
@@ -164,17 +219,15 @@ def render_plan(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _count(deliveries: Any) -> int:
+    return deliveries if isinstance(deliveries, int) else len(deliveries)
+
+
 def render_summary(doc: dict[str, Any]) -> str:
-    """Counts by event and by step, without payloads."""
+    """Counts by event and by step (a :func:`plan_summary` document), without payloads."""
     lines = _header(doc)
-    by_event: dict[str, int] = {}
-    by_step: dict[str, int] = {}
-    for d in doc["deliveries"]:
-        by_event[d["event"]] = by_event.get(d["event"], 0) + 1
-        step = d["step"].rsplit("-", 1)[0] if "note" in d else d["step"]
-        by_step[step] = by_step.get(step, 0) + 1
     lines.append("events:")
-    lines += [f"  {name:<20} {n:>6}" for name, n in sorted(by_event.items())]
+    lines += [f"  {name:<20} {n:>6}" for name, n in sorted(doc["events"].items())]
     lines.append("steps:")
-    lines += [f"  {name:<20} {n:>6}" for name, n in by_step.items()]
+    lines += [f"  {name:<20} {n:>6}" for name, n in doc["steps"].items()]
     return "\n".join(lines)
