@@ -225,3 +225,18 @@ def test_random_steps_in_a_valid_frame_never_crash(
 ) -> None:
     doc = {"version": 1, "vars": variables, "steps": step_list}
     _must_not_crash(yaml.safe_dump(doc).encode())
+
+
+def test_a_large_document_without_aliases_is_not_called_an_alias_bomb(tmp_path: Path) -> None:
+    """100,000 steps are a big file, not an attack: it loads (positions kept), and a
+    problem in the last step still names its line."""
+    lines = ["version: 1", "name: many", "steps:"]
+    for i in range(100_000):
+        lines += [f"  - id: s{i}", "    event: slow-query"]
+    lines[-1] = "    event: slow-qury"
+    path = tmp_path / "many.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    r = cli("validate", str(path))
+    assert r.code == 2
+    assert "alias bomb" not in r.stderr and "too large" not in r.stderr
+    assert f"many.yaml:{len(lines)}:" in r.stderr and "did you mean 'slow-query'" in r.stderr

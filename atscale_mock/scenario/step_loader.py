@@ -88,7 +88,7 @@ class StepLoader(LoaderBase):
                         (*path, "id"), f"bad step id {sid!r}", "use letters, digits, '-' and '_'"
                     )
                 elif sid in self.id_paths:
-                    first = self.doc.values.get((*self.id_paths[sid], "id"))
+                    first = self.doc.mark_of((*self.id_paths[sid], "id"))
                     where = f"line {first.line}" if first else "earlier"
                     self.add(
                         (*path, "id"),

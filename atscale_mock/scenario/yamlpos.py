@@ -7,7 +7,7 @@ report duplicate keys, and bound the work an alias bomb could cause.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -18,8 +18,11 @@ from ..errors import Problem
 
 Path = tuple[str | int, ...]
 
-MAX_NODES = 100_000  # values built, aliases expanded; a larger document is refused
+MAX_NODES = 2_000_000  # values in a document; a larger one is refused as too large
+MAX_ALIAS_VALUES = 100_000  # values reached again through aliases: more is an alias bomb
 MAX_DEPTH = 64
+#: libyaml's composer when PyYAML was built with it (several times faster), else Python's
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BASE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_BASE + t for t in ("str", "int", "float", "bool", "null")}
 _TIMESTAMP = _BASE + "timestamp"
@@ -34,21 +37,49 @@ class Mark:
 
 @dataclass
 class Document:
-    """A loaded file: its data, the marks of keys and values by path, its lines."""
+    """A loaded file: its data, its lines, and its node tree, where the position of any
+    key or value is looked up when a problem needs it (nothing is kept per value, so a
+    100,000-step file costs its data and its nodes, no more)."""
 
     file: str
     lines: list[str]
     data: Any = None
-    keys: dict[Path, Mark] = field(default_factory=dict)
-    values: dict[Path, Mark] = field(default_factory=dict)
+    root: Node | None = None
+
+    def mark_of(self, path: Path, *, key: bool = False) -> Mark | None:
+        """Where the value (or, ``key=True``, the key) at ``path`` stands; None if the
+        path leads nowhere."""
+        node = self.root
+        for depth, part in enumerate(path):
+            last = depth == len(path) - 1
+            if isinstance(node, MappingNode):
+                found = next(
+                    (
+                        (k, v)
+                        for k, v in node.value
+                        if isinstance(k, ScalarNode) and k.value == part
+                    ),
+                    None,
+                )
+                if found is None:
+                    return None
+                if last and key:
+                    return _mark(found[0])
+                node = found[1]
+            elif isinstance(node, SequenceNode) and isinstance(part, int):
+                if not 0 <= part < len(node.value):
+                    return None
+                node = node.value[part]
+            else:
+                return None
+        return _mark(node) if node is not None else None
 
     def problem(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> Problem:
         """A Problem pointing at the key (``key=True``) or the value at ``path``."""
-        marks = self.keys if key else self.values
-        mark = marks.get(path) or self.keys.get(path) or self.values.get(path)
+        mark = self.mark_of(path, key=key) or self.mark_of(path, key=not key)
         if mark is None:  # fall back to the nearest parent that has a position
             for cut in range(len(path) - 1, -1, -1):
-                mark = self.keys.get(path[:cut]) or self.values.get(path[:cut])
+                mark = self.mark_of(path[:cut], key=True) or self.mark_of(path[:cut])
                 if mark:
                     break
         return self.problem_at(mark, message, hint)
@@ -63,7 +94,7 @@ class Document:
 def _mark(node: Node) -> Mark:
     start, end = node.start_mark, node.end_mark
     width = end.column - start.column if end.line == start.line else 1
-    return Mark(start.line + 1, start.column + 1, max(width, 1))
+    return Mark(start.line + 1, start.column + 1, width if width > 1 else 1)
 
 
 class _Builder:
@@ -71,15 +102,24 @@ class _Builder:
         self.doc = doc
         self.problems: list[Problem] = []
         self.budget = MAX_NODES
+        self.alias_budget = MAX_ALIAS_VALUES
+        self.seen: set[int] = set()  # nodes built once: another visit is an alias
         self.constructor = SafeConstructor()
 
     def build(self, node: Node, path: Path, depth: int = 0) -> Any:
         self.budget -= 1
         if self.budget < 0:
             raise _TooBig
+        if isinstance(node, ScalarNode):
+            pass  # an aliased scalar costs what a plain one does
+        elif id(node) in self.seen:
+            self.alias_budget -= len(node.value) + 1
+            if self.alias_budget < 0:
+                raise _AliasBomb
+        else:
+            self.seen.add(id(node))
         if depth > MAX_DEPTH:
             raise _TooDeep
-        self.doc.values.setdefault(path, _mark(node))
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode):
@@ -97,6 +137,7 @@ class _Builder:
         if node.tag != _BASE + "map":
             return self._bad_tag(node)
         result: dict[str, Any] = {}
+        key_nodes: dict[str, Node] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag not in _SCALAR_TAGS:
                 self.problems.append(
@@ -117,7 +158,7 @@ class _Builder:
                 continue
             child = (*path, key)
             if key in result:
-                first = self.doc.keys[child]
+                first = _mark(key_nodes[key])
                 self.problems.append(
                     self.doc.problem_at(
                         _mark(key_node),
@@ -126,7 +167,7 @@ class _Builder:
                     )
                 )
                 continue
-            self.doc.keys[child] = _mark(key_node)
+            key_nodes[key] = key_node
             result[key] = self.build(value_node, child, depth + 1)
         return result
 
@@ -147,6 +188,10 @@ class _TooBig(Exception):
 
 
 class _TooDeep(Exception):
+    pass
+
+
+class _AliasBomb(Exception):
     pass
 
 
@@ -171,9 +216,9 @@ def load(raw: bytes, file: str) -> tuple[Document, list[Problem]]:
         ]
     doc.lines = text.splitlines()
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        return doc, [_syntax_problem(doc, exc)]
+        root = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as first:
+        return doc, [_syntax_problem(doc, _worded(text, first))]
     except yaml.YAMLError as exc:
         return doc, [Problem(file, 0, 0, f"YAML error: {exc}")]
     if root is None:
@@ -182,6 +227,7 @@ def load(raw: bytes, file: str) -> tuple[Document, list[Problem]]:
                 file, 0, 0, "the file is empty", "start with `version: 1` and a list of `steps`"
             )
         ]
+    doc.root = root
     builder = _Builder(doc)
     try:
         doc.data = builder.build(root, ())
@@ -191,13 +237,32 @@ def load(raw: bytes, file: str) -> tuple[Document, list[Problem]]:
                 file,
                 0,
                 0,
-                f"the document expands to more than {MAX_NODES} values (an alias bomb?)",
+                f"the document is too large: more than {MAX_NODES:,} values",
+                "split it, or use repeat: {count: N} instead of listing steps",
+            )
+        ]
+    except _AliasBomb:
+        return doc, [
+            Problem(
+                file,
+                0,
+                0,
+                f"aliases expand to more than {MAX_ALIAS_VALUES:,} values (an alias bomb?)",
                 "use fewer aliases",
             )
         ]
     except _TooDeep:
         return doc, [Problem(file, 0, 0, f"the document nests deeper than {MAX_DEPTH} levels")]
     return doc, builder.problems
+
+
+def _worded(text: str, error: yaml.MarkedYAMLError) -> yaml.MarkedYAMLError:
+    """PyYAML's own parser words syntax errors better than libyaml: ask it."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as worded:
+        return worded
+    return error
 
 
 def _syntax_problem(doc: Document, exc: yaml.MarkedYAMLError) -> Problem:
