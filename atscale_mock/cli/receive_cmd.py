@@ -173,11 +173,11 @@ def receive(
             f"cannot listen on {host}:{port}: {exc.strerror}",
             "choose another --port, or 0 for a free one",
         ) from exc
-    receiver.start()
-    err(f"listening on {receiver.url} (answering {status}); Ctrl-C to stop")
     deadline = time.monotonic() + duration if duration else None
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt():  # from the first request on, a signal ends it cleanly
+            receiver.start()
+            err(f"listening on {receiver.url} (answering {status}); Ctrl-C to stop")
             _wait(done, deadline)
     except KeyboardInterrupt:
         _close(receiver, record_file)

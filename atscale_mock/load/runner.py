@@ -8,6 +8,7 @@ stop every worker; what they measured up to then is kept.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import math
@@ -158,6 +159,7 @@ def _run_worker_here(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(sig, task.cancel)
+        restore = None if own else _cancel_on_sigint(loop, task)
         try:
             return loop.run_until_complete(task)
         except KeyboardInterrupt:
@@ -166,10 +168,37 @@ def _run_worker_here(
                 return worker.result
             task.cancel()
             return loop.run_until_complete(task)
+        finally:
+            if restore is not None:
+                signal.signal(signal.SIGINT, restore)
     finally:
         if own or freeze_gc:
             gc.unfreeze()
         loop.close()
+
+
+def _cancel_on_sigint(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> Any:
+    """What ``asyncio.run`` does for Ctrl-C, for this loop: the first SIGINT cancels the
+    worker (it settles and returns what it measured), a second raises KeyboardInterrupt.
+    A KeyboardInterrupt raised wherever the signal lands could be swallowed (a
+    finaliser runs at that moment, say) and leave the run going. Only when SIGINT has
+    its default handler, on the main thread; the caller restores the one returned."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return None
+    heard = [0]
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        heard[0] += 1
+        if heard[0] == 1 and not task.done():
+            loop.call_soon_threadsafe(task.cancel)
+            return
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGINT, on_sigint)
 
 
 def _child(config: WorkerConfig, queue: Any) -> None:
