@@ -326,6 +326,13 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def url_of(sock: socket.socket) -> str:
+    """``http://host:port`` of a listening socket (an IPv6 host in brackets)."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
 def raise_fd_limit() -> None:
     """Many idle connections must not exhaust file descriptors before the connection
     cap evicts them: lift the soft limit to the hard one."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from .catalogue import Event, find_event
 from .delivery.signing import verify
-from .http_server import Answer, HttpServer, Limits, listen, raise_fd_limit
+from .http_server import Answer, HttpServer, Limits, listen, raise_fd_limit, url_of
 from .tracking import Tracker
 
 MAX_BODY = 16 * 1024 * 1024  # a larger body is answered 413 and not read
@@ -177,9 +177,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        host = str(self._sock.getsockname()[0])
-        host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}"
+        return url_of(self._sock)
 
     @property
     def refused(self) -> dict[str, int]:

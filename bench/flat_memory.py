@@ -17,24 +17,11 @@ import subprocess
 import sys
 import time
 
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+from procs import rss_mb, start_receiver
 
 
 def main(duration: float, rate: float) -> dict[str, object]:
-    receiver = subprocess.Popen(
-        [sys.executable, "-m", "atscale_mock", "receive", "--port", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert receiver.stderr is not None
-    url = receiver.stderr.readline().split()[2]
+    receiver, url = start_receiver()
     sender = subprocess.Popen(
         [sys.executable, "-m", "atscale_mock", "send", "slow-query", "-n", "100000000",
          "--rate", str(rate), "--to", url + "/hooks", "--json"],

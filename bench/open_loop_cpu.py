@@ -16,6 +16,8 @@ import signal
 import subprocess
 import sys
 
+from procs import start_receiver
+
 
 def run(url: str, rate: float, duration: float, spin: bool) -> dict[str, object]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -37,14 +39,8 @@ def run(url: str, rate: float, duration: float, spin: bool) -> dict[str, object]
 
 
 def main(rate: float, duration: float) -> list[dict[str, object]]:
-    receiver = subprocess.Popen(
-        [sys.executable, "-m", "atscale_mock", "receive", "--port", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert receiver.stderr is not None
-    url = receiver.stderr.readline().split()[2] + "/hooks"
+    receiver, base = start_receiver()
+    url = base + "/hooks"
     try:
         return [run(url, rate, duration, spin) for spin in (False, True)]
     finally:

@@ -18,23 +18,15 @@ import argparse
 import asyncio
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
+
+from procs import rss_mb, start_receiver
 
 WEBHOOK = json.dumps(
     {"event_type": "unpublish_schema_success", "context": {"org_id": "default",
      "project_id": "p", "user_id": "u"}, "published_project_id": "p"}
 ).encode()  # fmt: skip
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def legit_once(port: int) -> float | None:
@@ -134,15 +126,8 @@ async def attackers(port: int, seconds: float, stop: asyncio.Event) -> dict[str,
 
 
 def main(attack: float, after: float) -> dict[str, object]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "atscale_mock", "receive", "--port", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    line = proc.stderr.readline()
-    port = int(line.split()[2].rsplit(":", 1)[1])
+    proc, url = start_receiver()
+    port = int(url.rsplit(":", 1)[1])
     samples: list[tuple[float, float | None]] = []
     peak = [0.0]
     done = threading.Event()

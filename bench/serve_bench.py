@@ -24,14 +24,7 @@ import time
 from typing import Any
 
 import httpx
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+from procs import rss_mb
 
 
 class Receiver:

@@ -128,6 +128,13 @@ def plan_document(scenario: Scenario, seed: int, clock: datetime, to: str | None
             entry["note"] = p.step.note
         deliveries.append(entry)
     span = max((d["offset"] for d in deliveries), default=0.0)
+    return _document(scenario, seed, clock, to, deliveries, span)
+
+
+def _document(
+    scenario: Scenario, seed: int, clock: datetime, to: str | None, deliveries: Any, span: float
+) -> dict[str, Any]:
+    """The keys every plan document has (``deliveries``: the list, or their count)."""
     return {
         "scenario": scenario.name,
         "file": scenario.file,
@@ -167,15 +174,8 @@ def plan_summary(scenario: Scenario, seed: int, clock: datetime, to: str | None)
         span = max(span, end)
         cursor = end
     return {
-        "scenario": scenario.name,
-        "file": scenario.file,
-        "seed": seed,
-        "clock": format_timestamp(clock),
-        "time_scale": scenario.time_scale,
-        "to": to,
-        "deliveries": total,
+        **_document(scenario, seed, clock, to, total, span),
         "span_seconds": round(span, 6),
-        "wall_seconds": round(span / scenario.time_scale, 6),
         "events": dict(sorted(by_event.items())),
         "steps": by_step,
     }

@@ -131,10 +131,8 @@ def check_expectations(step: EventStep, attempts: list[Attempt]) -> list[str]:
 
 
 def _without_full_bodies(attempts: list[Attempt]) -> list[Attempt]:
-    from dataclasses import replace as _replace
-
     return [
-        _replace(a, outcome=_replace(a.outcome, full_body=None))
+        replace(a, outcome=replace(a.outcome, full_body=None))
         if a.outcome.full_body is not None
         else a
         for a in attempts

@@ -134,18 +134,24 @@ class MockEngine:
         ev = resolve_event(row["event"])
         new_id = uuid.uuid4().hex[:16]
         msg_id = row["message_id"] or new_message_id()
-        self._launch([(sub, ev, row["payload"], new_id, msg_id, row["run_id"])])
+        body = row["payload"]
+        self._launch([(sub, ev, body, new_id, msg_id, row["run_id"], _schema_ok(ev, body))])
         return new_id
 
-    Plan = list[tuple[Subscription, Event, Any, str, str, str | None]]
+    Plan = list[tuple[Subscription, Event, Any, str, str, str | None, bool]]
 
     def _plan(
         self, ev: Event, body: Any, msg_id: str | None = None, run_id: str | None = None
     ) -> MockEngine.Plan:
+        """One delivery per subscription that wants the event; the payload is checked
+        against its schema once, whatever the number of subscriptions."""
+        wanting = [sub for sub in list(self.subs.values()) if sub.wants(ev, body)]
+        if not wanting:
+            return []
+        schema_ok = _schema_ok(ev, body)
         return [
-            (sub, ev, body, uuid.uuid4().hex[:16], msg_id or new_message_id(), run_id)
-            for sub in list(self.subs.values())
-            if sub.wants(ev, body)
+            (sub, ev, body, uuid.uuid4().hex[:16], msg_id or new_message_id(), run_id, schema_ok)
+            for sub in wanting
         ]
 
     def _launch(self, plan: MockEngine.Plan) -> list[str]:
@@ -167,10 +173,8 @@ class MockEngine:
         delivery_id: str,
         msg_id: str,
         run_id: str | None,
+        schema_ok: bool,
     ) -> None:
-        from ..schema import validation_errors
-
-        schema_ok = not validation_errors(ev, body) if isinstance(body, dict) else False
         faulty = FaultySender(self, sub, self._sender(sub.timeout))
 
         def on_attempt(attempt: Attempt) -> None:
@@ -292,6 +296,12 @@ class MockEngine:
 
     def in_flight(self) -> int:
         return sum(not t.done() for t in self._tasks)
+
+
+def _schema_ok(ev: Event, body: Any) -> bool:
+    from ..schema import validation_errors
+
+    return not validation_errors(ev, body) if isinstance(body, dict) else False
 
 
 class FaultySender:

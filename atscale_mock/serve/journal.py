@@ -14,11 +14,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..delivery.retry import Attempt
 from ..errors import UsageError
+from ..payload import format_timestamp
 from ..redact import Redactor
 from ..report.log import attempt_record
 
@@ -286,7 +288,5 @@ def _row(values: tuple[Any, ...] | sqlite3.Row) -> dict[str, Any]:
     row["payload"] = json.loads(row["payload"]) if row["payload"] else None
     if row["schema_ok"] is not None:
         row["schema_ok"] = bool(row["schema_ok"])
-    row["time_iso"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(row["time"])) + (
-        f".{int(row['time'] % 1 * 1e6):06d}Z"
-    )
+    row["time_iso"] = format_timestamp(datetime.fromtimestamp(row["time"], UTC))
     return row

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.options import Retry, Signing
+from ..api.send_plan import shown
 from ..catalogue import EVENTS, Event
 from ..config import DEFAULT_TIMEOUT
 from ..errors import AtscaleMockError
@@ -57,7 +58,7 @@ class Subscription:
 
         return {
             "id": self.id,
-            "url": _shown(self.url),
+            "url": shown(self.url),
             "events": list(self.events),
             "project_id": self.project_id,
             "headers": {k: MASK if is_sensitive_header(k) else v for k, v in self.headers},
@@ -76,12 +77,6 @@ class Subscription:
         if self.signing.scheme == "hmac-sha256":
             shown["header"] = self.signing.header
         return shown
-
-
-def _shown(url: str) -> str:
-    from ..redact import Redactor
-
-    return Redactor().text(url)
 
 
 def _obj(body: Any, name: str = "body") -> dict[str, Any]:

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import UsageError
+from ..http_server import url_of
 from ..redact import Redactor
 
 DEFAULT_HOST = "127.0.0.1"
@@ -46,24 +47,13 @@ def check_bind(host: str, admin_token: str | None) -> None:
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket (port 0: any free one), or a UsageError saying why not."""
-    bare = host.strip("[]")
-    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    from ..http_server import listen
+
     try:
-        sock.bind((bare, port))
+        return listen(host, port)
     except OSError as exc:
-        sock.close()
-        raise UsageError(f"serve: cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"serve: cannot listen on {host}:{port}: {reason}") from None
 
 
 def open_journal(
