@@ -136,7 +136,7 @@ def build_app(engine: MockEngine, admin_token: str | None = None) -> Starlette:
                 + ") or scenario (the YAML text)",
             )
         if "name" in body:
-            if body["name"] not in engine.scenarios:
+            if not isinstance(body["name"], str) or body["name"] not in engine.scenarios:
                 raise FieldError(
                     "name",
                     f"no scenario {body['name']!r}; known: "
