@@ -249,6 +249,8 @@ def test_validation_errors_name_the_field(engine: EngineServer) -> None:
         call(engine, "POST", "/_mock/faults", json={"action": "explode"}).json()["field"]
         == "action"
     )
+    named = call(engine, "POST", "/_mock/scenarios", json={"name": []})  # found by the fuzzer
+    assert named.status_code == 422 and named.json()["field"] == "name"
 
 
 def test_query_filters_and_export_replays(
