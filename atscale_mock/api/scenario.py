@@ -82,12 +82,15 @@ async def arun(
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,
     path: str = "/",
+    keep_results: bool = True,
 ) -> RunResult:
     """Run a scenario (a path, YAML text or a Scenario) against ``to`` (else the file's
     ``defaults.to``; ``"local"`` for the built-in receiver; an ASGI or WSGI app object,
     in process, at route ``path``). ``retries`` and ``timeout``
     override the file's defaults, ``faults`` (when any is active) its ``faults:``
-    section. A cancelled run returns what it did, marked ``interrupted``."""
+    section. A cancelled run returns what it did, marked ``interrupted``.
+    ``keep_results=False`` keeps the counts but not the per-delivery ``results`` (memory
+    that does not grow with the run: for millions of deliveries and no report)."""
     from ..delivery.dispatch import make_sender
     from ..scenario.runner import Runner
     from .send_plan import in_process
@@ -121,6 +124,7 @@ async def arun(
                 faults=active,
                 signer=sign.signer() if sign else None,
                 max_in_flight=max_in_flight,
+                keep_results=keep_results,
             )
             return await runner.run()
         finally:

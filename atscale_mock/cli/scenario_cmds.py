@@ -149,19 +149,27 @@ def plan(
 
     Example: atscale-mock plan scenarios/batch-lifecycle.yaml --seed 42
     """
-    from ..scenario.plan import plan_document, plan_summary, render_plan, render_summary
+    from ..scenario import plan as p
 
     scenario = _load(file, var_args, time_scale)
     run_seed, clock = _seed_and_clock(scenario, seed)
     redactor = Redactor(scenario.secrets)
-    make = plan_summary if summary else plan_document
-    doc = make(scenario, run_seed, clock, to or scenario.defaults.to)
-    if json_out:
-        import json
+    target = to or scenario.defaults.to
+    if summary:
+        doc = redactor.data(p.plan_summary(scenario, run_seed, clock, target))
+        if json_out:
+            import json
 
-        out(json.dumps(redactor.data(doc), indent=2, ensure_ascii=False))
-    else:
-        out((render_summary if summary else render_plan)(redactor.data(doc)))
+            out(json.dumps(doc, indent=2, ensure_ascii=False))
+        else:
+            out(p.render_summary(doc))
+        return
+    # the listing is printed as it is made: memory does not grow with its length
+    head, deliveries = p.plan_stream(scenario, run_seed, clock, target)
+    clean = (redactor.data(d) for d in deliveries)
+    lines = p.plan_json_lines if json_out else p.plan_text_lines
+    for line in lines(redactor.data(head), clean):
+        out(line)
 
 
 class _Progress:
@@ -305,6 +313,7 @@ def run(
                 on_result=progress.result,
                 on_received=on_received,
                 on_local=on_local,
+                keep_results=bool(junit or report),  # only a report needs every delivery
             )
     finally:
         gc.unfreeze()

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import UsageError
 from ..payload import encode
@@ -23,6 +23,7 @@ MALFORMED_KINDS = (
     "empty",
 )
 OVERSIZED_BYTES = 2 * 1024 * 1024
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,55 +77,63 @@ class Slot:
     paired: bool = False  # this delivery is sent twice (it, and a duplicate of it)
 
 
-def arrange(
-    n: int, faults: Faults, rng: random.Random, each: list[Faults] | None = None
-) -> Iterator[Slot]:
-    """The sends for ``n`` deliveries, in the order they go out, made as they are taken
-    (memory does not grow with ``n``: a window of ``faults.reorder`` sends at most).
-    ``each`` gives the faults of every delivery where they differ (a scenario step's own
+def arrange(n: int, faults: Faults, rng: random.Random) -> Iterator[Slot]:
+    """The sends for ``n`` deliveries, in the order they go out (see :func:`arrange_items`)."""
+    for slot, _, _ in arrange_items(range(n), faults, rng):
+        yield slot
+
+
+def arrange_items(
+    items: Iterable[T],
+    faults: Faults,
+    rng: random.Random,
+    faults_of: Callable[[T], Faults] | None = None,
+) -> Iterator[tuple[Slot, T, T]]:
+    """The sends for a stream of deliveries, in the order they go out, made as they are
+    taken (memory does not grow with their number: a window of ``faults.reorder`` sends
+    at most). Each send comes with its delivery and with the delivery whose place in
+    time it takes: the k-th of its window in planned order, so reordering swaps the
+    times of a window's deliveries and a duplicate goes out with its original.
+    ``faults_of`` gives a delivery's faults where they differ (a scenario step's own
     keys); reordering always follows ``faults``."""
-
-    def of(i: int) -> Faults:
-        return each[i] if each is not None else faults
-
     size = faults.reorder if faults.reorder > 1 else 1
-    window: list[tuple[int, bool]] = []
+    window: list[tuple[int, bool, T, Faults]] = []
     paired: set[int] = set()
     position = 0
-    for i in range(n):
-        window.append((i, False))
-        f = of(i)
+    for i, item in enumerate(items):
+        f = faults_of(item) if faults_of is not None else faults
+        window.append((i, False, item, f))
         if f.duplicates and rng.random() < f.duplicates:
-            window.append((i, True))
+            window.append((i, True, item, f))
             paired.add(i)
         while len(window) >= size:
             chunk, window = window[:size], window[size:]
-            yield from _slots(chunk, position, of, rng, paired, size > 1)
+            yield from _slots(chunk, position, rng, paired, size > 1)
             position += len(chunk)
             # a pair split over two windows keeps its mark until the copy has gone
-            paired &= {index for index, _ in window}
+            if paired:
+                paired &= {entry[0] for entry in window}
     if window:
-        yield from _slots(window, position, of, rng, paired, size > 1)
+        yield from _slots(window, position, rng, paired, size > 1)
 
 
 def _slots(
-    chunk: list[tuple[int, bool]],
+    chunk: list[tuple[int, bool, T, Faults]],
     start: int,
-    of: Callable[[int], Faults],
     rng: random.Random,
     paired: set[int],
     reorder: bool,
-) -> Iterator[Slot]:
-    natural = {item: start + k for k, item in enumerate(chunk)}
+) -> Iterator[tuple[Slot, T, T]]:
+    natural = list(chunk)
+    places = {(i, dup): start + k for k, (i, dup, _, _) in enumerate(chunk)}
     if reorder:
         rng.shuffle(chunk)
-    for k, (i, dup) in enumerate(chunk):
+    for k, (i, dup, item, f) in enumerate(chunk):
         position = start + k
-        f = of(i)
         labels = []
         if dup:
             labels.append(f"duplicate of #{i + 1}")
-        if position != natural[(i, dup)]:
+        if position != places[(i, dup)]:
             labels.append(f"reordered: #{i + 1} sent in position {position + 1}")
         dropped = bool(f.drop) and rng.random() < f.drop
         if dropped:
@@ -135,7 +144,7 @@ def _slots(
         kind = None
         if f.malformed and rng.random() < f.malformed_rate:
             kind = f.malformed
-        yield Slot(i, dup, dropped, delay, kind, tuple(labels), i in paired)
+        yield Slot(i, dup, dropped, delay, kind, tuple(labels), i in paired), item, natural[k][2]
 
 
 def malform(

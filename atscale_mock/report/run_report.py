@@ -70,7 +70,7 @@ def junit_xml(run: RunResult, redactor: Redactor) -> str:
 
 
 def json_report(run: RunResult, redactor: Redactor) -> dict[str, Any]:
-    lags = sorted(r.lag for r in run.results)
+    lags = run.lags.sorted()
     return {
         **run.summary.as_dict(),  # first: the run's own counts below win where names meet
         "scenario": run.scenario.name,

@@ -14,7 +14,7 @@ from ..engine.model import Engine, EngineSpec
 from ..engine.simulate import Emission, simulate
 from ..engine.steps import EngineStep
 from .model import EventStep, Parallel, Scenario, Step
-from .plan_time import branch_start, repeat_offsets, step_start
+from .plan_time import branch_start, last_offset, step_start
 
 
 def expand(scenario: Scenario, seed: int) -> tuple[Scenario, Engine | None]:
@@ -32,7 +32,7 @@ def expand(scenario: Scenario, seed: int) -> tuple[Scenario, Engine | None]:
             begin = branch_start(branch, start) if isinstance(step, Parallel) else start
             if isinstance(branch, EventStep):
                 kept = replace(branch, after=begin - start, at=None)
-                branches += [(begin + max(repeat_offsets(branch, seed)), kept)]
+                branches += [(begin + last_offset(branch, seed), kept)]
             else:
                 branches += [
                     (begin + e.offset, _event_step(branch, n, e, begin - start))

@@ -9,6 +9,9 @@ a step does not change the values of the others.
 
 from __future__ import annotations
 
+import heapq
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +21,7 @@ from ..payload import BuildOptions, build_payload, encode, format_timestamp, get
 from . import template
 from .expand import expand
 from .model import EventStep, Parallel, Scenario
-from .plan_time import branch_start, repeat_offsets, step_start
+from .plan_time import branch_start, last_offset, sorted_offsets, step_start
 from .template import Ref
 
 
@@ -34,30 +37,80 @@ class Planned:
         return f"{self.step.id}#{self.index + 1}" if self.step.repeat.count > 1 else self.step.id
 
 
-def schedule(scenario: Scenario, seed: int) -> list[tuple[float, list[Planned]]]:
-    """For each top-level step: its planned start and its deliveries in planned order.
-    The one place that turns timing keys into offsets, for ``plan`` and ``run`` alike."""
-    groups: list[tuple[float, list[Planned]]] = []
+@dataclass
+class Group:
+    """One top-level step: its planned start, how many deliveries it has, and those
+    deliveries in planned order, made as they are taken (``items``). ``last`` is the
+    latest offset taken so far: the group's end once ``items`` is exhausted."""
+
+    start: float
+    count: int
+    last: float
+    items: Iterator[Planned] = field(default_factory=lambda: iter(()))
+
+
+def schedule(scenario: Scenario, seed: int) -> Iterator[Group]:
+    """The top-level steps in order, each with its deliveries as a stream: the one place
+    that turns timing keys into offsets, for ``plan`` and ``run`` alike. Nothing is
+    listed: memory does not grow with a step's repeat count. A step starts after its
+    predecessor's last planned send, so a group's start is known once the group before
+    it has been taken (a group left unread is read through when the next is asked for)."""
     cursor = 0.0
-    for group, step in enumerate(scenario.steps):
+    for number, step in enumerate(scenario.steps):
         start = step_start(step, cursor)
-        items: list[Planned] = []
-        for branch in step.branches if isinstance(step, Parallel) else (step,):
+        branches = step.branches if isinstance(step, Parallel) else (step,)
+        streams = []
+        count = 0
+        for b, branch in enumerate(branches):
             assert isinstance(branch, EventStep), "expand() engine steps before scheduling"
             begin = branch_start(branch, start) if isinstance(step, Parallel) else start
-            items += [
-                Planned(begin + off, branch, i, group)
-                for i, off in enumerate(repeat_offsets(branch, seed))
-            ]
-        items.sort(key=lambda p: p.offset)
-        groups.append((start, items))
-        cursor = max((p.offset for p in items), default=start)
-    return groups
+            streams.append(_branch(begin, b, branch, seed))
+            count += branch.repeat.count
+        group = Group(start, count, start)
+        group.items = _group_items(group, streams, number)
+        yield group
+        for _ in group.items:  # what the caller did not take still moves the cursor
+            pass
+        cursor = group.last
 
 
-def timeline(scenario: Scenario, seed: int) -> list[Planned]:
-    """Every delivery, in planned order."""
-    return [p for _, items in schedule(scenario, seed) for p in items]
+def _branch(
+    begin: float, number: int, step: EventStep, seed: int
+) -> Iterator[tuple[float, int, int, EventStep]]:
+    for offset, index in sorted_offsets(step, seed):
+        yield begin + offset, number, index, step
+
+
+def _group_items(
+    group: Group, streams: list[Iterator[tuple[float, int, int, EventStep]]], number: int
+) -> Iterator[Planned]:
+    """The branches merged in planned order (ties: the earlier branch, then the lower
+    repeat index), noting the latest offset as it goes."""
+    merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
+    for offset, _, index, step in merged:
+        if offset > group.last:
+            group.last = offset
+        yield Planned(offset, step, index, number)
+
+
+def count_deliveries(scenario: Scenario) -> int:
+    """How many deliveries a scenario (its engine steps expanded) plans, from the
+    timing keys alone."""
+    return sum(step.repeat.count for step in event_steps(scenario))
+
+
+def event_steps(scenario: Scenario) -> Iterator[EventStep]:
+    """Every event step, parallel branches included (engine steps are not events yet)."""
+    for step in scenario.steps:
+        for branch in step.branches if isinstance(step, Parallel) else (step,):
+            if isinstance(branch, EventStep):
+                yield branch
+
+
+def timeline(scenario: Scenario, seed: int) -> Iterator[Planned]:
+    """Every delivery, in planned order, made as it is taken."""
+    for group in schedule(scenario, seed):
+        yield from group.items
 
 
 @dataclass
@@ -105,10 +158,27 @@ class PayloadFactory:
 
 def plan_document(scenario: Scenario, seed: int, clock: datetime, to: str | None) -> dict[str, Any]:
     """The plan as data: what `plan --json` prints and the text view renders. Engine
-    steps are expanded into the events they imply; offsets are simulated seconds."""
-    scenario = expand(scenario, seed)[0]
+    steps are expanded into the events they imply; offsets are simulated seconds.
+    This lists every delivery; :func:`plan_stream` gives the same without holding them."""
+    head, deliveries = plan_stream(scenario, seed, clock, to)
+    return {**head, "deliveries": list(deliveries)}
+
+
+def plan_stream(
+    scenario: Scenario, seed: int, clock: datetime, to: str | None
+) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    """The plan document's keys (``deliveries``: their count) and its deliveries, made
+    one at a time as they are taken: what ``plan`` prints, in memory that does not grow
+    with the number of deliveries."""
+    summary = plan_summary(scenario, seed, clock, to)
+    head = {k: v for k, v in summary.items() if k not in ("events", "steps")}
+    return head, _deliveries(expand(scenario, seed)[0], seed, clock, to)
+
+
+def _deliveries(
+    scenario: Scenario, seed: int, clock: datetime, to: str | None
+) -> Iterator[dict[str, Any]]:
     factory = PayloadFactory(scenario, seed, clock, planning=True)
-    deliveries: list[dict[str, Any]] = []
     for p in timeline(scenario, seed):
         payload = factory.build(p)
         target = factory.render(p.step.to) if p.step.to else to
@@ -126,9 +196,29 @@ def plan_document(scenario: Scenario, seed: int, clock: datetime, to: str | None
             entry["time"] = format_timestamp(clock + timedelta(seconds=p.offset))
         if p.step.note:
             entry["note"] = p.step.note
-        deliveries.append(entry)
-    span = max((d["offset"] for d in deliveries), default=0.0)
-    return _document(scenario, seed, clock, to, deliveries, span)
+        yield entry
+
+
+def plan_json_lines(head: dict[str, Any], deliveries: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The plan document as ``json.dumps(doc, indent=2)`` writes it, a delivery at a
+    time (``deliveries`` in place of the count in ``head``)."""
+    keys = list(head)
+    yield "{"
+    for n, key in enumerate(keys):
+        comma = "," if n < len(keys) - 1 else ""
+        if key != "deliveries":
+            yield f"  {json.dumps(key)}: {json.dumps(head[key], ensure_ascii=False)}{comma}"
+            continue
+        previous = None
+        for entry in deliveries:
+            if previous is None:
+                yield '  "deliveries": ['
+            else:
+                yield previous + ","
+            text = json.dumps(entry, indent=2, ensure_ascii=False)
+            previous = "\n".join("    " + line for line in text.split("\n"))
+        yield '  "deliveries": []' + comma if previous is None else previous + "\n  ]" + comma
+    yield "}"
 
 
 def _document(
@@ -170,7 +260,7 @@ def plan_summary(scenario: Scenario, seed: int, clock: datetime, to: str | None)
             by_event[name] = by_event.get(name, 0) + count
             key = branch.id.rsplit("-", 1)[0] if branch.note else branch.id
             by_step[key] = by_step.get(key, 0) + count
-            end = max(end, begin + _last_offset(branch, seed))
+            end = max(end, begin + last_offset(branch, seed))
         span = max(span, end)
         cursor = end
     return {
@@ -179,21 +269,6 @@ def plan_summary(scenario: Scenario, seed: int, clock: datetime, to: str | None)
         "events": dict(sorted(by_event.items())),
         "steps": by_step,
     }
-
-
-def _last_offset(step: EventStep, seed: int) -> float:
-    """The latest of a step's repeat offsets, as :func:`repeat_offsets` makes them, one
-    at a time (never a list of them)."""
-    import random
-
-    from ..ids import derive_seed
-
-    r = step.repeat
-    if not r.jitter:
-        return (r.count - 1) * r.interval if r.count else 0.0
-    rng = random.Random(derive_seed(seed, step.id, "jitter"))
-    uniform, jitter, interval = rng.uniform, r.jitter, r.interval
-    return max(i * interval + uniform(0, jitter) for i in range(r.count))
 
 
 def _header(doc: dict[str, Any]) -> list[str]:
@@ -209,14 +284,18 @@ def _header(doc: dict[str, Any]) -> list[str]:
 
 
 def render_plan(doc: dict[str, Any]) -> str:
-    lines = _header(doc)
-    for d in doc["deliveries"]:
-        to = f"  -> {d['to']}" if d["to"] != doc["to"] else ""
+    return "\n".join(plan_text_lines(doc, doc["deliveries"]))
+
+
+def plan_text_lines(head: dict[str, Any], deliveries: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The text view of a plan, a line at a time."""
+    yield from _header(head)
+    for d in deliveries:
+        to = f"  -> {d['to']}" if d["to"] != head["to"] else ""
         when = f"  {d['time']} wall +{d['wall_offset']:.3f}s" if "time" in d else ""
         note = f"  {d['note']}" if "note" in d else ""
-        lines.append(f"  +{d['offset']:9.3f}s  {d['label']:<20} {d['event']}{to}{when}{note}")
-        lines.append("      " + encode(d["payload"]).decode())
-    return "\n".join(lines)
+        yield f"  +{d['offset']:9.3f}s  {d['label']:<20} {d['event']}{to}{when}{note}"
+        yield "      " + encode(d["payload"]).decode()
 
 
 def _count(deliveries: Any) -> int:

@@ -19,17 +19,17 @@ from datetime import datetime
 from typing import Any
 
 from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Copies, Dispatcher, Job, Prepared
-from ..delivery.faults import Faults, Slot, arrange
+from ..delivery.faults import Faults, Slot, arrange_items
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, RetryPolicy
 from ..delivery.signing import Signer
 from ..delivery.transport import Sender
 from ..ids import derive_seed
 from ..payload import get_path
-from ..report.summary import Summary
+from ..report.summary import Reservoir, Summary
 from .expand import expand
 from .model import EventStep, Scenario
-from .plan import PayloadFactory, Planned, schedule
+from .plan import Group, PayloadFactory, Planned, count_deliveries, event_steps, schedule
 
 
 @dataclass
@@ -52,6 +52,10 @@ class DeliveryResult:
 
 @dataclass
 class RunResult:
+    """What a run did. Its counts are kept as deliveries settle; the per-delivery
+    ``results`` (for the JSON, JUnit and HTML reports) only while ``keep`` is true, so a
+    run of millions of deliveries that asks for no report holds no list of them."""
+
     scenario: Scenario
     seed: int
     planned: int
@@ -59,31 +63,30 @@ class RunResult:
     summary: Summary = field(default_factory=Summary)
     interrupted: bool = False
     elapsed: float = 0.0
+    keep: bool = True
+    lags: Reservoir = field(default_factory=Reservoir)  # dispatch lags of planned sends (s)
+    sent: int = 0  # planned deliveries sent (each once, however many attempts)
+    passed: int = 0  # ... that met their expectations
+    failed: int = 0  # ... that did not
+    dropped: int = 0  # planned deliveries generated and never sent (fault injection)
+    copies: int = 0  # duplicates sent by fault injection
+    settled: int = 0  # planned deliveries that settled one way or another
 
-    @property
-    def failed(self) -> int:
-        """Planned deliveries sent that did not meet their expectations."""
-        return sum(not r.passed for r in self.results)
-
-    @property
-    def passed(self) -> int:
-        """Planned deliveries sent that met their expectations (copies and dropped ones
-        are counted apart)."""
-        return sum(r.passed and not r.dropped and not r.copy for r in self.results)
-
-    @property
-    def sent(self) -> int:
-        """Planned deliveries sent (each once, however many attempts)."""
-        return sum(not r.dropped and not r.copy for r in self.results)
-
-    @property
-    def dropped(self) -> int:
-        return sum(r.dropped and not r.copy for r in self.results)
-
-    @property
-    def copies(self) -> int:
-        """Duplicates sent by fault injection."""
-        return sum(r.copy and not r.dropped for r in self.results)
+    def add(self, r: DeliveryResult) -> None:
+        if self.keep:
+            self.results.append(r)
+        if not r.passed:
+            self.failed += 1
+        if r.copy:
+            self.copies += not r.dropped
+            return
+        self.settled += 1
+        self.lags.append(r.lag)
+        if r.dropped:
+            self.dropped += 1
+        else:
+            self.sent += 1
+            self.passed += r.passed
 
     @property
     def ok(self) -> bool:
@@ -105,8 +108,7 @@ class RunResult:
     def not_sent(self) -> int:
         """Planned deliveries never attempted (an interrupted run); duplicates and drops
         made by fault injection do not count here."""
-        done = {(r.planned.step.id, r.planned.index) for r in self.results}
-        return self.planned - len(done)
+        return self.planned - self.settled
 
 
 def check_expectations(step: EventStep, attempts: list[Attempt]) -> list[str]:
@@ -174,6 +176,7 @@ class Runner:
     faults: Faults = field(default_factory=Faults)
     signer: Signer | None = None
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    keep_results: bool = True  # False: counts only (no report needs the list)
 
     def __post_init__(self) -> None:
         self.fault_rng = random.Random(derive_seed(self.seed, "faults"))
@@ -192,13 +195,14 @@ class Runner:
         """Run every step; engine steps are first expanded into the events they imply.
         When cancelled, the result says so and holds what was done."""
         self.scenario = expand(self.scenario, self.seed)[0]
-        groups = schedule(self.scenario, self.seed)
-        result = RunResult(self.scenario, self.seed, sum(len(items) for _, items in groups))
+        result = RunResult(
+            self.scenario, self.seed, count_deliveries(self.scenario), keep=self.keep_results
+        )
         factory = PayloadFactory(self.scenario, self.seed, self.clock)
         t0 = self.monotonic()
         task = asyncio.current_task()
         try:
-            await self._steps(groups, t0, factory, result)
+            await self._steps(schedule(self.scenario, self.seed), t0, factory, result)
         except asyncio.CancelledError:
             result.interrupted = True
             if task is not None:
@@ -209,7 +213,7 @@ class Runner:
 
     async def _steps(
         self,
-        groups: list[tuple[float, list[Planned]]],
+        groups: Iterator[Group],
         t0: float,
         factory: PayloadFactory,
         result: RunResult,
@@ -217,43 +221,57 @@ class Runner:
         """Offsets are simulated seconds; waits are those divided by the time scale. A step
         starts at its planned time, but never before the previous one has finished.
         With reordering, the whole run is one stream at its planned times, so a window
-        can move a delivery across steps (a result before its start)."""
+        can move a delivery across steps (a result before its start). Deliveries are
+        made as they fall due: the first goes out at once, whatever the run's size."""
         scale = self.scenario.time_scale
         if self.faults.reorder > 1:
-            due = [(t0 + p.offset / scale, p) for _, items in groups for p in items]
-            await self.dispatcher.run(self._jobs(due, factory, result))
+            await self.dispatcher.run(self._jobs(_due(groups, t0, 0.0, scale), factory, result))
             return
         done_at = t0
-        for step, (planned_start, items) in zip(self.scenario.steps, groups, strict=True):
+        for step, group in zip(self.scenario.steps, groups, strict=True):
             wait_from = done_at + (step.after / scale if step.at is None else 0.0)
-            start = max(t0 + planned_start / scale, wait_from)
-            due = [(start + (p.offset - planned_start) / scale, p) for p in items]
+            start = max(t0 + group.start / scale, wait_from)
+            due = _due(iter((group,)), start, group.start, scale)
             await self.dispatcher.run(self._jobs(due, factory, result))
             done_at = self.monotonic()
 
     def _jobs(
-        self, due: list[tuple[float, Planned]], factory: PayloadFactory, result: RunResult
+        self, due: Iterator[tuple[float, Planned]], factory: PayloadFactory, result: RunResult
     ) -> Iterator[Job]:
-        """Faults decide which delivery goes at each planned time, and what happens to it."""
-        each = None
-        if any(p.step.faults for _, p in due):  # steps with their own fault keys
-            each = [replace(self.faults, **p.step.faults) for _, p in due]
-        slots = arrange(len(due), self.faults, self.fault_rng, each)
-        copies = Copies()
-        built: dict[int, dict[str, Any]] = {}
-        cursor = [0]
+        """Faults decide which delivery goes at each planned time, and what happens to it.
+        Deliveries are taken from ``due`` as they are needed; payloads are built in
+        planned order, whatever order the sends go out in, so `${steps.ID.payload...}`
+        always finds the earlier step's payload."""
+        own: dict[str, Faults] = {}
+
+        def faults_of(item: tuple[float, Planned]) -> Faults:
+            step = item[1].step
+            if not step.faults:
+                return self.faults
+            if step.id not in own:
+                own[step.id] = replace(self.faults, **step.faults)
+            return own[step.id]
+
+        waiting: dict[int, Planned] = {}  # taken from `due`, payload not built yet
+        built: dict[int, dict[str, Any]] = {}  # built ahead of its send (a reordered window)
+        cursor = 0
+
+        def taken() -> Iterator[tuple[float, Planned]]:
+            for index, item in enumerate(due):
+                waiting[index] = item[1]
+                yield item
 
         def payload_of(index: int) -> dict[str, Any]:
-            """Payloads are built in planned order, whatever order they go out in, so
-            `${steps.ID.payload...}` always finds the earlier step's payload."""
-            while cursor[0] <= index:
-                built[cursor[0]] = factory.build(due[cursor[0]][1])
-                cursor[0] += 1
+            nonlocal cursor
+            while cursor <= index:
+                built[cursor] = factory.build(waiting.pop(cursor))
+                cursor += 1
             return built.pop(index)
 
-        for position, slot in enumerate(slots):
-            when = due[min(position, len(due) - 1)][0] + slot.delay
-            planned = due[slot.index][1]
+        per_step = any(s.faults for s in event_steps(self.scenario))
+        sends = arrange_items(taken(), self.faults, self.fault_rng, faults_of if per_step else None)
+        copies = Copies()
+        for slot, (_, planned), (when, _) in sends:
 
             def build(planned: Planned = planned, slot: Slot = slot) -> Prepared:
                 key = (planned.step.id, planned.index)
@@ -266,7 +284,7 @@ class Runner:
             ) -> None:
                 self._settle(planned, prepared, attempts, lag, factory, result)
 
-            yield Job(when, build, done)
+            yield Job(when + slot.delay, build, done)
 
     def _prepare(
         self,
@@ -320,6 +338,16 @@ class Runner:
             attempts = _without_full_bodies(attempts)  # checked: no need to hold them
             outcome = DeliveryResult(planned, attempts, failures, lag)
             result.summary.add(attempts, not failures)
-        result.results.append(outcome)
+        result.add(outcome)
         if self.on_result:
             self.on_result(outcome)
+
+
+def _due(
+    groups: Iterator[Group], start: float, planned_start: float, scale: float
+) -> Iterator[tuple[float, Planned]]:
+    """Each delivery with its due time on the monotonic clock: ``start`` stands for the
+    planned offset ``planned_start``, and offsets are divided by the time scale."""
+    for group in groups:
+        for p in group.items:
+            yield start + (p.offset - planned_start) / scale, p
