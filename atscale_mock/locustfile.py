@@ -27,6 +27,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from hdrh.histogram import HdrHistogram
 from locust import FastHttpUser, events, task
 from locust.runners import WorkerRunner
 
@@ -34,36 +35,76 @@ from atscale_mock.delivery.request import fill_url, has_placeholders
 from atscale_mock.delivery.signing import DEFAULT_HMAC_HEADER, Signer, new_message_id
 from atscale_mock.ids import derive_seed
 from atscale_mock.load.generator import PayloadGenerator, parse_mix
+from atscale_mock.load.stats import HIGHEST, merge, new_histogram
 
 _users = itertools.count()
-_statuses: Counter[str] = Counter()  # this process's responses by status, since its last report
-_merged: Counter[str] = Counter()  # on a master: every worker's, merged
+# this process's responses since its last report: by second (epoch), each with counts by
+# status or error, a latency histogram, and the first and last request times in it
+_seconds: dict[int, dict[str, Any]] = {}
+_merged: dict[int, dict[str, Any]] = {}  # on a master: every worker's, merged
 
 
 @events.request.add_listener  # type: ignore[untyped-decorator]
-def _count_status(response: Any = None, exception: Any = None, **_: Any) -> None:
+def _count(
+    response: Any = None, exception: Any = None, response_time: float = 0.0, **_: Any
+) -> None:
+    """Per second: what came back and how long it took, so the report has a real time
+    series (Locust's own history is a rolling average, updated every few seconds)."""
+    now = time.time()
+    bucket = _seconds.get(int(now))
+    if bucket is None:
+        bucket = _seconds[int(now)] = {
+            "counts": Counter(), "hist": new_histogram(), "first": now, "last": now
+        }  # fmt: skip
     code = getattr(response, "status_code", 0) or 0
-    if code:
-        _statuses[str(code)] += 1
+    bucket["counts"][str(code) if code else type(exception).__name__] += 1
+    bucket["hist"].record_value(max(1, min(HIGHEST, int(response_time * 1000))))
+    bucket["last"] = now
+
+
+def _encoded(buckets: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        str(sec): {
+            "counts": dict(b["counts"]),
+            "hist": b["hist"].encode().decode(),
+            "first": b["first"],
+            "last": b["last"],
+        }
+        for sec, b in buckets.items()
+    }
+
+
+def _merge(into: dict[int, dict[str, Any]], data: dict[str, Any]) -> None:
+    for key, b in data.items():
+        hist = HdrHistogram.decode(b["hist"].encode())
+        mine = into.get(int(key))
+        if mine is None:
+            into[int(key)] = {**b, "counts": Counter(b["counts"]), "hist": hist}
+            continue
+        mine["counts"].update(b["counts"])
+        merge(mine["hist"], hist)
+        mine["first"] = min(mine["first"], b["first"])
+        mine["last"] = max(mine["last"], b["last"])
 
 
 @events.report_to_master.add_listener  # type: ignore[untyped-decorator]
-def _report_statuses(client_id: str, data: dict[str, Any]) -> None:
-    data["atscale_statuses"] = dict(_statuses)
-    _statuses.clear()
+def _report_seconds(client_id: str, data: dict[str, Any]) -> None:
+    data["atscale_seconds"] = _encoded(_seconds)
+    _seconds.clear()
 
 
 @events.worker_report.add_listener  # type: ignore[untyped-decorator]
-def _merge_statuses(client_id: str, data: dict[str, Any]) -> None:
-    _merged.update(data.get("atscale_statuses") or {})
+def _merge_seconds(client_id: str, data: dict[str, Any]) -> None:
+    _merge(_merged, data.get("atscale_seconds") or {})
 
 
 @events.quitting.add_listener  # type: ignore[untyped-decorator]
-def _write_statuses(environment: Any, **_: Any) -> None:
-    """The master (or a lone process) leaves the status counts where `load` reads them."""
+def _write_seconds(environment: Any, **_: Any) -> None:
+    """The master (or a lone process) leaves the per-second data where `load` reads it."""
     path = os.environ.get("ATSCALE_MOCK_STATUS_FILE")
     if path and not isinstance(environment.runner, WorkerRunner):
-        Path(path).write_text(json.dumps(dict(_merged + _statuses)))
+        _merge(_merged, _encoded(_seconds))
+        Path(path).write_text(json.dumps({"seconds": _encoded(_merged)}))
 
 
 def _arrival(phases: list[list[float]], k: float) -> float | None:

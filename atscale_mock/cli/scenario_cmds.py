@@ -239,7 +239,13 @@ def run(
         ),
     ] = None,
     report: Annotated[
-        Path | None, typer.Option("--report", metavar="FILE", help="Write a JSON summary.")
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE.json|FILE.html",
+            help="Write a report: JSON (every delivery), or with .html one offline page with "
+            "a timeline per step, latency and failures.",
+        ),
     ] = None,
     log_file: LogFile = None,
     json_out: Json = False,

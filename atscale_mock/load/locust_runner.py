@@ -143,42 +143,71 @@ def run_locust(config: LoadConfig) -> dict[str, Any]:
         row = next(r for r in csv.DictReader(stats.open()) if r["Name"] == "Aggregated")
         failures = Path(prefix + "_failures.csv")
         error_rows = list(csv.DictReader(failures.open())) if failures.exists() else []
-        statuses = json.loads(status_file.read_text()) if status_file.exists() else {}
-        series = _series(Path(prefix + "_stats_history.csv"))
+        seconds = json.loads(status_file.read_text())["seconds"] if status_file.exists() else {}
+    series = _series(seconds)
+    statuses: dict[str, int] = {}
+    for r in series:
+        for code, n in r["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + n
     summary = _summary(config, row, error_rows, elapsed, interrupted, statuses)
     summary["series"] = series
     return summary
 
 
-def _series(history: Path) -> list[dict[str, Any]]:
-    """Locust's per-second history (its Aggregated rows) as the built-in engine's
-    series, so the HTML report draws Locust runs too."""
-    if not history.exists():
+def _series(seconds: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The built-in engine's series from what the Locust file counted per second of
+    the wall clock (atscale_mock/locustfile.py): responses by status or error, and a
+    latency histogram. Time runs from the first request; the first and last seconds
+    cover only part of a second (``span_s`` and ``partial`` say how much)."""
+    from hdrh.histogram import HdrHistogram
+
+    from .stats import percentiles_ms
+
+    if not seconds:
         return []
-    rows = [r for r in csv.DictReader(history.open()) if r.get("Name") == "Aggregated"]
-    series: list[dict[str, Any]] = []
-    if not rows:
-        return series
-    start, before, failed_before = float(rows[0]["Timestamp"]), 0, 0
-    for r in rows:
-        total = int(float(r.get("Total Request Count") or 0))
-        failed = int(float(r.get("Total Failure Count") or 0))
-        done, bad = total - before, failed - failed_before
-        before, failed_before = total, failed
+    keys = sorted(seconds, key=int)
+    start = seconds[keys[0]]["first"]
+    series = []
+    for n, key in enumerate(keys):
+        b = seconds[key]
+        sec = int(key)
+        begin = max(float(sec), start)
+        end = b["last"] if n == len(keys) - 1 else sec + 1.0
+        span = max(0.001, end - begin)
+        counts: dict[str, int] = b["counts"]
+        statuses = {k: v for k, v in counts.items() if k.isdigit()}
+        errors = {k: v for k, v in counts.items() if not k.isdigit()}
+        done = sum(counts.values())
+        ok = sum(v for k, v in statuses.items() if k.startswith("2"))
         series.append(
             {
-                "t": round(float(r["Timestamp"]) - start, 3),
+                "t": round(begin - start, 3),
                 "sent": done,
                 "completed": done,
-                "ok": done - bad,
+                "ok": ok,
                 "late": 0,
-                "rate": round(_ms(r, "Requests/s"), 1),
-                "statuses": {},
-                "errors": {"failed": bad} if bad else {},
-                "latency_ms": {q: _ms(r, f"{q[1:]}%") for q in ("p50", "p90", "p99")},
+                "rate": round(done / span, 1),
+                "statuses": statuses,
+                "errors": errors,
+                "latency_ms": percentiles_ms(HdrHistogram.decode(b["hist"].encode())),
+                "span_s": round(span, 3),
+                "partial": span < 0.999,
             }
         )
     return series
+
+
+LOCUST_PERCENTILES = (50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100)
+
+
+def _distribution(row: dict[str, str]) -> list[list[float]]:
+    """The percentiles Locust writes, as [[percentile, ms], ...]."""
+    out = []
+    for q in LOCUST_PERCENTILES:
+        key = f"{q:g}%"
+        if row.get(key, "") not in ("", "N/A"):
+            out.append([float(q), _ms(row, key)])
+    return out
 
 
 def _ms(row: dict[str, str], key: str) -> float:
@@ -213,7 +242,8 @@ def _summary(
         ok=count - failed,
         latency=latency,
         service=latency,  # Locust times from the actual send: latency is service time
-        lag=dict.fromkeys(latency, 0.0),  # Locust does not report dispatch lag
+        lag=None,  # Locust does not report dispatch lag: not measured, not zero
+        distribution={"latency": _distribution(row)},
         rate=_rate(count, config.duration, elapsed, interrupted),
         statuses=dict(statuses or {}),
         errors={r["Error"]: int(r["Occurrences"]) for r in error_rows},

@@ -3,7 +3,6 @@ self-contained HTML file with inline SVG charts (``--report FILE.html``)."""
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 from ..errors import UsageError
 from ..redact import Redactor
 from .runner import LoadConfig, LoadResult
-from .stats import percentiles_ms
+from .stats import distribution_ms, percentiles_ms
 
 
 def behind(
@@ -47,7 +46,7 @@ class Measured:
     ok: int
     latency: dict[str, float]  # ms by percentile
     service: dict[str, float]
-    lag: dict[str, float]
+    lag: dict[str, float] | None  # None: not measured (Locust)
     rate: float
     not_sent: int = 0
     late: int = 0
@@ -57,6 +56,9 @@ class Measured:
     errors: dict[str, int] = field(default_factory=dict)
     faults: dict[str, int] = field(default_factory=dict)
     series: list[dict[str, Any]] = field(default_factory=list)
+    # name -> [[percentile, ms], ...], HDR style (stats.distribution_ms)
+    distribution: dict[str, list[list[float]]] = field(default_factory=dict)
+    interval: float = 1.0  # seconds per row of the series
 
 
 def document(config: LoadConfig, seed: int, m: Measured, connections: int) -> dict[str, Any]:
@@ -103,7 +105,9 @@ def document(config: LoadConfig, seed: int, m: Measured, connections: int) -> di
         "latency_ms": m.latency,
         "service_ms": m.service,
         "dispatch_lag_ms": m.lag,
+        "distribution_ms": m.distribution,
         "metrics": metrics,
+        "interval_s": m.interval,
         "series": m.series,
     }
 
@@ -113,7 +117,8 @@ def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
     # achieved rate: what completed within the planned duration, not during the drain after it
     # (an interrupted run: over the time it ran, not the duration it planned)
     window = min(c.duration, result.elapsed) if result.interrupted else c.duration
-    in_window = sum(r["completed"] for r in t.series() if r["t"] < window)
+    series = honest_series(t.series(), t.interval, result.elapsed)
+    in_window = sum(r["completed"] for r in series if r["t"] < window)
     measured = Measured(
         mode="closed-loop" if c.closed_loop else "open-loop",
         elapsed=result.elapsed,
@@ -132,9 +137,35 @@ def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
         statuses=dict(t.statuses),
         errors=dict(t.errors),
         faults=dict(t.faults),
-        series=t.series(),
+        series=series,
+        distribution={
+            name: distribution_ms(t.hists[name])
+            for name in (("latency",) if c.closed_loop else ("latency", "service", "lag"))
+        },
+        interval=t.interval,
     )
     return document(c, seed, measured, c.connections)
+
+
+def honest_series(
+    rows: list[dict[str, Any]], interval: float, elapsed: float
+) -> list[dict[str, Any]]:
+    """Each row with the seconds it covers (``span_s``): the last one of a run that
+    ended mid-interval covers less, so its rate is over what it covered and it is
+    marked ``partial`` (a report draws it hollow, not as a drop to near zero)."""
+    out = []
+    for r in rows:
+        span = min(interval, max(0.0, elapsed - r["t"]))
+        partial = 0 < span < interval * 0.999
+        out.append(
+            {
+                **r,
+                "span_s": round(span or interval, 3),
+                "partial": partial,
+                "rate": round(r["completed"] / span, 1) if partial else r["rate"],
+            }
+        )
+    return out
 
 
 def report_format(path: Path) -> str:
@@ -159,62 +190,100 @@ def write_report(path: Path, summary: dict[str, Any], redactor: Redactor) -> Non
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
-def _chart(title: str, series: dict[str, list[tuple[float, float]]], unit: str) -> str:
-    """An inline SVG line chart: no script, no external file."""
-    w, h, pad = 720, 240, 48
-    points = [p for line in series.values() for p in line]
-    if not points:
-        return f"<h3>{html.escape(title)}</h3><p>no data</p>"
-    xmax = max(x for x, _ in points) or 1.0
-    ymax = max(y for _, y in points) or 1.0
-    colours = ["#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#9467bd"]
-    parts = [
-        f'<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
-        f'aria-label="{html.escape(title)}">',
-        f'<line x1="{pad}" y1="{h - pad}" x2="{w - 10}" y2="{h - pad}" stroke="#888"/>',
-        f'<line x1="{pad}" y1="10" x2="{pad}" y2="{h - pad}" stroke="#888"/>',
-        f'<text x="4" y="16" font-size="11">{ymax:.4g} {unit}</text>',
-        f'<text x="{w - 80}" y="{h - pad + 16}" font-size="11">{xmax:.0f} s</text>',
-    ]
-    for i, (name, line) in enumerate(series.items()):
-        xy = " ".join(
-            f"{pad + x / xmax * (w - pad - 10):.1f},{h - pad - y / ymax * (h - pad - 10):.1f}"
-            for x, y in line
-        )
-        colour = colours[i % len(colours)]
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{xy}"/>')
-        parts.append(
-            f'<text x="{pad + 10 + i * 90}" y="{h - 8}" font-size="12" '
-            f'fill="{colour}">{html.escape(name)}</text>'
-        )
-    parts.append("</svg>")
-    return f"<h3>{html.escape(title)}</h3>" + "".join(parts)
-
-
-def _table(rows: list[tuple[Any, ...]], head: tuple[str, ...]) -> str:
-    cells = "".join(f"<th>{html.escape(str(c))}</th>" for c in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><tr>{cells}</tr>{body}</table>"
-
-
 def render_html(s: dict[str, Any]) -> str:
+    """The load report: one page, inline SVG (see :mod:`atscale_mock.report.html`)."""
+    from ..report import html as h
+
     series = s["series"]
-    lat = {q: [(r["t"], r["latency_ms"][q]) for r in series] for q in ("p50", "p90", "p99")}
-    thr = {
-        "completed/s": [(r["t"], r["rate"]) for r in series],
-        "errors/s": [(r["t"], r["completed"] - r["ok"]) for r in series],
-    }
+    locust = s["mode"] == "locust"
+    closed = s["mode"] == "closed-loop"
+    duration = float(s["duration_s"])
+    passed = all(t["passed"] for t in s.get("thresholds", [])) and not s["interrupted"]
+    checks = [
+        (t["threshold"], h.verdict(t["passed"]), f"{t['actual']:.4g}", f"{t['limit']:.4g}")
+        for t in s.get("thresholds", [])
+    ]
+    partial = [k for k, r in enumerate(series) if r.get("partial")]
+    # a row stands for the interval it covers: drawn at its middle
+    timed = [(r["t"] + (r.get("span_s") or s.get("interval_s", 1.0)) / 2, r) for r in series]
+    x_max = max([duration] + [r["t"] + (r.get("span_s") or 1.0) for r in series])
+    after = "after the planned duration: answers still in flight"
+    target = s["target_rate"] or None
+    throughput = h.line_chart(
+        "Throughput",
+        [
+            h.Line("completed/s", [(m, r["rate"]) for m, r in timed], hollow=set(partial)),
+            h.Line(
+                "failed/s",
+                [(m, (r["completed"] - r["ok"]) / (r.get("span_s") or 1.0)) for m, r in timed],
+                colour="#d62728",
+                hollow=set(partial),
+            ),
+        ],
+        y_title="requests per second",
+        x_max=x_max,
+        target=target,
+        target_label="target rate",
+        shade_after=duration,
+        shade_label=after,
+        kind="throughput",
+        note=_partial_note(series, partial),
+    )
+    latency = h.line_chart(
+        "Latency over time" + (" (Locust: from the actual send)" if locust else ""),
+        [
+            h.Line(q, [(m, r["latency_ms"][q]) for m, r in timed], hollow=set(partial))
+            for q in ("p50", "p90", "p99")
+        ],
+        y_title="latency (ms)",
+        x_max=x_max,
+        shade_after=duration,
+        shade_label=after,
+        kind="latency",
+    )
+    if locust:
+        lag = h.empty("Dispatch lag over time", "not measured: Locust does not report it")
+    elif closed:
+        lag = h.empty(
+            "Dispatch lag over time",
+            "none in a closed loop: each connection sends as soon as its last answer came",
+        )
+    else:
+        lag = h.line_chart(
+            "Dispatch lag over time (actual send time - intended send time)",
+            [
+                h.Line(q, [(m, r.get("lag_ms", {}).get(q, 0.0)) for m, r in timed])
+                for q in ("p50", "p99", "max")
+            ],
+            y_title="dispatch lag (ms)",
+            x_max=x_max,
+            shade_after=duration,
+            shade_label=after,
+            kind="lag",
+        )
+    names = {"latency": "latency", "service": "service time", "lag": "dispatch lag"}
+    distribution = h.distribution_chart(
+        "Latency distribution",
+        {
+            names.get(k, k): [(p, v) for p, v in pts]
+            for k, pts in s.get("distribution_ms", {}).items()
+        },
+    )
+    outcomes_over_time = h.stacked_bars(
+        "Responses over time, by status or error",
+        [(r["t"], r.get("span_s") or s.get("interval_s", 1.0), _outcomes(r)) for r in series],
+        shade_after=duration,
+    )
     overview = [
+        ("result", h.verdict(passed)),
         ("mode", s["mode"]),
-        ("target rate", s["target_rate"] or "max"),
+        ("target rate", f"{target:g} req/s" if target else "none (as fast as answers come)"),
         ("achieved rate", f"{s['rate']} req/s"),
         ("sent", s["sent"]),
         ("completed", s["completed"]),
         ("ok (2xx)", s["ok"]),
         ("not sent", s["not_sent"]),
-        ("late (>10 ms lag)", s["late"]),
+        ("late (> 10 ms lag)", "not measured" if locust else s["late"]),
         ("error rate", f"{s['error_rate']:.4%}"),
         ("connections", s["connections"]),
         ("processes", s["processes"]),
@@ -222,39 +291,56 @@ def render_html(s: dict[str, Any]) -> str:
         ("interrupted", s["interrupted"]),
         *((("behind schedule", s["behind"]),) if s.get("behind") else ()),
     ]
+    rows = [("latency (from intended time)", "latency_ms"), ("service time", "service_ms")]
+    if locust:  # Locust times from the actual send: one figure, not two
+        rows = [("latency (from the actual send)", "latency_ms")]
+    else:
+        rows.append(("dispatch lag", "dispatch_lag_ms"))
     percentiles = [
         (name, *(f"{s[key][q]:.3f}" for q in ("p50", "p90", "p99", "p99.9", "max")))
-        for name, key in (
-            ("latency (from intended time)", "latency_ms"),
-            ("service time", "service_ms"),
-            ("dispatch lag", "dispatch_lag_ms"),
-        )
+        for name, key in rows
+        if s.get(key)
     ]
     outcomes = sorted(s["statuses"].items()) + sorted(s["errors"].items())
-    checks = [
-        (
-            t["threshold"],
-            "pass" if t["passed"] else "FAIL",
-            f"{t['actual']:.4g}",
-            f"{t['limit']:.4g}",
-        )
-        for t in s.get("thresholds", [])
-    ]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>atscale-mock load report</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:60em}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;
-text-align:left}}</style></head><body>
-<h1>atscale-mock load report</h1>
-<p>{html.escape(s["url"])}, {s["duration_s"]} s</p>
-{_table(overview, ("", ""))}
-<h2>Latency (ms)</h2>
-{_table(percentiles, ("", "p50", "p90", "p99", "p99.9", "max"))}
-{_chart("Latency percentiles over time", lat, "ms")}
-{_chart("Throughput over time", thr, "req/s")}
-<h2>Outcomes</h2>
-{_table(outcomes, ("status or error", "count"))}
-<h2>Thresholds</h2>
-{_table(checks, ("threshold", "result", "actual", "limit")) if checks else "<p>none</p>"}
-</body></html>
-"""
+    return h.page(
+        "atscale-mock load report",
+        f"{s['url']}, {s['duration_s']} s planned, {s['elapsed_s']} s elapsed",
+        [
+            h.table(overview, ("", "")),
+            "<h2>Thresholds</h2>",
+            h.table(checks, ("threshold", "result", "actual", "limit"))
+            if checks
+            else '<p class="note">none set (--threshold)</p>',
+            "<h2>Throughput and outcomes</h2>",
+            throughput,
+            outcomes_over_time,
+            h.table(outcomes, ("status or error", "count"), numeric=(1,))
+            if outcomes
+            else '<p class="note">no responses</p>',
+            "<h2>Latency (ms)</h2>",
+            h.table(percentiles, ("", "p50", "p90", "p99", "p99.9", "max"), (1, 2, 3, 4, 5)),
+            latency,
+            distribution,
+            "<h2>Dispatch lag</h2>",
+            lag,
+        ],
+    )
+
+
+def _outcomes(row: dict[str, Any]) -> dict[str, int]:
+    """A row's responses by status and error; where statuses are not known per
+    interval (Locust's history has only counts), the successes as ``succeeded``."""
+    counts = {**row["statuses"], **row["errors"]}
+    if not row["statuses"] and row["ok"]:
+        counts["succeeded"] = row["ok"]
+    return counts
+
+
+def _partial_note(series: list[dict[str, Any]], partial: list[int]) -> str:
+    if not partial:
+        return ""
+    spans = ", ".join(f"from {series[k]['t']:g} s, {series[k]['span_s']:g} s long" for k in partial)
+    return (
+        f"Hollow points: intervals the run covered only in part ({spans}); "
+        "their rate is over the time covered."
+    )

@@ -21,6 +21,7 @@ PERCENTILES = (50.0, 90.0, 99.0, 99.9)
 
 
 HISTOGRAMS = ("latency", "service", "lag")
+PER_INTERVAL = ("latency", "lag")  # histograms the time series keeps percentiles of
 
 
 def new_recorders() -> dict[str, Recorder]:
@@ -112,13 +113,33 @@ def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
     if h.get_total_count() == 0:
         return {**{f"p{q:g}": 0.0 for q in PERCENTILES}, "max": 0.0}
     running = list(accumulate(cells(h).tolist()))
-    out = {}
-    for q in PERCENTILES:
-        index = bisect_left(running, h.get_target_count_at_percentile(q))
-        value = h.get_highest_equivalent_value(h.get_value_from_index(index))
-        out[f"p{q:g}"] = value / 1000
+    out = {f"p{q:g}": _value_at(h, running, q) / 1000 for q in PERCENTILES}
     out["max"] = h.get_max_value() / 1000
     return out
+
+
+def distribution_ms(histogram: HdrHistogram) -> list[list[float]]:
+    """The percentile distribution, HDR style: the value (ms) at 0, 50, 75, 87.5, ...
+    percent, halving what is left at each step while at least one value lies beyond,
+    then the maximum at 100. What the reports plot on a log scale."""
+    h = histogram
+    total = h.get_total_count()
+    if total == 0:
+        return []
+    running = list(accumulate(cells(h).tolist()))
+    out = []
+    k = 0
+    while k == 0 or (0.5**k * total >= 1 and k <= 40):
+        q = 100.0 * (1 - 0.5**k)
+        out.append([round(q, 6), _value_at(h, running, q) / 1000])
+        k += 1
+    out.append([100.0, h.get_max_value() / 1000])
+    return out
+
+
+def _value_at(h: HdrHistogram, running: list[int], q: float) -> float:
+    index = bisect_left(running, h.get_target_count_at_percentile(q))
+    return float(h.get_highest_equivalent_value(h.get_value_from_index(index)))
 
 
 @dataclass
@@ -207,7 +228,7 @@ class Totals:
                 "late": 0,
                 "statuses": Counter(),
                 "errors": Counter(),
-                **({"latency": new_histogram()} if self.workers > 1 else {}),
+                **({n: new_histogram() for n in PER_INTERVAL} if self.workers > 1 else {}),
                 "reports": 0,
             },
         )
@@ -231,14 +252,14 @@ class Totals:
                 else HdrHistogram.decode(snap[name])
             )
             merge(self.hists[name], h)
-            if name == "latency" and self.workers == 1:
-                row["latency_ms"] = percentiles_ms(h)  # one worker: nothing to merge
-            elif name == "latency" and "latency" in row:
-                merge(row["latency"], h)
-        if (
-            row["reports"] >= self.workers and "latency" in row
-        ):  # final: keep its percentiles, drop the histogram
-            row["latency_ms"] = percentiles_ms(row.pop("latency"))
+            if name in PER_INTERVAL and self.workers == 1:
+                row[f"{name}_ms"] = percentiles_ms(h)  # one worker: nothing to merge
+            elif name in PER_INTERVAL and name in row:
+                merge(row[name], h)
+        if row["reports"] >= self.workers:  # final: keep its percentiles, drop the histograms
+            for name in PER_INTERVAL:
+                if name in row:
+                    row[f"{name}_ms"] = percentiles_ms(row.pop(name))
 
     @property
     def completed(self) -> int:
@@ -256,6 +277,7 @@ class Totals:
                 "statuses": dict(r["statuses"]),
                 "errors": dict(r["errors"]),
                 "latency_ms": r.get("latency_ms") or percentiles_ms(r["latency"]),
+                "lag_ms": r.get("lag_ms") or percentiles_ms(r["lag"]),
             }
             for i, r in sorted(self.rows.items())
         ]

@@ -1,9 +1,11 @@
-"""Reports of a scenario run: JUnit XML (one test case per delivery) and a JSON summary.
+"""Reports of a scenario run: JUnit XML (one test case per delivery), a JSON summary and
+an HTML page (``--report run.html``: a timeline per step, latency, failures).
 Every text goes through the redactor: secrets never reach a report."""
 
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -108,11 +110,148 @@ def json_report(run: RunResult, redactor: Redactor) -> dict[str, Any]:
     }
 
 
+MAX_DOTS = 5000  # per chart: a longer run is sampled evenly (the tables count every one)
+
+
+def _outcome(r: Any) -> str:
+    if r.dropped:
+        return "dropped"
+    if r.copy:
+        return "duplicate"
+    return "passed" if r.passed else "failed"
+
+
+def html_report(run: RunResult, redactor: Redactor) -> str:
+    """A run's page: the verdict, a timeline of deliveries per step (when each was sent,
+    coloured by outcome), latency per delivery, a table per step and every failure."""
+    from ..scenario.plan import step_key
+    from . import html as h
+
+    results = sorted(run.results, key=lambda r: r.attempts[0].sent_at)
+    t0 = results[0].attempts[0].sent_at if results else 0.0
+    lanes: dict[str, int] = {}
+    for step in run.scenario.event_steps():
+        lanes.setdefault(step_key(step), len(lanes))
+    sample = results[:: max(1, math.ceil(len(results) / MAX_DOTS))]
+    dots, points = [], []
+    for r in sample:
+        last = r.attempts[-1].outcome
+        t = r.attempts[0].sent_at - t0
+        ms = last.latency * 1000
+        tip = redactor.text(
+            f"{r.planned.label} {r.planned.step.event.name} at {t:.3f} s: "
+            f"{_outcome_text(r)} in {ms:.1f} ms after {len(r.attempts)} attempt(s)"
+            + (f"; {'; '.join(r.failures)}" if r.failures else "")
+            + (f" [{', '.join(r.faults)}]" if r.faults else "")
+        )
+        key = step_key(r.planned.step)
+        dots.append((t, lanes.setdefault(key, len(lanes)), _outcome(r), tip))
+        if not r.dropped:
+            points.append((t, ms, _outcome(r), tip))
+    sampled = (
+        f"Every {math.ceil(len(results) / MAX_DOTS)}th delivery of {len(results)} is drawn."
+        if len(sample) < len(results)
+        else ""
+    )
+    steps: dict[str, list[Any]] = {}
+    for r in results:
+        steps.setdefault(step_key(r.planned.step), []).append(r)
+    rows = []
+    for key in lanes:
+        rs = steps.get(key, [])
+        lat = sorted(r.attempts[-1].outcome.latency * 1000 for r in rs if not r.dropped)
+        statuses: dict[str, int] = {}
+        for r in rs:
+            if not r.dropped:
+                statuses[_outcome_text(r)] = statuses.get(_outcome_text(r), 0) + 1
+        failed = sum(not r.passed for r in rs)
+        rows.append(
+            (
+                key,
+                ", ".join(sorted({r.planned.step.event.name for r in rs})) or "-",
+                len(rs),
+                h.verdict(not failed) if rs else "not sent",
+                failed,
+                f"{percentile(lat, 50):.1f}",
+                f"{percentile(lat, 99):.1f}",
+                f"{lat[-1]:.1f}" if lat else "-",
+                ", ".join(f"{k}={v}" for k, v in sorted(statuses.items())),
+            )
+        )
+    failures = [
+        (r.planned.label, _outcome_text(r), redactor.text("; ".join(r.failures)))
+        for r in results
+        if r.failures
+    ]
+    overview = [
+        ("result", h.verdict(run.ok)),
+        ("planned", run.planned),
+        ("sent", run.sent),
+        ("passed", run.passed),
+        ("failed", run.failed),
+        ("not sent", run.not_sent),
+        ("dropped (fault injection)", run.dropped),
+        ("duplicates sent", run.copies),
+        ("seed", run.seed),
+        ("elapsed", f"{run.elapsed:.3f} s"),
+        ("interrupted", run.interrupted),
+    ]
+    lags = run.lags.sorted()
+    overview.append(
+        (
+            "dispatch lag",
+            f"p50 {percentile(lags, 50) * 1000:.3f} ms, p99 {percentile(lags, 99) * 1000:.3f} ms",
+        )
+    )
+    return h.page(
+        f"atscale-mock run: {run.scenario.name}",
+        redactor.text(f"{run.scenario.file}, seed {run.seed}"),
+        [
+            h.table(overview, ("", "")),
+            "<h2>Timeline</h2>",
+            h.lanes_chart("Deliveries per step, by when they were sent", list(lanes), dots),
+            h.scatter_chart("Latency of each delivery", points, y_title="latency (ms)"),
+            f'<p class="note">{h.esc(sampled)}</p>' if sampled else "",
+            "<h2>Steps</h2>",
+            h.table(
+                rows,
+                (
+                    "step",
+                    "event",
+                    "deliveries",
+                    "result",
+                    "failed",
+                    "p50 ms",
+                    "p99 ms",
+                    "max ms",
+                    "outcomes",
+                ),  # fmt: skip
+                numeric=(2, 4, 5, 6, 7),
+            ),
+            "<h2>Failures</h2>",
+            h.table(failures, ("delivery", "outcome", "why"))
+            if failures
+            else '<p class="note">none</p>',
+        ],
+    )
+
+
+def report_kind(path: Path) -> str:
+    """``html`` for a .html/.htm report, else ``json``."""
+    return "html" if path.suffix.lower() in (".html", ".htm") else "json"
+
+
 def write_text(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _report_text(run: RunResult, redactor: Redactor, path: Path | None) -> str:
+    if path is not None and report_kind(path) == "html":
+        return html_report(run, redactor)
+    return json.dumps(redactor.data(json_report(run, redactor)), indent=2) + "\n"
 
 
 def write_reports(
@@ -122,7 +261,7 @@ def write_reports(
     problems = []
     renders: list[tuple[Path | None, Callable[[], str]]] = [
         (junit, lambda: junit_xml(run, redactor)),
-        (report, lambda: json.dumps(redactor.data(json_report(run, redactor)), indent=2) + "\n"),
+        (report, lambda: _report_text(run, redactor, report)),
     ]
     for path, render in renders:
         if path is None:

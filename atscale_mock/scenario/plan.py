@@ -93,6 +93,12 @@ def _group_items(
         yield Planned(offset, step, index, number)
 
 
+def step_key(step: EventStep) -> str:
+    """The step a delivery is counted under: an engine step's events (ids ``NAME-N``,
+    with a note) under the engine step's name."""
+    return step.id.rsplit("-", 1)[0] if step.note else step.id
+
+
 def count_deliveries(scenario: Scenario) -> int:
     """How many deliveries a scenario (its engine steps expanded) plans, from the
     timing keys alone."""
@@ -258,7 +264,7 @@ def plan_summary(scenario: Scenario, seed: int, clock: datetime, to: str | None)
             total += count
             name = branch.event.name
             by_event[name] = by_event.get(name, 0) + count
-            key = branch.id.rsplit("-", 1)[0] if branch.note else branch.id
+            key = step_key(branch)
             by_step[key] = by_step.get(key, 0) + count
             end = max(end, begin + last_offset(branch, seed))
         span = max(span, end)
