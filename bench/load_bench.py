@@ -1,10 +1,14 @@
-"""Load benchmarks: atscale-mock against wrk and hey on the same nginx, same body, same
-connection count, in one run; open-loop accuracy; payload generation; memory.
+"""Load benchmarks: atscale-mock against its peers on the same nginx, same connection
+count, interleaved round by round; open-loop accuracy; payload generation; memory.
 
-    python bench/load_bench.py [--seconds 10] [--rounds 3] [--skip-memory]
+    python bench/load_bench.py [--seconds 10] [--rounds 3] [--skip-memory] [--closed-only]
 
-Installs nginx, wrk and hey from Debian's packages when missing (needs root). Every
-request goes to nginx on 127.0.0.1, which answers 204; every loop is bounded in time.
+The peers, closed loop, 50 connections: with one static body, wrk (-t1), h2load
+(HTTP/1.1, Debian's nghttp2-client) and hey; doing atscale-mock's work (a unique payload
+per request), wrk building each body in a Lua script and Locust's FastHttpUser in one
+process. Installs nginx, wrk, hey and nghttp2-client from Debian's packages when missing
+(needs root); Locust comes with the `locust` extra. Every request goes to nginx on
+127.0.0.1, which answers 204; every loop is bounded in time.
 """
 
 from __future__ import annotations
@@ -43,7 +47,12 @@ http {{
 def ensure_tools() -> None:
     missing = [
         p
-        for p, b in (("nginx-light", "nginx"), ("wrk", "wrk"), ("hey", "hey"))
+        for p, b in (
+            ("nginx-light", "nginx"),
+            ("wrk", "wrk"),
+            ("hey", "hey"),
+            ("nghttp2-client", "h2load"),
+        )
         if not shutil.which(b) and not Path(f"/usr/sbin/{b}").exists()
     ]
     if missing:
@@ -75,6 +84,89 @@ def wrk(seconds: int, workdir: Path) -> float:
         check=True,
     ).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+# A slow-query body per request, made in Lua: fresh version-4 UUIDs and the time now,
+# the same shape as atscale-mock's payloads (wrk's -s script, one thread).
+UNIQUE_LUA = r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+math.randomseed(os.time())
+local function uuid()
+  return (string.gsub("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", "[xy]", function(c)
+    local v = (c == "x") and math.random(0, 15) or math.random(8, 11)
+    return string.format("%x", v)
+  end))
+end
+request = function()
+  local body = string.format(
+    '{"event_type":"slow_query_event","query_id":"%s","finished_at":"%s",' ..
+    '"org_id":"default","query_success":true,"time_taken":%.6f,' ..
+    '"project_id":"%s","cube_id":"%s"}',
+    uuid(), os.date("!%Y-%m-%dT%H:%M:%S.000000Z"), 3 + math.random() * 12.75, uuid(), uuid())
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+# Locust's fast client, one process, a unique body per request (uuid4 and the time now)
+LOCUST_PLAIN = """
+import json, uuid
+from datetime import datetime, timezone
+from locust import FastHttpUser, task
+
+class Poster(FastHttpUser):
+    @task
+    def post(self):
+        body = json.dumps({
+            "event_type": "slow_query_event", "query_id": str(uuid.uuid4()),
+            "finished_at": datetime.now(timezone.utc).isoformat(), "org_id": "default",
+            "query_success": True, "time_taken": 3.7, "project_id": str(uuid.uuid4()),
+            "cube_id": str(uuid.uuid4())})
+        self.client.post("/hooks", data=body, headers={"Content-Type": "application/json"})
+"""
+
+
+def wrk_unique(seconds: int, workdir: Path) -> float:
+    script = workdir / "unique.lua"
+    script.write_text(UNIQUE_LUA)
+    out = subprocess.run(
+        ["wrk", "-t1", "-c50", f"-d{seconds}s", "-s", str(script), URL],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def h2load(seconds: int, workdir: Path) -> float:
+    body = workdir / "body.json"
+    body.write_text(BODY)
+    out = subprocess.run(
+        ["h2load", "--h1", "-c", "50", "-t", "1", "-D", str(seconds), "-d", str(body),
+         "-H", "Content-Type: application/json", URL],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))  # type: ignore[union-attr]
+
+
+def locust_plain(seconds: int, workdir: Path) -> float | None:
+    """Locust FastHttpUser, one process, 50 users; None when Locust is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("locust") is None:
+        return None
+    script = workdir / "plain_locustfile.py"
+    script.write_text(LOCUST_PLAIN)
+    prefix = workdir / "plain"
+    subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(script), "--headless", "-u", "50",
+         "-r", "50", "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{PORT}",
+         "--csv", str(prefix), "--only-summary", "--loglevel", "ERROR"],
+        capture_output=True, text=True, timeout=seconds + 60,
+    )  # fmt: skip
+    import csv
+
+    with open(f"{prefix}_stats.csv") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+    return int(row["Request Count"]) / seconds
 
 
 def hey(seconds: int, workdir: Path) -> float:
@@ -172,6 +264,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--closed-only", action="store_true", help="only the peer comparison")
     parser.add_argument("--memory-seconds", type=int, default=300)
     args = parser.parse_args()
     ensure_tools()
@@ -188,9 +281,12 @@ def main() -> None:
             ratios: dict[str, list[float]] = {}
             for round_ in range(1, args.rounds + 1):
                 w = wrk(s, workdir)
-                runs = {
-                    "wrk -t1 -c50": w,
-                    "hey -c 50": hey(s, workdir),
+                runs: dict[str, float | None] = {
+                    "wrk -t1 -c50 (static body)": w,
+                    "h2load --h1 -c50 -t1 (static body)": h2load(s, workdir),
+                    "hey -c 50 (static body)": hey(s, workdir),
+                    "wrk -t1 -c50, unique body per request in Lua": wrk_unique(s, workdir),
+                    "Locust FastHttpUser, 1 process, unique body": locust_plain(s, workdir),
                     "atscale-mock load --rate max": float(
                         ours("--rate", "max", "-c", "50", "-d", f"{s}s")["rate"]  # type: ignore[arg-type]
                     ),
@@ -199,11 +295,16 @@ def main() -> None:
                     ),
                 }
                 for name, rate in runs.items():
+                    if rate is None:
+                        print(f"| {round_} | {name} | (Locust not installed) | |")
+                        continue
                     ratios.setdefault(name, []).append(rate / w)
                     print(f"| {round_} | {name} | {rate:,.0f} | {rate / w:.2f} |")
             print("\n| tool | median ratio to wrk |\n|---|---:|")
             for name, values in ratios.items():
                 print(f"| {name} | {statistics.median(values):.2f} |")
+            if args.closed_only:
+                return
             print("\n## Open loop, 5 s per rate\n")
             print(
                 "| target req/s | processes | achieved req/s | error | not sent | late | "

@@ -20,6 +20,7 @@ from .common import (
     check_writable,
     err,
     exit_if_max_time,
+    gc_paused,
     handle_errors,
     now,
     out,
@@ -83,7 +84,8 @@ def _load(file: Path, var_args: list[str] | None, time_scale: float | None = Non
         if not sep or not name.strip():
             raise UsageError(f"--var expects NAME=VALUE, got {text!r}")
         overrides[name.strip()] = parse_value(value)
-    scenario = load_scenario(file, var_overrides=overrides)
+    with gc_paused():
+        scenario = load_scenario(file, var_overrides=overrides)
     if time_scale is not None:
         from dataclasses import replace
 

@@ -22,10 +22,37 @@ MAX_NODES = 2_000_000  # values in a document; a larger one is refused as too la
 MAX_ALIAS_VALUES = 100_000  # values reached again through aliases: more is an alias bomb
 MAX_DEPTH = 64
 #: libyaml's composer when PyYAML was built with it (several times faster), else Python's
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _CachedLoader(_BASE_LOADER):  # type: ignore[misc]
+    """The safe loader with its tag resolution remembered per scalar text: the same
+    keys and values (``id``, ``event: slow-query``) recur thousands of times in a big
+    file, and resolving each is a handful of regular expressions in Python."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._tags: dict[tuple[str, Any], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._tags) < 100_000:
+                self._tags[key] = tag
+        return tag
+
+
+_LOADER = _CachedLoader
+
+
 _BASE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_BASE + t for t in ("str", "int", "float", "bool", "null")}
 _TIMESTAMP = _BASE + "timestamp"
+_STR = _BASE + "str"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +65,24 @@ class Mark:
 @dataclass
 class Document:
     """A loaded file: its data, its lines, and its node tree, where the position of any
-    key or value is looked up when a problem needs it (nothing is kept per value, so a
-    100,000-step file costs its data and its nodes, no more)."""
+    key or value is looked up when a problem needs it. Nothing is kept per value, and
+    the tree is let go once the data is built (``release``): a problem found later
+    composes the text again, once, so a valid 100,000-step file costs its data alone."""
 
     file: str
     lines: list[str]
     data: Any = None
     root: Node | None = None
+    text: str = ""  # what to compose again when a position is asked for after release
+
+    def release(self) -> None:
+        self.root = None
 
     def mark_of(self, path: Path, *, key: bool = False) -> Mark | None:
         """Where the value (or, ``key=True``, the key) at ``path`` stands; None if the
         path leads nowhere."""
+        if self.root is None and self.text:
+            self.root = yaml.compose(self.text, Loader=_LOADER)
         node = self.root
         for depth, part in enumerate(path):
             last = depth == len(path) - 1
@@ -129,6 +163,8 @@ class _Builder:
         assert isinstance(node, ScalarNode)
         if node.tag == _TIMESTAMP:
             return node.value
+        if node.tag == _STR:
+            return node.value  # most scalars: no constructor needed
         if node.tag not in _SCALAR_TAGS:
             return self._bad_tag(node)
         return self.constructor.construct_object(node)
@@ -227,7 +263,7 @@ def load(raw: bytes, file: str) -> tuple[Document, list[Problem]]:
                 file, 0, 0, "the file is empty", "start with `version: 1` and a list of `steps`"
             )
         ]
-    doc.root = root
+    doc.root, doc.text = root, text
     builder = _Builder(doc)
     try:
         doc.data = builder.build(root, ())
@@ -253,6 +289,8 @@ def load(raw: bytes, file: str) -> tuple[Document, list[Problem]]:
         ]
     except _TooDeep:
         return doc, [Problem(file, 0, 0, f"the document nests deeper than {MAX_DEPTH} levels")]
+    if not builder.problems:
+        doc.release()  # the data is all a valid file needs; positions come back on demand
     return doc, builder.problems
 
 
