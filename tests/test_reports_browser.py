@@ -168,3 +168,53 @@ steps:
         assert "queries" in steps and "12" in steps
         assert _verdicts(tab)["FAIL"] == RED
         assert "expected status" in tab.locator("table", has_text="why").inner_text()
+
+
+def test_serve_journal_report_in_the_browser(srv: ScriptedServer) -> None:
+    from .serve_helpers import ServeProcess, settle
+
+    server = ServeProcess()
+    try:
+        server.api("POST", "/_mock/webhooks", json={"url": srv.url + "/ok"})
+        server.api(
+            "POST",
+            "/_mock/webhooks",
+            json={
+                "url": srv.url + "/status/500",
+                "events": ["slow-query"],
+                "retry": {"retries": 0},
+            },
+        )
+        for event in ("slow-query", "slow-query", "batch-start"):
+            assert server.api("POST", f"/_mock/events/{event}").status_code == 202
+        settle(server.api)
+        rows = server.api("GET", "/_mock/deliveries").json()["deliveries"]
+        with page("serve-report") as tab:
+            url = server.url + "/_mock/report.html"
+            fetched: list[str] = []
+            tab.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if route.request.url == url
+                    else (fetched.append(route.request.url), route.abort())
+                ),
+            )
+            tab.goto(url)
+            assert fetched == []
+            lanes = _chart(tab, "lanes")
+            assert lanes["yticks"] == ["batch-start", "slow-query"]
+            assert lanes["points"] == len(rows) == lanes["drawn"]
+            colours = tab.evaluate(
+                """() => [...document.querySelectorAll('svg[data-kind="lanes"] .dot')]
+                     .map(d => d.classList[1])"""
+            )
+            assert sorted(set(colours)) == ["2xx", "5xx"]
+            assert colours.count("5xx") == sum(r["status"] == 500 for r in rows) >= 2
+            _has_axes(_chart(tab, "bars"))
+            _has_axes(_chart(tab, "scatter"))
+            events = tab.locator("table", has_text="attempts").inner_text()
+            assert "slow-query" in events and "batch-start" in events
+            assert _verdicts(tab)["FAIL"] == RED  # slow-query: some attempts got 500
+    finally:
+        server.stop()

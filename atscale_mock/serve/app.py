@@ -24,6 +24,7 @@ from .journal import status_clause
 from .model import FieldError, fault_rule, subscription, trigger_options
 
 MAX_LIMIT = 10_000
+REPORT_ROWS = 5000  # attempts /_mock/report.html draws unless ?limit= says
 STREAM_QUEUE = 1000  # rows a slow console may fall behind before it misses some
 KEEPALIVE = 15.0  # seconds between SSE comments on a quiet stream
 
@@ -203,6 +204,17 @@ def build_app(engine: MockEngine, admin_token: str | None = None) -> Starlette:
         )
         return JSONResponse({"deliveries": rows})
 
+    async def report(request: Request) -> Response:
+        from .report import journal_report
+
+        q = request.query_params
+        limit = _limit(q.get("limit") or str(REPORT_ROWS))
+        rows = engine.journal.query(
+            event=_event_param(q.get("event")), run_id=q.get("run_id") or None, limit=limit
+        )
+        page = journal_report(rows, MAX_LIMIT, engine.journal.count())
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
     async def export(request: Request) -> Response:
         async def lines() -> AsyncIterator[bytes]:
             for line in engine.journal.lines():
@@ -295,6 +307,7 @@ def build_app(engine: MockEngine, admin_token: str | None = None) -> Starlette:
         Route("/_mock/scenarios/{id}", g(stop_run), methods=["DELETE"]),
         Route("/_mock/deliveries", g(deliveries), methods=["GET"]),
         Route("/_mock/deliveries.jsonl", g(export), methods=["GET"]),
+        Route("/_mock/report.html", g(report), methods=["GET"]),
         Route("/_mock/deliveries/{id}/replay", g(replay), methods=["POST"]),
         Route("/_mock/stream", g(stream), methods=["GET"]),
         Route("/_mock/faults", g(list_faults), methods=["GET"]),
