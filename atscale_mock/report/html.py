@@ -65,13 +65,15 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values covering [lo, hi] (1, 2, 2.5 or 5 times a power of ten)."""
+def nice_ticks(lo: float, hi: float, count: int = 5, whole: bool = False) -> list[float]:
+    """Round tick values covering [lo, hi] (1, 2, 2.5 or 5 times a power of ten; with
+    ``whole``, whole numbers only: counts)."""
     if not math.isfinite(hi - lo) or hi <= lo:
         hi = lo + 1.0
-    raw = (hi - lo) / count
+    raw = max((hi - lo) / count, 1.0) if whole else (hi - lo) / count
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    steps = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
+    step = next(m * power for m in steps if m * power >= raw)
     ticks = [round(math.floor(lo / step) * step, 10)]
     while ticks[-1] < hi - step * 1e-9:  # the last tick is at or beyond hi
         ticks.append(round(ticks[-1] + step, 10))
@@ -154,10 +156,11 @@ def _timed_frame(
     y_title: str,
     shade_after: float | None,
     shade_label: str,
+    whole: bool = False,
 ) -> tuple[_Frame, list[str]]:
-    """A frame over time from zero, its axes and grid, and the shaded region after
-    ``shade_after`` (labelled when ``shade_label`` is given)."""
-    y_ticks = nice_ticks(0.0, y_hi)
+    """A frame over time from zero, its axes and grid (whole-number y ticks for counts),
+    and the shaded region after ``shade_after`` (labelled when ``shade_label`` is given)."""
+    y_ticks = nice_ticks(0.0, y_hi, whole=whole)
     x_ticks = nice_ticks(0.0, x_hi or 1.0, 8)
     frame = _Frame((0.0, x_ticks[-1]), (0.0, y_ticks[-1]))
     body: list[str] = []
@@ -303,7 +306,9 @@ def stacked_bars(
         return empty(title, "no data: nothing completed in this run")
     x_hi = max(t + w for t, w, _ in rows)
     y_hi = max(sum(c.values()) for _, _, c in rows) * 1.02 or 1.0
-    frame, body = _timed_frame(x_hi, y_hi, "time since start (s)", y_title, shade_after, "")
+    frame, body = _timed_frame(
+        x_hi, y_hi, "time since start (s)", y_title, shade_after, "", whole=True
+    )
     colours = {c: _category_colour(c, i) for i, c in enumerate(categories)}
     bars = 0
     for t, width, counts in rows:

@@ -68,14 +68,13 @@ def journal_report(rows: list[dict[str, Any]], limit: int, total: int) -> str:
                 f"{percentile(lat, 99):.1f}",
             )
         )
-    shown = (
-        f"the last {len(rows)} of {total} attempts" if total > len(rows) else f"{total} attempts"
-    )
-    sampled = f" (every {step}th attempt drawn)" if step > 1 else ""
+    more = f" (?limit= shows more, up to {limit})" if total > len(rows) else ""
+    shown = f"the last {len(rows)} of {total}" if total > len(rows) else f"{total}"
+    sampled = f"; every {step}th attempt drawn" if step > 1 else ""
     return h.page(
         "atscale-mock serve: deliveries",
-        f"{shown} in the journal, from {rows[0]['time_iso']} to {rows[-1]['time_iso']}"
-        f"{sampled}; ?limit= shows more (at most {limit})",
+        f"{shown} attempts in the journal{more}, from {rows[0]['time_iso']} to "
+        f"{rows[-1]['time_iso']}{sampled}",
         [
             h.stacked_bars(
                 "Attempts over time, by status or error",
