@@ -180,10 +180,10 @@ def _timed_frame(
     return frame, body
 
 
-def _svg(kind: str, title: str, points: int, body: Iterable[str]) -> str:
+def _svg(kind: str, title: str, points: int, body: Iterable[str], height: int = H) -> str:
     return (
         f'<svg class="chart" data-kind="{esc(kind)}" data-points="{points}" '
-        f'width="{W}" height="{H}" viewBox="0 0 {W} {H}" role="img" '
+        f'width="{W}" height="{height}" viewBox="0 0 {W} {height}" role="img" '
         f"><title>{esc(title)}</title>" + "".join(body) + "</svg>"
     )
 
@@ -386,9 +386,7 @@ def lanes_chart(
         )
     legend_used = sorted({o for _, _, o, _ in dots})
     body += _legend([(o, OUTCOME_COLOURS.get(o, "#333")) for o in legend_used])
-    svg = _svg("lanes", title, len(dots), body).replace(f'height="{H}"', f'height="{height}"', 1)
-    svg = svg.replace(f'viewBox="0 0 {W} {H}"', f'viewBox="0 0 {W} {height}"', 1)
-    return f"<h3>{esc(title)}</h3>" + svg
+    return f"<h3>{esc(title)}</h3>" + _svg("lanes", title, len(dots), body, height)
 
 
 def scatter_chart(

@@ -176,9 +176,10 @@ def plan_stream(
     """The plan document's keys (``deliveries``: their count) and its deliveries, made
     one at a time as they are taken: what ``plan`` prints, in memory that does not grow
     with the number of deliveries."""
-    summary = plan_summary(scenario, seed, clock, to)
+    expanded = expand(scenario, seed)[0]  # once: the engine is simulated once
+    summary = plan_summary(expanded, seed, clock, to)
     head = {k: v for k, v in summary.items() if k not in ("events", "steps")}
-    return head, _deliveries(expand(scenario, seed)[0], seed, clock, to)
+    return head, _deliveries(expanded, seed, clock, to)
 
 
 def _deliveries(
