@@ -584,3 +584,37 @@ def test_prepared_requests_carry_their_exact_content_length(threshold: float) ->
         assert validation_errors(find_event(name), payload) == []  # type: ignore[arg-type]
         if name == "slow-query":
             assert payload["time_taken"] >= threshold
+
+
+def test_waker_fires_once_per_arm_and_never_spins() -> None:
+    """The timerfd is read only when the callback did not arm it again (re-arming
+    resets its count): either way it must fire once per arm, and not again on its own."""
+    import asyncio
+    import sys
+
+    from atscale_mock.load.waker import Waker
+
+    if not sys.platform.startswith("linux"):
+        return  # a timerfd is Linux's; elsewhere the worker sleeps by the loop's timers
+    fired: list[float] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        waker: Waker | None = None
+
+        def again() -> None:  # re-arms itself four times, then lets the timer rest
+            fired.append(loop.time())
+            if len(fired) < 5:
+                assert waker is not None
+                waker.arm(0.005)
+
+        waker = Waker.create(again)
+        assert waker is not None
+        waker.arm(0.005)
+        await asyncio.sleep(0.3)  # a spinning reader would call back thousands of times
+        waker.close()
+
+    asyncio.run(main())
+    assert len(fired) == 5
+    gaps = [b - a for a, b in zip(fired, fired[1:], strict=False)]
+    assert all(g >= 0.004 for g in gaps), gaps

@@ -47,6 +47,8 @@ class Waker:
         self._callback = callback
         self._spec = _Itimerspec()
         self._spec_ref = ctypes.byref(self._spec)
+        self._rearmed = False
+        self._closed = False
         loop.add_reader(fd, self._ready)
 
     @classmethod
@@ -70,11 +72,14 @@ class Waker:
             return None
 
     def _ready(self) -> None:
-        try:
-            os.read(self.fd, 8)
-        except (BlockingIOError, InterruptedError):
-            return  # not fired after all (re-armed meanwhile)
+        """The timer fired: call back. Re-arming resets the timerfd's count of firings
+        (timerfd_settime), so when the callback arms it again (each round of an open
+        loop does) there is nothing to read: one system call a round saved."""
+        self._rearmed = False
         self._callback()
+        if not self._rearmed and not self._closed:
+            with contextlib.suppress(BlockingIOError, InterruptedError):
+                os.read(self.fd, 8)  # not armed again: clear the firing, or it stays ready
 
     def arm(self, seconds: float, every: float = 0.0) -> None:
         """Fire ``seconds`` from now (at least a microsecond: zero disarms), then every
@@ -82,10 +87,12 @@ class Waker:
         spec = self._spec
         spec.it_value.tv_sec, spec.it_value.tv_nsec = divmod(max(1000, int(seconds * 1e9)), _NS)
         spec.it_interval.tv_sec, spec.it_interval.tv_nsec = divmod(int(every * 1e9), _NS)
+        self._rearmed = True
         if self._settime(self.fd, 0, self._spec_ref, None) != 0:
             self._loop.call_later(seconds, self._callback)  # pragma: no cover - refused
 
     def close(self) -> None:
+        self._closed = True
         with contextlib.suppress(Exception):
             self._loop.remove_reader(self.fd)
         with contextlib.suppress(OSError):
