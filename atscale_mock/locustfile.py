@@ -35,13 +35,16 @@ from atscale_mock.delivery.request import fill_url, has_placeholders
 from atscale_mock.delivery.signing import DEFAULT_HMAC_HEADER, Signer, new_message_id
 from atscale_mock.ids import derive_seed
 from atscale_mock.load.generator import PayloadGenerator, parse_mix
-from atscale_mock.load.stats import HIGHEST, merge, new_histogram
+from atscale_mock.load.stats import HIGHEST, merge, new_histogram, percentiles_ms
 
 _users = itertools.count()
 # this process's responses since its last report: by second (epoch), each with counts by
-# status or error, a latency histogram, and the first and last request times in it
+# status or error, a latency histogram, and the first and last request times in it; a
+# second more than FINAL_AFTER old keeps its percentiles instead of its histogram, so a
+# run of hours (or a lone Locust that never reports to a master) holds little per second
 _seconds: dict[int, dict[str, Any]] = {}
 _merged: dict[int, dict[str, Any]] = {}  # on a master: every worker's, merged
+FINAL_AFTER = 10  # seconds: workers report every 3
 
 
 @events.request.add_listener  # type: ignore[untyped-decorator]
@@ -53,20 +56,33 @@ def _count(
     now = time.time()
     bucket = _seconds.get(int(now))
     if bucket is None:
+        _finalize(_seconds, int(now) - FINAL_AFTER)
         bucket = _seconds[int(now)] = {
             "counts": Counter(), "hist": new_histogram(), "first": now, "last": now
         }  # fmt: skip
     code = getattr(response, "status_code", 0) or 0
     bucket["counts"][str(code) if code else type(exception).__name__] += 1
-    bucket["hist"].record_value(max(1, min(HIGHEST, int(response_time * 1000))))
+    if "hist" in bucket:
+        bucket["hist"].record_value(max(1, min(HIGHEST, int(response_time * 1000))))
     bucket["last"] = now
+
+
+def _finalize(buckets: dict[int, dict[str, Any]], before: int) -> None:
+    """Seconds before ``before`` keep their latency percentiles, not their histogram."""
+    for sec, b in buckets.items():
+        if sec < before and "hist" in b:
+            b["latency_ms"] = percentiles_ms(b.pop("hist"))
 
 
 def _encoded(buckets: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return {
         str(sec): {
             "counts": dict(b["counts"]),
-            "hist": b["hist"].encode().decode(),
+            **(
+                {"hist": b["hist"].encode().decode()}
+                if "hist" in b
+                else {"latency_ms": b["latency_ms"]}
+            ),
             "first": b["first"],
             "last": b["last"],
         }
@@ -75,16 +91,23 @@ def _encoded(buckets: dict[int, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _merge(into: dict[int, dict[str, Any]], data: dict[str, Any]) -> None:
+    """Add a report's seconds; a histogram merges into a histogram (a straggler's
+    latency for a second already final is left out, its counts are not)."""
     for key, b in data.items():
-        hist = HdrHistogram.decode(b["hist"].encode())
+        hist = HdrHistogram.decode(b["hist"].encode()) if "hist" in b else None
         mine = into.get(int(key))
         if mine is None:
-            into[int(key)] = {**b, "counts": Counter(b["counts"]), "hist": hist}
+            into[int(key)] = {**b, "counts": Counter(b["counts"])}
+            if hist is not None:
+                into[int(key)]["hist"] = hist
             continue
         mine["counts"].update(b["counts"])
-        merge(mine["hist"], hist)
+        if hist is not None and "hist" in mine:
+            merge(mine["hist"], hist)
         mine["first"] = min(mine["first"], b["first"])
         mine["last"] = max(mine["last"], b["last"])
+    if into:
+        _finalize(into, max(into) - FINAL_AFTER)
 
 
 @events.report_to_master.add_listener  # type: ignore[untyped-decorator]

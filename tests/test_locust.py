@@ -108,3 +108,39 @@ def test_locust_follows_a_ramp(srv: ScriptedServer, tmp_path: Path) -> None:
     # the report draws Locust's per-second history (it said "no data" before)
     html = (tmp_path / "r.html").read_text()
     assert "no data" not in html and "<svg" in html
+
+
+def test_locust_file_keeps_little_per_second_for_a_long_run() -> None:
+    """The Locust file's per-second data (what the report draws) keeps a histogram only
+    for the last few seconds: older ones keep their percentiles. Run in a subprocess:
+    importing Locust patches the standard library with gevent."""
+    script = r"""
+import json, time
+import atscale_mock.locustfile as lf
+
+class R:  # a response as Locust's fast client gives it
+    status_code = 200
+
+clock = [1_000_000.0]
+time.time = lambda: clock[0]
+for second in range(3600):  # an hour, two requests a second
+    for ms in (1.5, 40.0):
+        lf._count(response=R(), response_time=ms)
+    clock[0] += 1.0
+live = [s for s, b in lf._seconds.items() if "hist" in b]
+final = [b["latency_ms"] for b in lf._seconds.values() if "latency_ms" in b]
+master = {}
+lf._merge(master, lf._encoded(lf._seconds))
+lf._merge(master, lf._encoded(lf._seconds))  # a second report of the same seconds
+counts = sum(sum(b["counts"].values()) for b in master.values())
+print(json.dumps({"seconds": len(lf._seconds), "live": len(live), "p50": final[0]["p50"],
+                  "max": final[0]["max"], "merged": len(master), "counts": counts,
+                  "master_live": sum("hist" in b for b in master.values())}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["seconds"] == 3600 and got["live"] <= 11  # histograms: the last ~10 s only
+    assert 1.4 <= got["p50"] <= 1.6 and 39.9 <= got["max"] <= 40.1  # percentiles kept
+    assert got["merged"] == 3600 and got["counts"] == 2 * 7200  # both reports counted
+    assert got["master_live"] <= 11
