@@ -66,6 +66,13 @@ class ScriptedServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def wait_seen(self, n: int, timeout: float = 20.0) -> None:
+        """Until at least ``n`` requests have arrived (or ``timeout`` seconds passed):
+        the moment a test interrupts a sender that is under way."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.seen) < n:
+            time.sleep(0.05)
+
     def clear(self) -> None:
         with self.lock:
             self.seen.clear()

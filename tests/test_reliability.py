@@ -201,9 +201,7 @@ def test_load_interrupted_writes_the_report(
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(srv.seen) < 20:
-        time.sleep(0.05)
+    srv.wait_seen(20)
     p.send_signal(sig)
     out, err = p.communicate(timeout=30)
     assert p.returncode == 130, err
@@ -479,9 +477,7 @@ def test_send_and_replay_interrupted_exit_130_with_everything_logged(
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(srv.seen) < 5:
-        time.sleep(0.05)
+    srv.wait_seen(5)
     p.send_signal(sig)
     out, err = p.communicate(timeout=30)
     assert p.returncode == 130, err
@@ -585,9 +581,7 @@ def test_load_with_two_processes_stops_its_workers(
          "-d", "30s", "--processes", "2", "-q", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(srv.seen) < 20:
-        time.sleep(0.05)
+    srv.wait_seen(20)
     children = _children(p.pid)
     assert len(children) == 2
     p.send_signal(sig)
@@ -685,9 +679,7 @@ def test_signals_settle_a_run_started_in_the_background(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(srv.seen) < 5:
-        time.sleep(0.05)
+    srv.wait_seen(5)
     p.send_signal(sig)
     out, err = p.communicate(timeout=30)
     assert p.returncode == 130, err

@@ -3,6 +3,7 @@ self-contained HTML file with inline SVG charts (``--report FILE.html``)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,8 +209,12 @@ def render_html(s: dict[str, Any]) -> str:
     timed = [(r["t"] + (r.get("span_s") or s.get("interval_s", 1.0)) / 2, r) for r in series]
     x_max = max([duration] + [r["t"] + (r.get("span_s") or 1.0) for r in series])
     after = "after the planned duration: answers still in flight"
+    # every chart over time: the same axis, the time after the planned duration shaded
+    over_time = functools.partial(
+        h.line_chart, x_max=x_max, shade_after=duration, shade_label=after
+    )
     target = s["target_rate"] or None
-    throughput = h.line_chart(
+    throughput = over_time(
         "Throughput",
         [
             h.Line("completed/s", [(m, r["rate"]) for m, r in timed], hollow=set(partial)),
@@ -221,24 +226,18 @@ def render_html(s: dict[str, Any]) -> str:
             ),
         ],
         y_title="requests per second",
-        x_max=x_max,
         target=target,
         target_label="target rate",
-        shade_after=duration,
-        shade_label=after,
         kind="throughput",
         note=_partial_note(series, partial),
     )
-    latency = h.line_chart(
+    latency = over_time(
         "Latency over time" + (" (Locust: from the actual send)" if locust else ""),
         [
             h.Line(q, [(m, r["latency_ms"][q]) for m, r in timed], hollow=set(partial))
             for q in ("p50", "p90", "p99")
         ],
         y_title="latency (ms)",
-        x_max=x_max,
-        shade_after=duration,
-        shade_label=after,
         kind="latency",
     )
     if locust:
@@ -249,16 +248,13 @@ def render_html(s: dict[str, Any]) -> str:
             "none in a closed loop: each connection sends as soon as its last answer came",
         )
     else:
-        lag = h.line_chart(
+        lag = over_time(
             "Dispatch lag over time (actual send time - intended send time)",
             [
                 h.Line(q, [(m, r.get("lag_ms", {}).get(q, 0.0)) for m, r in timed])
                 for q in ("p50", "p99", "max")
             ],
             y_title="dispatch lag (ms)",
-            x_max=x_max,
-            shade_after=duration,
-            shade_label=after,
             kind="lag",
         )
     names = {"latency": "latency", "service": "service time", "lag": "dispatch lag"}

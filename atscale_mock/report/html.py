@@ -399,10 +399,9 @@ def scatter_chart(
     """Points (x, y, outcome, tooltip), coloured by outcome (OUTCOME_COLOURS)."""
     if not dots:
         return empty(title, "no data: nothing was sent in this run")
-    x_ticks = nice_ticks(0.0, max(x for x, _, _, _ in dots) or 1.0, 8)
-    y_ticks = nice_ticks(0.0, max(y for _, y, _, _ in dots) * 1.02 or 1.0)
-    frame = _Frame((0.0, x_ticks[-1]), (0.0, y_ticks[-1]))
-    body = frame.axes([(t, fmt(t)) for t in x_ticks], y_ticks, x_title, y_title)
+    x_hi = max(x for x, _, _, _ in dots)
+    y_hi = max(y for _, y, _, _ in dots) * 1.02 or 1.0
+    frame, body = _timed_frame(x_hi, y_hi, x_title, y_title, None, "")
     for x, y, outcome, tip in dots:
         body.append(
             f'<circle class="dot {esc(outcome)}" cx="{frame.x(x):.1f}" cy="{frame.y(y):.1f}" '
