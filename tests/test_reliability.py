@@ -684,3 +684,15 @@ def test_signals_settle_a_run_started_in_the_background(
     out, err = p.communicate(timeout=30)
     assert p.returncode == 130, err
     assert "interrupted: " in err and " delivered" in err and "Traceback" not in err
+
+
+def test_max_time_of_one_command_does_not_stop_the_next(srv: ScriptedServer) -> None:
+    """Commands run one after another in one process (CliRunner, a test session): the
+    --max-time one hit is its own, and the next command runs to its end (it once
+    leaked: every later command in the process stopped at once, exit 1)."""
+    stopped = cli("send", "unpublish", "-n", "50", "--to", srv.url + "/slow/0.3",
+                  "--max-time", "0.5", "--json")  # fmt: skip
+    assert stopped.code == 1 and "--max-time 0.5s reached" in stopped.stderr
+    after = cli("send", "unpublish", "-n", "3", "--to", srv.url + "/ok", "--json")
+    assert after.code == 0, after.stderr
+    assert "max-time" not in after.stderr and json.loads(after.stdout)["ok"] == 3

@@ -100,7 +100,7 @@ def check_writable(*paths: Path | None) -> None:
             raise UsageError(f"cannot write {path}: no such directory {path.parent}")
 
 
-_max_time_hit: list[float] = []
+_max_time_hit: list[float] = []  # this command's, cleared as each command starts
 
 
 def max_time_hit() -> float | None:
@@ -127,6 +127,7 @@ def sigterm_as_interrupt(max_time: float | None = None) -> Iterator[None]:
         else:
             raise KeyboardInterrupt
 
+    _max_time_hit.clear()  # a command run before this one in the process hit its own
     try:
         previous = signal.signal(signal.SIGTERM, forward)
     except ValueError:  # not the main thread: leave signals alone
@@ -156,6 +157,7 @@ def sigterm_as_interrupt(max_time: float | None = None) -> Iterator[None]:
 def exit_if_max_time() -> None:
     """After the summary: a command --max-time stopped says so and exits 1."""
     limit = max_time_hit()
+    _max_time_hit.clear()  # reported: the next command in this process starts afresh
     if limit is not None:
         err(f"error: --max-time {limit:g}s reached; stopped (in-flight attempts are logged)")
         raise typer.Exit(EXIT_FAILED)
