@@ -696,3 +696,18 @@ def test_max_time_of_one_command_does_not_stop_the_next(srv: ScriptedServer) -> 
     after = cli("send", "unpublish", "-n", "3", "--to", srv.url + "/ok", "--json")
     assert after.code == 0, after.stderr
     assert "max-time" not in after.stderr and json.loads(after.stdout)["ok"] == 3
+
+
+def test_a_non_ascii_placeholder_value_is_percent_encoded(srv: ScriptedServer) -> None:
+    """A {placeholder} filled with text HTTP does not allow in a request line (found by
+    the fuzz suite: --org 'Ā' once ended in a UnicodeEncodeError traceback) goes out
+    percent-encoded as UTF-8, by send and by load alike."""
+    srv.clear()
+    r = cli("send", "slow-query", "--org", "Ā b", "--to", srv.url + "/o/{org_id}", "--json")
+    assert r.code == 0, r.stdout + r.stderr
+    r = cli("load", "--to", srv.url + "/o/{org_id}", "-d", "0.3s", "--rate", "20",
+            "--mix", "slow-query=1", "-q", "--json")  # fmt: skip
+    assert r.code == 0, r.stdout + r.stderr
+    paths = [s.path for s in srv.seen]
+    assert paths[0] == "/o/%C4%80%20b"
+    assert len(paths) > 1 and all(p.startswith("/o/") and p.isascii() for p in paths)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from ..config import DEFAULT_TIMEOUT, RESPONSE_BODY_KEEP, RESPONSE_BODY_READ_CAP, USER_AGENT
 from .classify import classify_os_error
+from .request import request_target
 from .transport import Outcome, Request, decoded_text, kept
 
 DEFAULT_MAX_CONNECTIONS = 64  # per origin; more requests than this wait for a free one
@@ -203,7 +204,7 @@ class PoolSender:
                 pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
                 auth = b"Basic " + base64.b64encode(pair.encode())
             parsed = _Parsed(
-                Origin(parts.scheme, host, port), path.encode("latin-1"), shown.encode("idna"), auth
+                Origin(parts.scheme, host, port), request_target(path), shown.encode("idna"), auth
             )
             if len(self._parsed) < 4096:
                 self._parsed[url] = parsed

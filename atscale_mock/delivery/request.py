@@ -7,7 +7,7 @@ import random
 import re
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ..errors import UsageError
 from ..payload import encode, lookup_key
@@ -61,6 +61,18 @@ def fill_url(template: str, payload: dict[str, Any]) -> str:
             ) from None
 
     return _PLACEHOLDER.sub(one, template)
+
+
+# what stays as it is in a request target: RFC 3986's reserved and unreserved characters,
+# and '%' (a path already percent-encoded is not encoded twice)
+_TARGET_SAFE = "/?#[]@!$&'()*+,;=:%-._~"
+
+
+def request_target(path: str) -> bytes:
+    """A URL's path and query as the bytes of an HTTP request line: characters HTTP
+    does not allow there (non-ASCII text from a filled ``{placeholder}``, a space) are
+    percent-encoded as UTF-8, as browsers and httpx do."""
+    return quote(path, safe=_TARGET_SAFE).encode("ascii")
 
 
 def parse_header(text: str, what: str = "header") -> tuple[str, str]:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ..config import USER_AGENT
+from ..delivery.request import request_target
 from .stats import Interval
 
 
@@ -37,7 +38,7 @@ class Target:
         if parts.port:
             host_header += f":{parts.port}"
         lines = [
-            f"POST {path} HTTP/1.1",
+            f"POST {request_target(path).decode()} HTTP/1.1",
             f"Host: {host_header}",
             f"User-Agent: {USER_AGENT}",
         ]

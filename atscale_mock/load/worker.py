@@ -20,7 +20,7 @@ from typing import Any
 
 from ..delivery.classify import classify_os_error
 from ..delivery.faults import Faults, malform
-from ..delivery.request import fill_url, has_placeholders
+from ..delivery.request import fill_url, has_placeholders, request_target
 from ..delivery.signing import Signer, new_message_id
 from .client import Connection, Target
 from .generator import PayloadGenerator
@@ -210,7 +210,7 @@ class Worker:
             headers.update(self.c.signer.headers(body, new_message_id()))
         path = None
         if self.placeholders:
-            path = fill_url(self.target.path, _payload_of(body)).encode("latin-1")
+            path = request_target(fill_url(self.target.path, _payload_of(body)))
         request = self.target.request(body, headers.pop("Content-Type"), headers, path)
         if f.duplicates and rng.random() < f.duplicates:
             self.redo.append(request)
