@@ -61,11 +61,14 @@ class Counters:
 
 
 def response(status: int, body: bytes, close: bool = False) -> bytes:
+    """An HTTP/1.1 answer. 1xx, 204 and 304 carry no body and no Content-Length (RFC
+    9110 sections 6.4.1 and 8.6): a client reads the bytes after them as the next answer."""
     reason = _REASONS.get(status, "Status")
-    head = (
-        f"HTTP/1.1 {status} {reason}\r\nServer: atscale-mock-receiver\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-    )
+    head = f"HTTP/1.1 {status} {reason}\r\nServer: atscale-mock-receiver\r\n"
+    if status in (204, 304) or 100 <= status < 200:
+        body = b""
+    else:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     if close:
         head += "Connection: close\r\n"
     return head.encode() + b"\r\n" + body

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .report.printable import for_terminal
+
 if TYPE_CHECKING:
     from .api.results import SendResult
     from .receiver import Received, Receiver
@@ -81,7 +83,7 @@ def _describe(result: SendResult, expect: Any) -> str:
             lines.append(f"  response body: {d.response_body[:BODY_SHOWN]}")
         lines.append(f"  payload: {json.dumps(d.payload)[:BODY_SHOWN]}")
     lines.append(f"  reproduce with seed={result.seed}")
-    return "\n".join(lines)
+    return for_terminal("\n".join(lines))
 
 
 class Engine:
@@ -174,7 +176,7 @@ def _run_failures(result: RunResult) -> str:
         if body:
             lines.append(f"  response body: {body[:BODY_SHOWN]}")
     lines.append(f"  reproduce with seed={result.seed}")
-    return "\n".join(lines)
+    return for_terminal("\n".join(lines))
 
 
 def _step_lines(file: str) -> dict[str, int]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .delivery.headers import FRAMING, check_header
 from .errors import UsageError
 from .redact import MASK
 
@@ -22,7 +24,7 @@ SKIP_HEADERS = {
     "accept-encoding",
     "connection",
     "transfer-encoding",
-}
+} | FRAMING
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class Recorded:
     time: float  # epoch seconds of the original send or receipt
     ok: bool  # the original delivery's final outcome was a 2xx
     label: str = ""
+    line: int = 0  # where it starts in the file
 
 
 def load_recording(path: Path) -> tuple[list[Recorded], list[str]]:
@@ -96,7 +99,12 @@ def _recorded(first: dict[str, Any], warnings: set[str]) -> Recorded:
         if value == MASK:
             warnings.add(f"header {name} was redacted when recorded; it is not replayed")
             continue
-        headers.append((name, str(value)))
+        if not isinstance(value, str):
+            raise TypeError(f"header {name!r}: expected a string value")
+        try:
+            headers.append(check_header(name, value, f"header {name!r}"))
+        except UsageError as exc:
+            raise ValueError(exc.message) from None
     status = final.get("status")
     return Recorded(
         str(first.get("event") or first.get("event_type") or "recorded"),
@@ -105,6 +113,7 @@ def _recorded(first: dict[str, Any], warnings: set[str]) -> Recorded:
         _time(first.get("time")),
         isinstance(status, int) and 200 <= status < 300,
         str(first.get("label") or ""),
+        int(first.get("_line", 0)),
     )
 
 
@@ -117,7 +126,29 @@ def _body(record: dict[str, Any]) -> bytes:
 
 
 def _time(text: Any) -> float:
+    """Epoch seconds, or NaN when the record has no readable time."""
     try:
         return datetime.fromisoformat(str(text)).timestamp()
-    except ValueError:
-        return 0.0
+    except (ValueError, OverflowError, OSError):
+        return math.nan
+
+
+MAX_GAP = 24 * 3600.0  # seconds: --keep-timing refuses to wait longer between two records
+
+
+def check_timing(path: Path, recorded: list[Recorded]) -> None:
+    """For ``--keep-timing``: every record has a time, and no gap is absurd."""
+    previous: Recorded | None = None
+    for r in recorded:
+        if math.isnan(r.time):
+            raise UsageError(
+                f"{path}:{r.line}: 'time' is not an ISO 8601 timestamp",
+                "--keep-timing needs the recorded times; replay without it sends at once",
+            )
+        if previous is not None and abs(r.time - previous.time) > MAX_GAP:
+            raise UsageError(
+                f"{path}:{r.line}: {abs(r.time - previous.time):.0f} s after the record at "
+                f"line {previous.line}: --keep-timing waits at most {MAX_GAP:.0f} s",
+                "edit the times, or replay without --keep-timing",
+            )
+        previous = r

@@ -290,7 +290,8 @@ BODIES = st.recursive(
          "/_mock/scenarios", "/_mock/lifecycles/batch", "/_mock/deliveries/x/replay"]
     ),
     body=BODIES,
-    query=st.sampled_from(["", "?status=x", "?limit=-1", "?since=abc", "?event=nope", "?after=z"]),
+    query=st.sampled_from(["", "?status=x", "?limit=-1", "?since=abc", "?event=nope", "?after=z",
+                           "?after=99999999999999999999999", "?limit=99999999999999999999999"]),
 )  # fmt: skip
 def test_control_api_never_answers_500(path: str, body: Any, query: str) -> None:
     import asyncio
@@ -307,8 +308,9 @@ def test_control_api_never_answers_500(path: str, body: Any, query: str) -> None
 
     async def go() -> None:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://engine") as client:
-            answer = await client.post(path, content=data)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            json_body = {"Content-Type": "application/json"}
+            answer = await client.post(path, content=data, headers=json_body)
             event(f"answer {answer.status_code}")
             assert answer.status_code in (201, 202, 204, 404, 422), (path, body, answer.text)
             listed = await client.get("/_mock/deliveries" + query)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from ..scenario.model import Expect
 
 MAX_RETRIES = 100  # a ceiling against typos; a schedule can name its own waits
+MAX_WAIT = 24 * 3600.0  # seconds: no single retry wait is longer (a typo such as 999999999h)
+TIME_SCALE_RANGE = (1e-6, 1e6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +64,13 @@ class Retry:
     def __post_init__(self) -> None:
         if not 0 <= self.retries <= MAX_RETRIES:
             raise UsageError(f"retries must be from 0 to {MAX_RETRIES}, got {self.retries}")
-        if any(not 0 <= w < float("inf") for w in self.schedule):
-            raise UsageError("retry schedule: every wait must be a finite number >= 0")
-        if not 0 < self.time_scale < float("inf"):
-            raise UsageError(f"retry time_scale must be > 0, got {self.time_scale}")
+        if any(isinstance(w, bool) or not 0 <= w <= MAX_WAIT for w in self.schedule):
+            raise UsageError(f"retry schedule: every wait must be from 0 to {MAX_WAIT:.0f} s (24h)")
+        low, high = TIME_SCALE_RANGE
+        if isinstance(self.time_scale, bool) or not low <= self.time_scale <= high:
+            raise UsageError(
+                f"retry time_scale must be from {low:g} to {high:g}, got {self.time_scale}"
+            )
 
     def policy(self) -> RetryPolicy:
         if self.schedule:

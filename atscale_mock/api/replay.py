@@ -41,7 +41,7 @@ def _jobs(
     keep_timing: bool,
     collect: Collector,
 ) -> Iterator[Job]:
-    first = recorded[0].time if recorded else 0.0
+    first = recorded[0].time if recorded else 0.0  # check_timing: no NaN when keep_timing
     # recorded headers give way to the ones given, and when signing again, the old
     # signature (which cannot verify) to the new one
     skip = {name.lower() for name, _ in headers}
@@ -85,9 +85,11 @@ def replay(
     name); ``sign`` signs each again with a fresh timestamp, keeping the recorded
     ``webhook-id`` unless ``new_ids``. Redacted headers cannot be replayed:
     ``on_warning`` hears of them. Ctrl-C ends it early, marked ``interrupted``."""
-    from ..recording import load_recording
+    from ..recording import check_timing, load_recording
 
     recorded, warnings = load_recording(Path(file))
+    if keep_timing:
+        check_timing(Path(file), recorded)
     for warning in warnings:
         if on_warning:
             on_warning(warning)

@@ -97,7 +97,8 @@ async def arun(
 
     loaded = load(scenario, vars, time_scale)
     run_seed, clock = seed_and_clock(loaded, seed)
-    to, chosen = in_process(to, path, {"transport": transport})
+    app_timeout = loaded.defaults.timeout if timeout is None else timeout
+    to, chosen = in_process(to, path, {"transport": transport, "timeout": app_timeout})
     transport = chosen["transport"]
     url = to or loaded.defaults.to
     if not url:

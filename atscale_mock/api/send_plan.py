@@ -190,7 +190,8 @@ def in_process(to: Any, path: str, delivery: dict[str, Any]) -> tuple[str, dict[
 
     if not is_app(to):
         return to, delivery
-    return app_url(path), {**delivery, "transport": app_transport(to)}
+    timeout = delivery.get("timeout") or DEFAULT_TIMEOUT
+    return app_url(path), {**delivery, "transport": app_transport(to, timeout)}
 
 
 def shown(to: str) -> str:

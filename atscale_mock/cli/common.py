@@ -16,6 +16,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import typer
 
 from ..errors import AtscaleMockError
+from ..report.printable import for_terminal
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -33,7 +34,7 @@ def fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> NoReturn:
 
 
 def err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(for_terminal(text), file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager
@@ -51,7 +52,8 @@ def gc_paused() -> Iterator[None]:
 
 
 def out(text: str) -> None:
-    print(text, flush=True)
+    """A line on stdout, control characters escaped (a receiver's body is not trusted)."""
+    print(for_terminal(text), flush=True)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -75,6 +75,24 @@ def serve(
     insecure: Annotated[
         bool, typer.Option("--insecure", help="Do not verify receivers' TLS certificates.")
     ] = False,
+    allow_hosts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            metavar="NAME",
+            help="A host name requests may use besides IP addresses and localhost (the "
+            "Host header is checked against DNS rebinding). Repeatable.",
+        ),
+    ] = None,
+    journal_max_rows: Annotated[
+        int,
+        typer.Option(
+            "--journal-max-rows",
+            min=1,
+            metavar="N",
+            help="Rows the journal keeps; the oldest go first.",
+        ),
+    ] = 1_000_000,
 ) -> None:
     """Run a mock AtScale engine: subscribe receivers, fire events, run scenarios and
     read the delivery journal over HTTP (/_mock/..., OpenAPI at /_mock/openapi.json),
@@ -87,6 +105,12 @@ def serve(
       atscale-mock serve --journal engine.sqlite3 --scenario scenarios/engine-day.yaml
 
       atscale-mock serve --host 0.0.0.0 --admin-token "$TOKEN"   # off loopback
+
+      atscale-mock serve --allow-host mock-engine   # reached as http://mock-engine:10600
+
+    Browsers cannot drive it from other sites: /_mock writes need a JSON (or YAML)
+    body and no foreign Origin; a Host that is not an IP address, localhost or an
+    --allow-host name is refused (421).
 
     Stops on Ctrl-C or SIGTERM (exit 130): deliveries in flight are journaled as
     interrupted. Needs the serve extra: pip install 'atscale-mock[serve]'.
@@ -111,6 +135,8 @@ def serve(
                 admin_token=admin_token,
                 scenarios=list(scenarios or []),
                 verify=not insecure,
+                allow_hosts=tuple(allow_hosts or ()),
+                journal_max_rows=journal_max_rows,
                 on_ready=ready,
                 on_error=lambda text: err(f"warning: {text}"),
             )
@@ -176,9 +202,15 @@ def trigger(
         body["full"] = True
     if failed:
         body["failed"] = True
+    from urllib.parse import quote
+
+    from ..payload import resolve_event
+
+    event = resolve_event(event).name  # an unknown name (or '../reset') never leaves here
     client = _Client(server, admin_token)
-    answer = client.call("POST", f"/_mock/events/{event}", body)
-    ids: list[str] = answer["deliveries"]
+    ids: list[str] = client.field(
+        client.call("POST", f"/_mock/events/{quote(event, safe='')}", body), "deliveries", list
+    )
     result: dict[str, Any] = {"event": event, "deliveries": ids}
     code = 0
     if wait is not None:
@@ -241,23 +273,43 @@ class _Client:
             except (json.JSONDecodeError, AttributeError):
                 text, hint = response.text[:200], ""
             raise UsageError(f"{self.base}: {text}", hint)
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise self.not_serve() from None
+
+    def not_serve(self) -> UsageError:
+        return UsageError(
+            f"{self.base} does not answer like atscale-mock serve",
+            "give --server the URL `atscale-mock serve` printed (default port 10600)",
+        )
+
+    def field(self, answer: Any, key: str, kind: type) -> Any:
+        """``answer[key]`` when the answer is an object holding a ``kind`` there."""
+        if not isinstance(answer, dict) or not isinstance(answer.get(key), kind):
+            raise self.not_serve()
+        return answer[key]
 
     def wait_for(self, ids: list[str], seconds: float) -> tuple[list[dict[str, Any]], bool]:
         """The last attempt of each delivery once the engine has none in flight (or the
         time is up), and whether it finished."""
         deadline = time.monotonic() + seconds
         while True:
-            health = self.call("GET", "/_mock/health")
+            in_flight = self.field(self.call("GET", "/_mock/health"), "in_flight", int)
             finals = [self._last(i) for i in ids]
-            done = health["in_flight"] == 0 and all(f is not None for f in finals)
+            done = in_flight == 0 and all(f is not None for f in finals)
             if done or time.monotonic() >= deadline:
                 return [f for f in finals if f is not None], done
             time.sleep(0.1)
 
     def _last(self, delivery_id: str) -> dict[str, Any] | None:
-        rows = self.call("GET", f"/_mock/deliveries?id={delivery_id}&limit=1")["deliveries"]
-        if not rows:
+        from urllib.parse import quote
+
+        answer = self.call("GET", f"/_mock/deliveries?id={quote(str(delivery_id))}&limit=1")
+        rows = self.field(answer, "deliveries", list)
+        if not rows or not isinstance(rows[-1], dict):
             return None
         row: dict[str, Any] = rows[-1]
         row.pop("payload", None)

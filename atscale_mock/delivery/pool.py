@@ -22,11 +22,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..config import DEFAULT_TIMEOUT, RESPONSE_BODY_KEEP, RESPONSE_BODY_READ_CAP, USER_AGENT
+from ..errors import UsageError
 from .classify import classify_os_error
+from .headers import FRAMING, check_header
 from .request import request_target
 from .transport import Outcome, Request, decoded_text, kept
 
 DEFAULT_MAX_CONNECTIONS = 64  # per origin; more requests than this wait for a free one
+MAX_RESPONSE_HEAD = 64 * 1024  # bytes of status line and headers at most; more is refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,9 @@ class _Conn(asyncio.Protocol):
         self.complete = False
         self.truncated = False
         self.keep_alive = True
+        self.head_done = False
+        self.head_size = 0
+        self.framed = False  # a Content-Length or chunked body: not ended by the close
         self._name = b""
 
     # asyncio.Protocol
@@ -80,15 +86,34 @@ class _Conn(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
+        if self.waiter is None or self.complete:  # bytes nobody asked for: out of step
+            self.keep_alive = False
+            self.abort()
+            return
         self.got_bytes = True
+        if not self.head_done:
+            self.head_size += len(data)
         try:
             self.parser.feed_data(data)
         except self.parse_error as exc:
             self._finish(_Failed("protocol", f"the answer is not valid HTTP: {exc}"))
             self.abort()
+            return
+        if not self.head_done and self.head_size > MAX_RESPONSE_HEAD:
+            self._finish(
+                _Failed("protocol", f"the answer's header is over {MAX_RESPONSE_HEAD} bytes")
+            )
+            self.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self.head_done and not self.complete and not self.framed and exc is None:
+            # a close-delimited body (HTTP/1.0, or 1.1 with neither Content-Length nor
+            # chunked): the close is its end, as RFC 9112 section 6.3 says
+            self.complete = True
+            self.keep_alive = False
+            self._finish(None)
+            return
         if self.waiter is not None and not self.waiter.done():
             self._finish(
                 _Failed("reset", "the receiver closed the connection without answering")
@@ -98,16 +123,25 @@ class _Conn(asyncio.Protocol):
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.complete:
+            return
         key = name.decode("latin-1").lower()
         if key in ("retry-after", "location", "content-encoding", "content-type"):
             self.headers[key] = value.decode("latin-1")
+        elif key == "content-length" or (key == "transfer-encoding" and b"chunked" in value):
+            self.framed = True
 
     def on_headers_complete(self) -> None:
+        if self.complete:
+            return
+        self.head_done = True
         self.status = self.parser.get_status_code()
         self.keep_alive = self.parser.should_keep_alive()
+        if self.status in (204, 304) or 100 <= self.status < 200:
+            self.framed = True  # no body by definition
 
     def on_body(self, body: bytes) -> None:
-        if self.truncated:
+        if self.truncated or self.complete:
             return
         self.body.append(body)
         self.size += len(body)
@@ -118,6 +152,9 @@ class _Conn(asyncio.Protocol):
             self.abort()
 
     def on_message_complete(self) -> None:
+        if self.complete:  # a second answer to one request: the connection is out of step
+            self.keep_alive = False
+            return
         self.complete = True
         self._finish(None)
 
@@ -313,8 +350,13 @@ def _encode(request: Request, parsed: _Parsed) -> bytes:
     if parsed.auth and not any(k.lower() == "authorization" for k in headers):
         lines.append(b"Authorization: " + parsed.auth)
     for name, value in headers.items():
-        if name.lower() not in ("host", "content-length", "user-agent", "transfer-encoding"):
-            lines.append(f"{name}: {value}".encode())
+        if name.lower() == "user-agent" or name.lower() in FRAMING:
+            continue
+        try:  # checked where they came in; again here, as the last step before the wire
+            check_header(name, value)
+        except UsageError as exc:
+            raise _Failed("request", f"not sent: {exc.message}") from None
+        lines.append(f"{name}: {value}".encode())
     lines.append(b"Content-Length: %d" % len(request.body))
     return b"\r\n".join(lines) + b"\r\n\r\n" + request.body
 

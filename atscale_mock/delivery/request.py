@@ -12,7 +12,10 @@ from urllib.parse import quote, urlsplit
 from ..errors import UsageError
 from ..payload import encode, lookup_key
 from .faults import Slot, malform
+from .headers import parse_header
 from .transport import Request
+
+__all__ = ["build_request", "check_url", "fill_url", "parse_header", "request_target"]
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
@@ -46,19 +49,23 @@ def check_url(url: str, what: str = "to") -> str:
 
 
 def fill_url(template: str, payload: dict[str, Any]) -> str:
-    """Replace ``{org_id}``-style placeholders with the payload's values."""
+    """Replace ``{org_id}``-style placeholders with the payload's values, percent-encoded."""
     if "{" not in template:
         return template
 
     def one(match: re.Match[str]) -> str:
         key = match.group(1)
         try:
-            return str(lookup_key(payload, key))
+            value = lookup_key(payload, key)
         except KeyError:
             raise UsageError(
                 f"URL placeholder {{{key}}} is not a field of this payload",
                 "placeholders name payload keys, e.g. {org_id} or {context.project_id}",
             ) from None
+        # every character but RFC 3986's unreserved ones encoded: a value holding '#',
+        # '/', '?', '@' or ':' stays inside its placeholder and cannot change the path,
+        # the host or add credentials
+        return quote(str(value), safe="-._~")
 
     return _PLACEHOLDER.sub(one, template)
 
@@ -73,26 +80,6 @@ def request_target(path: str) -> bytes:
     does not allow there (non-ASCII text from a filled ``{placeholder}``, a space) are
     percent-encoded as UTF-8, as browsers and httpx do."""
     return quote(path, safe=_TARGET_SAFE).encode("ascii")
-
-
-def parse_header(text: str, what: str = "header") -> tuple[str, str]:
-    """``'Name: value'`` as a pair, or a UsageError naming ``what``."""
-    name, sep, value = text.partition(":")
-    if not sep or not name.strip() or " " in name.strip():
-        raise UsageError(
-            f"{what} expects 'Name: value', got {text!r}",
-            "for example 'Authorization: Bearer TOKEN'",
-        )
-    if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in text):
-        raise UsageError(
-            f"{what}: control characters (CR, LF, ...) cannot be in a header: {text!r}",
-            "a header is one line of text",
-        )
-    if not text.isascii():
-        raise UsageError(
-            f"{what}: only ASCII can go in a header: {text!r}", "percent-encode the value"
-        )
-    return name.strip(), value.strip()
 
 
 def build_request(

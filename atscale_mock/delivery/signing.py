@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..errors import UsageError
+from .headers import check_name
 
 MODES = ("standard-webhooks", "hmac-sha256")
 DEFAULT_HMAC_HEADER = "X-Signature"
@@ -45,6 +46,7 @@ class Signer:
             raise UsageError(f"--sign: unknown mode {self.mode!r}", "use " + " or ".join(MODES))
         if not self.secret:
             raise UsageError("--sign needs --secret")
+        check_name(self.header, "--signature-header")
         if self.mode == "standard-webhooks":
             _standard_key(self.secret)
         elif self.stale:

@@ -288,7 +288,13 @@ def _positive(value: Any) -> float:
     return seconds
 
 
+MIN_TIME_SCALE = 1e-6  # one simulated second a wall-clock fortnight at the slowest
+MAX_TIME_SCALE = 1e6
+
+
 def parse_time_scale(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("a number greater than zero (simulated seconds per wall second)")
+    if not MIN_TIME_SCALE <= value <= MAX_TIME_SCALE:
+        raise ValueError(f"a number from {MIN_TIME_SCALE:g} to {MAX_TIME_SCALE:g}")
     return float(value)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..catalogue import suggest
+from ..delivery.headers import check_name, check_value
 from ..delivery.request import check_url
 from ..errors import Problem, UsageError
 from ..payload import parse_timestamp
@@ -100,7 +101,7 @@ class LoaderBase:
                     return ""
                 if ref.kind == "secret":
                     self.secrets.append(found)
-                return found
+                return template.escape(found)  # the value is data, not a template
             if ref.kind == "vars":
                 if ref.name not in self.vars:
                     close = suggest(ref.name, list(self.vars))
@@ -140,7 +141,17 @@ class LoaderBase:
         if not isinstance(raw, dict):
             self.add(path, "`headers` must be a mapping of header names to values")
             return {}
-        return {str(k): str(self.static((*path, k), v, allow_steps)) for k, v in raw.items()}
+        out = {}
+        for k, v in raw.items():
+            value = str(self.static((*path, k), v, allow_steps))
+            try:
+                check_name(str(k), "header")
+                if "${" not in value:
+                    check_value(value, f"header {k}")
+            except UsageError as exc:
+                self.add((*path, k), exc.message, exc.hint)
+            out[str(k)] = value
+        return out
 
     def load_expect(self, path: Path, raw: Any) -> dict[str, Any]:
         e = self.mapping(raw, path, EXPECT_KEYS, "expect")

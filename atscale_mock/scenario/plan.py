@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..errors import UsageError
 from ..ids import derive_seed
 from ..payload import BuildOptions, build_payload, encode, format_timestamp, get_path
 from . import template
@@ -145,7 +146,10 @@ class PayloadFactory:
             return None
 
     def render(self, value: Any) -> Any:
-        return template.render(value, self.resolve)
+        try:
+            return template.render(value, self.resolve)
+        except template.ExpansionError as exc:
+            raise UsageError(f"a step reference {exc}", "references cannot multiply text") from None
 
     def build(self, p: Planned) -> dict[str, Any]:
         step = p.step

@@ -80,19 +80,44 @@ def refs(value: Any) -> Iterator[Ref]:
 
 Resolver = Callable[[Ref], Any]
 
+#: characters one string may expand to: ``${vars.a}${vars.a}`` forty times over (or the
+#: same through ``${steps...}``) is refused at 1 MiB, not at a MemoryError
+MAX_EXPANDED = 1024 * 1024
 
-def render(value: Any, resolve: Resolver) -> Any:
-    """``value`` with every reference replaced by ``resolve(ref)``."""
+
+class ExpansionError(ValueError):
+    """A string's references expand past :data:`MAX_EXPANDED` characters."""
+
+
+def escape(text: str) -> str:
+    """``text`` as a template that renders to itself (``${`` becomes ``$${``): a value
+    from the environment is data, never parsed for references again."""
+    return text.replace("${", "$${")
+
+
+def render(value: Any, resolve: Resolver, limit: int = MAX_EXPANDED) -> Any:
+    """``value`` with every reference replaced by ``resolve(ref)``; ExpansionError when
+    one string would grow past ``limit`` characters."""
     if isinstance(value, dict):
-        return {k: render(v, resolve) for k, v in value.items()}
+        return {k: render(v, resolve, limit) for k, v in value.items()}
     if isinstance(value, list):
-        return [render(v, resolve) for v in value]
+        return [render(v, resolve, limit) for v in value]
     if not isinstance(value, str) or "$" not in value:
         return value
     parts = parse(value)
     if len(parts) == 1 and isinstance(parts[0], Ref):
         return resolve(parts[0])
-    return "".join(p if isinstance(p, str) else _text(resolve(p)) for p in parts)
+    out: list[str] = []
+    size = 0
+    for p in parts:
+        text = p if isinstance(p, str) else _text(resolve(p))
+        size += len(text)
+        if size > limit:
+            raise ExpansionError(
+                f"{value[:60]!r} expands to more than {limit} characters",
+            )
+        out.append(text)
+    return "".join(out)
 
 
 def _text(value: Any) -> str:

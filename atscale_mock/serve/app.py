@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from ..errors import AtscaleMockError, ScenarioError
 from .engine import MockEngine
+from .guard import MAX_BODY, BrowserGuard
 from .journal import status_clause
 from .model import FieldError, fault_rule, subscription, trigger_options
 
@@ -44,6 +45,8 @@ async def _json(request: Request) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise FieldError("body", f"not JSON: {exc}") from None
+    except RecursionError:
+        raise FieldError("body", "JSON nested too deeply") from None
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -67,9 +70,16 @@ def _guarded(handler: Handler) -> Handler:
     return wrapped
 
 
-def build_app(engine: MockEngine, admin_token: str | None = None) -> Starlette:
+def build_app(
+    engine: MockEngine,
+    admin_token: str | None = None,
+    allow_hosts: Iterable[str] = (),
+    max_body: int = MAX_BODY,
+) -> Starlette:
     """The ASGI app of one engine; with ``admin_token`` every ``/_mock`` call needs
-    ``Authorization: Bearer <token>``."""
+    ``Authorization: Bearer <token>``. In front of it all, :class:`BrowserGuard`: Host
+    checked (IP literals, localhost and ``allow_hosts``), cross-origin writes refused,
+    bodies at most ``max_body`` bytes."""
 
     async def health(request: Request) -> Response:
         return JSONResponse(
@@ -78,7 +88,7 @@ def build_app(engine: MockEngine, admin_token: str | None = None) -> Starlette:
                 "webhooks": len(engine.subs),
                 "in_flight": engine.in_flight(),
                 "journal": str(engine.journal.path),
-                "attempts": engine.journal.count(),
+                "attempts": await asyncio.to_thread(engine.journal.count),
                 "journal_errors": engine.journal.errors,
             }
         )
@@ -111,7 +121,7 @@ def build_app(engine: MockEngine, admin_token: str | None = None) -> Starlette:
 
     async def start_scenario(request: Request) -> Response:
         kind = request.headers.get("content-type", "")
-        if "yaml" in kind or "text/plain" in kind:
+        if "yaml" in kind:
             body: dict[str, Any] = {"scenario": (await request.body()).decode("utf-8", "replace")}
             body.update({k: v for k, v in request.query_params.items()})
             for key in ("seed",):
@@ -192,7 +202,8 @@ def build_app(engine: MockEngine, admin_token: str | None = None) -> Starlette:
                 status_clause(status)
             except ValueError as exc:
                 raise FieldError("status", str(exc).removeprefix("status: ")) from None
-        rows = engine.journal.query(
+        rows = await asyncio.to_thread(
+            engine.journal.query,
             event=_event_param(q.get("event")),
             status=status,
             since=_since(q.get("since")),
@@ -209,16 +220,24 @@ def build_app(engine: MockEngine, admin_token: str | None = None) -> Starlette:
 
         q = request.query_params
         limit = _limit(q.get("limit") or str(REPORT_ROWS))
-        rows = engine.journal.query(
-            event=_event_param(q.get("event")), run_id=q.get("run_id") or None, limit=limit
+        rows = await asyncio.to_thread(
+            engine.journal.query,
+            event=_event_param(q.get("event")),
+            run_id=q.get("run_id") or None,
+            limit=limit,
         )
-        page = journal_report(rows, MAX_LIMIT, engine.journal.count())
+        total = await asyncio.to_thread(engine.journal.count)
+        page = journal_report(rows, MAX_LIMIT, total)
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     async def export(request: Request) -> Response:
         async def lines() -> AsyncIterator[bytes]:
-            for line in engine.journal.lines():
-                yield (line + "\n").encode()
+            pages = engine.journal.pages()
+            while True:
+                page = await asyncio.to_thread(next, pages, None)
+                if page is None:
+                    return
+                yield "".join(line + "\n" for line in page).encode()
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
@@ -327,6 +346,7 @@ def build_app(engine: MockEngine, admin_token: str | None = None) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     if admin_token:
         app.add_middleware(_TokenGuard, token=admin_token)
+    app.add_middleware(BrowserGuard, allow_hosts=tuple(allow_hosts), max_body=max_body)
     return app
 
 
@@ -368,18 +388,23 @@ def _event_param(value: str | None) -> str | None:
 
 def _int_param(value: Any, name: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise FieldError(name, f"expected an integer, got {value!r}") from None
+    if not -(2**63) <= number < 2**63:  # what SQLite's INTEGER holds
+        raise FieldError(name, f"out of range: {value!r}")
+    return number
 
 
 def _float_param(value: Any, name: str) -> float:
+    if isinstance(value, bool):
+        raise FieldError(name, f"expected a number, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise FieldError(name, f"expected a number, got {value!r}") from None
-    if not 0 < number < 1e9:
-        raise FieldError(name, f"must be a positive number, got {value!r}")
+    if not 1e-6 <= number <= 1e6:
+        raise FieldError(name, f"must be a number from 1e-06 to 1e+06, got {value!r}")
     return number
 
 

@@ -25,6 +25,8 @@ from ..redact import Redactor
 from ..report.log import attempt_record
 
 RESPONSE_BODY_KEEP = 1024  # characters of a response body kept in a row
+#: rows kept at most; the oldest go first (about 1.5 KB a row: ~1.5 GB at this bound)
+DEFAULT_MAX_ROWS = 1_000_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
@@ -95,8 +97,17 @@ class Journal:
     FLUSH_EVERY = 0.05
 
     def __init__(
-        self, path: Path, redactor: Redactor, on_error: Callable[[str], None] | None = None
+        self,
+        path: Path,
+        redactor: Redactor,
+        on_error: Callable[[str], None] | None = None,
+        max_rows: int = DEFAULT_MAX_ROWS,
+        temporary: bool = False,
     ) -> None:
+        if max_rows < 1:
+            raise UsageError(f"--journal-max-rows must be at least 1, got {max_rows}")
+        self.max_rows = max_rows
+        self.temporary = temporary  # deleted on close
         self.path = path
         self.redactor = redactor
         self.on_error = on_error
@@ -111,6 +122,8 @@ class Journal:
         except sqlite3.DatabaseError as exc:
             raise UsageError(f"cannot use journal {path}: {exc}") from None
         self._seq = itertools.count((last or 0) + 1)
+        first = self._db.execute("SELECT MIN(seq) FROM attempts").fetchone()[0]
+        self._trimmed = first or 0
         self._queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
         self._writer = threading.Thread(target=self._write, name="journal-writer", daemon=True)
         self._writer.start()
@@ -168,6 +181,7 @@ class Journal:
                     with self._lock:
                         self._db.execute("BEGIN")
                         self._db.executemany(sql, rows)
+                        self._trim(rows[-1][0])
                         self._db.execute("COMMIT")
                 except sqlite3.Error as exc:  # a full disk: the deliveries went, rows did not
                     self.errors += len(rows)
@@ -179,6 +193,14 @@ class Journal:
                 self._queue.task_done()
             if batch[-1] is None:
                 return
+
+    def _trim(self, last_seq: int) -> None:
+        """Keep the newest ``max_rows`` rows (in the writer's transaction: a range of
+        the primary key, as many rows as the batch added)."""
+        keep_from = last_seq - self.max_rows + 1
+        if keep_from > self._trimmed:
+            self._db.execute("DELETE FROM attempts WHERE seq < ?", (keep_from,))
+            self._trimmed = keep_from
 
     def flush(self) -> None:
         """Wait until every row recorded so far is written."""
@@ -231,9 +253,15 @@ class Journal:
 
     def lines(self) -> Iterator[str]:
         """Every attempt as a ``--log`` line (what ``replay`` reads), oldest first."""
+        for page in self.pages():
+            yield from page
+
+    def pages(self) -> Iterator[list[str]]:
+        """:meth:`lines` in pages of 500, so the writer is never held up for long (and a
+        server can read each page on a worker thread)."""
         self.flush()
         last = 0
-        while True:  # in pages, so the writer is never held up for long
+        while True:
             with self._lock:
                 page = self._db.execute(
                     "SELECT seq, log_line FROM attempts WHERE seq > ? ORDER BY seq LIMIT 500",
@@ -241,9 +269,8 @@ class Journal:
                 ).fetchall()
             if not page:
                 return
-            for seq, line in page:
-                last = seq
-                yield line
+            last = page[-1][0]
+            yield [line for _, line in page]
 
     def count(self) -> int:
         self.flush()
@@ -261,6 +288,10 @@ class Journal:
             self._queue.put(None)
             self._writer.join()
         self._db.close()
+        if self.temporary:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    Path(str(self.path) + suffix).unlink()
 
 
 def status_clause(status: str) -> tuple[str, list[Any]]:

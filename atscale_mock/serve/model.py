@@ -125,7 +125,8 @@ def event_names(value: Any, name: str = "events") -> tuple[str, ...]:
 
 def subscription(body: Any) -> Subscription:
     """A Subscription from a ``POST /_mock/webhooks`` body."""
-    from ..delivery.request import check_url, parse_header
+    from ..delivery.headers import check_header, check_name
+    from ..delivery.request import check_url
 
     body = _obj(body)
     _known(body, ("url", "events", "project_id", "headers", "signing", "retry", "timeout"))
@@ -145,7 +146,7 @@ def subscription(body: Any) -> Subscription:
         if not isinstance(v, str):
             raise FieldError(f"headers.{k}", "expected a string value")
         try:
-            pairs.append(parse_header(f"{k}: {v}", f"headers.{k}"))
+            pairs.append(check_header(k, v, f"headers.{k}"))
         except AtscaleMockError as exc:
             raise FieldError(f"headers.{k}", exc.message.removeprefix(f"headers.{k}: ")) from None
     signing = None
@@ -156,6 +157,13 @@ def subscription(body: Any) -> Subscription:
             raise FieldError("signing.scheme", "expected standard-webhooks or hmac-sha256")
         if not isinstance(s.get("secret"), str) or not s["secret"]:
             raise FieldError("signing.secret", "required: the signing secret")
+        if "header" in s:
+            try:
+                check_name(s["header"], "signing.header")
+            except AtscaleMockError as exc:
+                raise FieldError(
+                    "signing.header", exc.message.removeprefix("signing.header: ")
+                ) from None
         try:
             signing = Signing(
                 s["scheme"], s["secret"], **({"header": s["header"]} if "header" in s else {})
@@ -240,6 +248,8 @@ def fault_rule(body: Any, webhooks: set[str]) -> FaultRule:
     if action not in FAULT_ACTIONS:
         raise FieldError("action", f"expected one of {', '.join(FAULT_ACTIONS)}, got {action!r}")
     webhook = body.get("webhook_id")
+    if webhook is not None and not isinstance(webhook, str):
+        raise FieldError("webhook_id", "expected a webhook id (a string) or null")
     if webhook is not None and webhook not in webhooks:
         raise FieldError("webhook_id", f"no webhook {webhook!r}")
     count = body.get("count")

@@ -56,18 +56,39 @@ def bind(host: str, port: int) -> socket.socket:
         raise UsageError(f"serve: cannot listen on {host}:{port}: {reason}") from None
 
 
+def require_extra() -> None:
+    """A UsageError naming the extra when Starlette or uvicorn is not installed."""
+    import importlib
+
+    missing = []
+    for name in ("starlette", "uvicorn"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise UsageError(
+            f"serve needs {' and '.join(missing)}, which are not installed",
+            "pip install 'atscale-mock[serve]'",
+        )
+
+
 def open_journal(
     path: str | Path | None,
     redactor: Redactor,
     on_error: Callable[[str], None] | None = None,
+    max_rows: int | None = None,
 ) -> Any:
-    """The journal at ``path`` (kept across restarts), or a new temporary file."""
-    from .journal import Journal
+    """The journal at ``path`` (kept across restarts), or a new temporary file (deleted
+    when the journal closes)."""
+    from .journal import DEFAULT_MAX_ROWS, Journal
 
+    rows = DEFAULT_MAX_ROWS if max_rows is None else max_rows
     if path is None:
         fd, path = tempfile.mkstemp(prefix="atscale-mock-journal-", suffix=".sqlite3")
         os.close(fd)
-    return Journal(Path(path), redactor, on_error)
+        return Journal(Path(path), redactor, on_error, rows, temporary=True)
+    return Journal(Path(path), redactor, on_error, rows)
 
 
 def build(
@@ -76,8 +97,11 @@ def build(
     scenarios: list[str | Path] | None = None,
     verify: bool | str = True,
     on_error: Callable[[str], None] | None = None,
+    allow_hosts: tuple[str, ...] = (),
+    journal_max_rows: int | None = None,
 ) -> tuple[Any, Any]:
     """The engine and its ASGI app."""
+    require_extra()
     from .app import build_app
     from .engine import MockEngine
 
@@ -91,8 +115,10 @@ def build(
         load(path)  # problems now, not at the first POST
         named[path.stem] = path
     redactor = Redactor([admin_token] if admin_token else [])
-    engine = MockEngine(open_journal(journal, redactor, on_error), named, verify, on_error)
-    return engine, build_app(engine, admin_token)
+    engine = MockEngine(
+        open_journal(journal, redactor, on_error, journal_max_rows), named, verify, on_error
+    )
+    return engine, build_app(engine, admin_token, allow_hosts)
 
 
 def serve(
@@ -105,13 +131,20 @@ def serve(
     verify: bool | str = True,
     on_ready: Callable[[str, Path], None] | None = None,
     on_error: Callable[[str], None] | None = None,
+    allow_hosts: tuple[str, ...] = (),
+    journal_max_rows: int | None = None,
 ) -> None:
     """Run the mock engine until SIGINT or SIGTERM (then deliveries in flight are
-    journaled as interrupted, and the signal is re-raised for the caller)."""
+    journaled as interrupted, and the signal is re-raised for the caller). Requests
+    whose Host is not an IP literal, ``localhost`` or one of ``allow_hosts`` are
+    refused; the journal keeps its newest ``journal_max_rows`` rows."""
+    require_extra()
     import uvicorn
 
     check_bind(host, admin_token)
-    engine, app = build(journal, admin_token, scenarios, verify, on_error)
+    engine, app = build(
+        journal, admin_token, scenarios, verify, on_error, allow_hosts, journal_max_rows
+    )
     sock = bind(host, port)
     config = uvicorn.Config(
         app,
@@ -171,9 +204,17 @@ class EngineServer:
         journal: str | Path | None = None,
         admin_token: str | None = None,
         scenarios: list[str | Path] | None = None,
+        allow_hosts: tuple[str, ...] = (),
+        journal_max_rows: int | None = None,
     ) -> None:
         check_bind(host, admin_token)
-        self.engine, self.app = build(journal, admin_token, scenarios)
+        self.engine, self.app = build(
+            journal,
+            admin_token,
+            scenarios,
+            allow_hosts=allow_hosts,
+            journal_max_rows=journal_max_rows,
+        )
         self._sock = bind(host, port)
         self.url = url_of(self._sock)
         self._server: Any = None
