@@ -22,3 +22,8 @@ SEEDED_CLOCK: Final = "2021-12-07T15:44:07.077397Z"
 RESPONSE_BODY_KEEP: Final = 1024  # characters of a response body kept in logs
 RESPONSE_BODY_READ_CAP: Final = 64 * 1024  # bytes read from a response at most
 USER_AGENT: Final = "atscale-mock"
+#: simulated (or retry-wait) seconds per wall-clock second: from one simulated second in
+#: about 12 days to a million a second
+MIN_TIME_SCALE: Final = 1e-6
+MAX_TIME_SCALE: Final = 1e6
+DEFAULT_JOURNAL_MAX_ROWS: Final = 1_000_000  # serve: rows kept (about 1.5 KB a row)

@@ -16,15 +16,7 @@ from .errors import UsageError
 from .redact import MASK
 
 #: Headers never replayed: the client sets them, or they were redacted.
-SKIP_HEADERS = {
-    "host",
-    "content-length",
-    "user-agent",
-    "accept",
-    "accept-encoding",
-    "connection",
-    "transfer-encoding",
-} | FRAMING
+SKIP_HEADERS = FRAMING | {"user-agent", "accept", "accept-encoding"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +91,6 @@ def _recorded(first: dict[str, Any], warnings: set[str]) -> Recorded:
         if value == MASK:
             warnings.add(f"header {name} was redacted when recorded; it is not replayed")
             continue
-        if not isinstance(value, str):
-            raise TypeError(f"header {name!r}: expected a string value")
         try:
             headers.append(check_header(name, value, f"header {name!r}"))
         except UsageError as exc:

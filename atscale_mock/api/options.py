@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from ..config import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
+    MAX_TIME_SCALE,
+    MIN_TIME_SCALE,
     SEEDED_CLOCK,
 )
 from ..delivery.faults import Faults
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
 
 MAX_RETRIES = 100  # a ceiling against typos; a schedule can name its own waits
 MAX_WAIT = 24 * 3600.0  # seconds: no single retry wait is longer (a typo such as 999999999h)
-TIME_SCALE_RANGE = (1e-6, 1e6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ class Retry:
             raise UsageError(f"retries must be from 0 to {MAX_RETRIES}, got {self.retries}")
         if any(isinstance(w, bool) or not 0 <= w <= MAX_WAIT for w in self.schedule):
             raise UsageError(f"retry schedule: every wait must be from 0 to {MAX_WAIT:.0f} s (24h)")
-        low, high = TIME_SCALE_RANGE
+        low, high = MIN_TIME_SCALE, MAX_TIME_SCALE
         if isinstance(self.time_scale, bool) or not low <= self.time_scale <= high:
             raise UsageError(
                 f"retry time_scale must be from {low:g} to {high:g}, got {self.time_scale}"

@@ -7,9 +7,11 @@ import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
+from ..config import DEFAULT_JOURNAL_MAX_ROWS
 from ..errors import UsageError
 from .common import (
     EXIT_FAILED,
@@ -92,7 +94,7 @@ def serve(
             metavar="N",
             help="Rows the journal keeps; the oldest go first.",
         ),
-    ] = 1_000_000,
+    ] = DEFAULT_JOURNAL_MAX_ROWS,
 ) -> None:
     """Run a mock AtScale engine: subscribe receivers, fire events, run scenarios and
     read the delivery journal over HTTP (/_mock/..., OpenAPI at /_mock/openapi.json),
@@ -202,8 +204,6 @@ def trigger(
         body["full"] = True
     if failed:
         body["failed"] = True
-    from urllib.parse import quote
-
     from ..payload import resolve_event
 
     event = resolve_event(event).name  # an unknown name (or '../reset') never leaves here
@@ -305,8 +305,6 @@ class _Client:
             time.sleep(0.1)
 
     def _last(self, delivery_id: str) -> dict[str, Any] | None:
-        from urllib.parse import quote
-
         answer = self.call("GET", f"/_mock/deliveries?id={quote(str(delivery_id))}&limit=1")
         rows = self.field(answer, "deliveries", list)
         if not rows or not isinstance(rows[-1], dict):

@@ -55,7 +55,9 @@ class _AppTransport(httpx.AsyncBaseTransport):
     """Shared by both kinds: the request read, the app's answer awaited with a deadline
     of ``timeout`` seconds (the sender's own deadline is the same or shorter)."""
 
-    def __init__(self, app: Any, timeout: float, cap: int) -> None:
+    def __init__(
+        self, app: Any, timeout: float = DEFAULT_TIMEOUT, cap: int = RESPONSE_BODY_READ_CAP
+    ) -> None:
         self.app = app
         self.timeout = timeout
         self.cap = cap
@@ -103,11 +105,6 @@ class ASGIAppTransport(_AppTransport):
 
 class WSGIAppTransport(_AppTransport):
     """A WSGI app on a daemon worker thread per request."""
-
-    def __init__(
-        self, app: Any, timeout: float = DEFAULT_TIMEOUT, cap: int = RESPONSE_BODY_READ_CAP
-    ):
-        super().__init__(app, timeout, cap)
 
     def start(self, request: httpx.Request, body: bytes) -> concurrent.futures.Future[Answer]:
         future: concurrent.futures.Future[Answer] = concurrent.futures.Future()

@@ -105,15 +105,17 @@ class _Conn(asyncio.Protocol):
             )
             self.abort()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        if self.head_done and not self.complete and not self.framed and exc is None:
-            # a close-delimited body (HTTP/1.0, or 1.1 with neither Content-Length nor
-            # chunked): the close is its end, as RFC 9112 section 6.3 says
+    def eof_received(self) -> None:
+        """The receiver closed its side: the end of a close-delimited body (HTTP/1.0, or
+        1.1 with neither Content-Length nor chunked), as RFC 9112 section 6.3 says. Our
+        own abort (a timeout, a cut-off body) never comes here."""
+        if self.head_done and not self.complete and not self.framed:
             self.complete = True
             self.keep_alive = False
             self._finish(None)
-            return
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
         if self.waiter is not None and not self.waiter.done():
             self._finish(
                 _Failed("reset", "the receiver closed the connection without answering")
@@ -137,8 +139,6 @@ class _Conn(asyncio.Protocol):
         self.head_done = True
         self.status = self.parser.get_status_code()
         self.keep_alive = self.parser.should_keep_alive()
-        if self.status in (204, 304) or 100 <= self.status < 200:
-            self.framed = True  # no body by definition
 
     def on_body(self, body: bytes) -> None:
         if self.truncated or self.complete:

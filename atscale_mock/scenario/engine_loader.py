@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..catalogue import suggest
+from ..config import MAX_TIME_SCALE, MIN_TIME_SCALE
 from ..engine.model import CubeSpec, Distribution, EngineSpec, ProjectSpec
 from ..engine.steps import BatchStep, EngineStep, PublishStep, QueriesStep, UnpublishStep
 from .template import _STEP_ID
@@ -286,10 +287,6 @@ def _positive(value: Any) -> float:
     if seconds <= 0:
         raise ValueError("a duration greater than zero")
     return seconds
-
-
-MIN_TIME_SCALE = 1e-6  # one simulated second a wall-clock fortnight at the slowest
-MAX_TIME_SCALE = 1e6
 
 
 def parse_time_scale(value: Any) -> float:

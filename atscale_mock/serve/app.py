@@ -128,7 +128,7 @@ def build_app(
                 if key in body:
                     body[key] = _int_param(body[key], key)
             if "time_scale" in body:
-                body["time_scale"] = _float_param(body["time_scale"], "time_scale")
+                body["time_scale"] = _time_scale(body["time_scale"])
             if "continuous" in body:
                 body["continuous"] = body["continuous"].lower() in ("1", "true", "yes")
         else:
@@ -168,7 +168,7 @@ def build_app(
             raise FieldError("continuous", "expected true or false")
         time_scale = body.get("time_scale")
         if time_scale is not None:
-            time_scale = _float_param(time_scale, "time_scale")
+            time_scale = _time_scale(time_scale)
         run = engine.start_run(
             source, name=name, seed=seed, continuous=continuous, time_scale=time_scale
         )
@@ -396,16 +396,16 @@ def _int_param(value: Any, name: str) -> int:
     return number
 
 
-def _float_param(value: Any, name: str) -> float:
+def _time_scale(value: Any) -> float:
+    """``time_scale`` from JSON or a query string, held to the scenario file's rule."""
+    from ..scenario.engine_loader import parse_time_scale
+
     if isinstance(value, bool):
-        raise FieldError(name, f"expected a number, got {value!r}")
+        raise FieldError("time_scale", f"expected a number, got {value!r}")
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise FieldError(name, f"expected a number, got {value!r}") from None
-    if not 1e-6 <= number <= 1e6:
-        raise FieldError(name, f"must be a number from 1e-06 to 1e+06, got {value!r}")
-    return number
+        return parse_time_scale(float(value))
+    except (TypeError, ValueError) as exc:
+        raise FieldError("time_scale", f"expected {exc}, got {value!r}") from None
 
 
 def _limit(value: str | None) -> int:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..config import DEFAULT_JOURNAL_MAX_ROWS
 from ..delivery.retry import Attempt
 from ..errors import UsageError
 from ..payload import format_timestamp
@@ -25,8 +26,7 @@ from ..redact import Redactor
 from ..report.log import attempt_record
 
 RESPONSE_BODY_KEEP = 1024  # characters of a response body kept in a row
-#: rows kept at most; the oldest go first (about 1.5 KB a row: ~1.5 GB at this bound)
-DEFAULT_MAX_ROWS = 1_000_000
+DEFAULT_MAX_ROWS = DEFAULT_JOURNAL_MAX_ROWS  # rows kept at most; the oldest go first
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (

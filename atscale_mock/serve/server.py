@@ -138,13 +138,12 @@ def serve(
     journaled as interrupted, and the signal is re-raised for the caller). Requests
     whose Host is not an IP literal, ``localhost`` or one of ``allow_hosts`` are
     refused; the journal keeps its newest ``journal_max_rows`` rows."""
-    require_extra()
-    import uvicorn
-
     check_bind(host, admin_token)
-    engine, app = build(
+    engine, app = build(  # checks that the serve extra is installed
         journal, admin_token, scenarios, verify, on_error, allow_hosts, journal_max_rows
     )
+    import uvicorn
+
     sock = bind(host, port)
     config = uvicorn.Config(
         app,
