@@ -15,6 +15,7 @@ The library is the product; the ``atscale-mock`` command is a thin layer over it
     am.load(to=url, rate=500, duration=10)            # sustained load
     with am.Receiver() as r: ...                      # the built-in receiver
     am.sign_headers(payload, "whsec_...")             # sign a request of your own
+    am.check(url, sign=am.Signing(...), fuzz=500)     # conformance battery + fuzzing
     with am.EngineServer() as engine: ...             # the mock engine (serve), on a thread
 
 Async twins: ``asend``, ``arun``. Options are frozen records (``Signing``, ``Retry``,
@@ -39,6 +40,7 @@ __all__ = [
     "Receiver",
     "Retry",
     "RunResult",
+    "Scorecard",
     "ScenarioError",
     "SendResult",
     "Signing",
@@ -48,6 +50,7 @@ __all__ = [
     "adeliver",
     "arun",
     "asend",
+    "check",
     "demo",
     "load",
     "payload",
@@ -59,6 +62,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .api.check import Scorecard, check
     from .api.deliver import adeliver
     from .api.load import LoadResult, load
     from .api.options import Retry, Signing
@@ -83,6 +87,8 @@ if TYPE_CHECKING:
 #: `import atscale_mock` stay fast
 _LAZY = {
     "adeliver": "api.deliver",
+    "check": "api.check",
+    "Scorecard": "api.check",
     "load": "api.load",
     "LoadResult": "api.load",
     "Retry": "api.options",
@@ -123,13 +129,13 @@ def __getattr__(name: str) -> Any:
 
 
 class _Package(types.ModuleType):
-    """Two public functions share their names with a submodule (``payload.py``,
-    ``load/``). Importing a submodule binds it on its package; this package declines
-    that binding for those two names, so they stay the functions (through
+    """Three public functions share their names with a submodule (``payload.py``,
+    ``load/``, ``check/``). Importing a submodule binds it on its package; this package declines
+    that binding for those three names, so they stay the functions (through
     ``__getattr__``) without importing either submodule up front."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("load", "payload") and isinstance(value, types.ModuleType):
+        if name in ("check", "load", "payload") and isinstance(value, types.ModuleType):
             return
         super().__setattr__(name, value)
 

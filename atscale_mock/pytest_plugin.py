@@ -36,6 +36,7 @@ from .report.printable import for_terminal
 
 if TYPE_CHECKING:
     from .api.results import SendResult
+    from .check.scorecard import Scorecard
     from .receiver import Received, Receiver
     from .scenario.runner import RunResult
 
@@ -124,6 +125,19 @@ class Engine:
         if check and not result.ok:
             raise DeliveryFailed(_run_failures(result))
         return result
+
+    def check(self, to: Any = None, *, fail: bool = True, **options: Any) -> Scorecard:
+        """:func:`atscale_mock.check`: the conformance battery (and ``fuzz=N``) against
+        the target or ``to`` (an app, with ``path=`` its route); fails the test with the
+        scorecard when a "must" check fails or fuzzing finds something
+        (``fail=False`` returns the scorecard without failing)."""
+        from .api.check import check
+
+        __tracebackhide__ = True
+        card = check(self._to(to), **options)
+        if fail and not card.ok:
+            raise DeliveryFailed(card.text())
+        return card
 
     def lifecycle(
         self,

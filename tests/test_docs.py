@@ -144,3 +144,21 @@ def test_readme_pytest_examples_pass(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0 and "5 passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_readme_check_example_finds_both_planted_bugs(tmp_path: Path) -> None:
+    """The README's `check` section: its FastAPI receiver and test, run by pytest."""
+    import re
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Checking your receiver (`check`)", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 1 and blocks[0].startswith("# test_check_receiver.py")
+    (tmp_path / "test_check_receiver.py").write_text(blocks[0])
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr

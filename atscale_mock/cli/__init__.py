@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from .catalogue_cmds import events, schema, show
+from .check_cmd import check
 from .load_cmd import load, locustfile
 from .receive_cmd import receive
 from .replay_cmd import replay
@@ -43,6 +44,7 @@ for command in (
     locustfile,
     serve,
     trigger,
+    check,
 ):
     app.command()(command)
 

@@ -75,6 +75,14 @@ class _AppTransport(httpx.AsyncBaseTransport):
         raise NotImplementedError
 
 
+def _run_then_close(loop: asyncio.AbstractEventLoop) -> None:
+    """The app's loop until ``aclose`` stops it, then closed (its self-pipe with it)."""
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
+
+
 class ASGIAppTransport(_AppTransport):
     """An ASGI app on an event loop of its own, on a daemon thread."""
 
@@ -88,7 +96,10 @@ class ASGIAppTransport(_AppTransport):
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
             threading.Thread(
-                target=self._loop.run_forever, name="atscale-mock-asgi-app", daemon=True
+                target=_run_then_close,
+                args=(self._loop,),
+                name="atscale-mock-asgi-app",
+                daemon=True,
             ).start()
         return self._loop
 
@@ -201,7 +212,7 @@ def _environ(request: httpx.Request, body: bytes) -> dict[str, Any]:
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": url.scheme,
         "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": io.BytesIO(),
+        "wsgi.errors": io.StringIO(),  # PEP 3333: a text stream (Flask logs to it)
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,

@@ -22,7 +22,7 @@ from ..errors import AtscaleMockError, ScenarioError
 from .engine import MockEngine
 from .guard import MAX_BODY, BrowserGuard
 from .journal import status_clause
-from .model import FieldError, fault_rule, subscription, trigger_options
+from .model import FieldError, check_options, fault_rule, subscription, trigger_options
 
 MAX_LIMIT = 10_000
 REPORT_ROWS = 5000  # attempts /_mock/report.html draws unless ?limit= says
@@ -286,6 +286,13 @@ def build_app(
             raise LookupError(f"no fault {request.path_params['id']!r}")
         return Response(status_code=204)
 
+    async def run_check(request: Request) -> Response:
+        from ..api.check import check
+
+        options = check_options(await _json(request))
+        card = await asyncio.to_thread(check, **options)  # its own loop, off this one
+        return JSONResponse(card.to_json())
+
     async def reset(request: Request) -> Response:
         await engine.reset()
         return Response(status_code=204)
@@ -329,6 +336,7 @@ def build_app(
         Route("/_mock/report.html", g(report), methods=["GET"]),
         Route("/_mock/deliveries/{id}/replay", g(replay), methods=["POST"]),
         Route("/_mock/stream", g(stream), methods=["GET"]),
+        Route("/_mock/checks", g(run_check), methods=["POST"]),
         Route("/_mock/faults", g(list_faults), methods=["GET"]),
         Route("/_mock/faults", g(add_fault), methods=["POST"]),
         Route("/_mock/faults", g(clear_faults), methods=["DELETE"]),

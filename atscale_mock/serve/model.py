@@ -300,3 +300,40 @@ def trigger_options(body: Any) -> dict[str, Any]:
                 raise FieldError(text, "expected a string")
             out[text] = body[text]
     return out
+
+
+MAX_CHECK_FUZZ = 10_000  # payloads one POST /_mock/checks may ask to fuzz
+
+
+def check_options(body: Any) -> dict[str, Any]:
+    """The keywords of :func:`atscale_mock.check` from a ``POST /_mock/checks`` body:
+    ``url``, ``headers`` and ``signing`` as for a webhook, then ``expect`` (check ->
+    codes), ``only``/``skip`` (lists of names), ``fuzz``, ``seed``, ``max_latency``,
+    ``burst`` and ``timeout``."""
+    from ..check.battery import NAMES
+
+    body = _obj(body)
+    keys = ("url", "headers", "signing", "expect", "only", "skip", "fuzz", "seed")
+    _known(body, (*keys, "max_latency", "burst", "timeout"))
+    sub = subscription({k: body[k] for k in ("url", "headers", "signing") if k in body})
+    options: dict[str, Any] = {"to": sub.url, "headers": sub.headers, "sign": sub.signing}
+    expect = _obj(body.get("expect") or {}, "expect")
+    for name, codes in expect.items():
+        if name not in NAMES or not isinstance(codes, str):
+            raise FieldError(f"expect.{name}", 'expected a check\'s name and codes like "401"')
+    options["expect"] = expect
+    for key in ("only", "skip"):
+        names = body.get(key) or []
+        if not isinstance(names, list) or any(n not in NAMES for n in names):
+            raise FieldError(key, "expected a list of check names: " + ", ".join(NAMES))
+        options[key] = names
+    if body.get("fuzz") is not None:
+        options["fuzz"] = int(_number(body["fuzz"], "fuzz", 1, MAX_CHECK_FUZZ))
+    if body.get("seed") is not None:
+        options["seed"] = int(_number(body["seed"], "seed", 0, 2**63 - 1))
+    if body.get("burst") is not None:
+        options["burst"] = int(_number(body["burst"], "burst", 1, 1000))
+    for key, high in (("max_latency", 3600.0), ("timeout", 300.0)):
+        if body.get(key) is not None:
+            options[key] = _number(body[key], key, 0.001, high)
+    return options

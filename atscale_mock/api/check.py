@@ -1,0 +1,154 @@
+"""``check()``: the conformance battery and, with ``fuzz``, schema-driven fuzzing of a
+receiver, through the one delivery pipeline; the result is a :class:`Scorecard`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..check.battery import (
+    DEFAULT_BURST,
+    DEFAULT_MAX_LATENCY,
+    NAMES,
+    Context,
+    describe,
+    judge,
+    parse_expect,
+    select,
+    skip_reason,
+)
+from ..check.scorecard import CheckResult, FuzzFigures, Scorecard
+from ..config import DEFAULT_TIMEOUT
+from ..delivery.retry import OnAttempt
+from ..delivery.signing import DEFAULT_HMAC_HEADER
+from ..errors import UsageError
+from .options import Signing, resolve_seed
+from .send_plan import Headers, in_process, normalise_headers, shown
+from .target import resolve_target
+
+__all__ = ["NAMES", "Scorecard", "check"]
+
+
+def check(
+    to: Any,
+    *,
+    sign: Signing | None = None,
+    expect: Mapping[str, str] | Sequence[str] | None = None,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    fuzz: int | None = None,
+    fuzz_time: float | None = None,
+    seed: int | None = None,
+    max_latency: float = DEFAULT_MAX_LATENCY,
+    burst: int = DEFAULT_BURST,
+    headers: Headers = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    verify: bool | str = True,
+    path: str = "/",
+    findings_dir: str | Path | None = None,
+    on_attempt: OnAttempt | None = None,
+    on_check: Callable[[CheckResult], None] | None = None,
+) -> Scorecard:
+    """Run the battery against ``to`` (a URL, ``"local"``, or an ASGI/WSGI app, then at
+    route ``path``): every check of :data:`NAMES` unless ``only``/``skip`` say otherwise,
+    the signature checks when ``sign`` is given. ``expect`` replaces a check's expected
+    status (``{"forged": "401"}`` or ``["forged=401"]``). ``fuzz`` sends that many
+    generated payloads, ``fuzz_time`` fuzzes for that many seconds. Ctrl-C ends it with
+    the scorecard so far, marked ``interrupted``."""
+    run_seed = resolve_seed(seed)
+    signer = sign.signer() if sign else None
+    expects = parse_expect(dict(expect) if isinstance(expect, Mapping) else expect)
+    chosen = select(only, skip)
+    if fuzz is not None and fuzz < 1:
+        raise UsageError(f"fuzz must be at least 1 payload, got {fuzz}")
+    if fuzz_time is not None and not 0 < fuzz_time < 1e6:
+        raise UsageError(f"fuzz_time must be a positive number of seconds, got {fuzz_time}")
+    if not 0 < max_latency < 1e6 or burst < 1:
+        raise UsageError("max_latency must be positive seconds and burst at least 1")
+    if fuzz or fuzz_time:
+        from ..check.fuzz import require
+
+        require()
+    app_target = not isinstance(to, str)
+    url, delivery = in_process(to, path, {"timeout": timeout})
+    results: list[CheckResult] = []
+    figures: FuzzFigures | None = None
+    findings: tuple[Any, ...] = ()
+    interrupted = False
+    start = time.monotonic()
+    with resolve_target(url) as target_url:
+        from ..check.prober import Prober
+
+        ctx = Context(
+            target_url, run_seed, signer, burst, max_latency, headers=normalise_headers(headers)
+        )
+        with Prober(
+            target_url,
+            signer=signer,
+            timeout=timeout,
+            verify=verify,
+            transport=delivery.get("transport"),
+            on_attempt=on_attempt,
+        ) as prober:
+            try:
+                for c in chosen:
+                    wanted = expects.get(c.name, c.expects)
+                    reason = skip_reason(c, signer)
+                    if reason:
+                        result = CheckResult(
+                            c.name, c.level, "skip", c.sends, describe(wanted), c.why, (), reason
+                        )
+                    else:
+                        probes = c.build(ctx)
+                        attempts = prober.send(probes, concurrent=c.concurrent)
+                        result = judge(c, ctx, probes, attempts, wanted)
+                    results.append(result)
+                    if on_check:
+                        on_check(result)
+                if fuzz or fuzz_time:
+                    from ..check.fuzz import Finder
+
+                    finder = Finder(
+                        prober,
+                        ctx,
+                        reproduce_to="URL" if app_target else shown(target_url),
+                        sign_flags=_sign_flags(sign),
+                        findings_dir=Path(findings_dir) if findings_dir else None,
+                    )
+                    try:
+                        figures = finder.run(fuzz, fuzz_time)
+                    finally:
+                        findings = tuple(finder.findings)
+                        if figures is None:
+                            figures = FuzzFigures(
+                                finder.examples,
+                                finder.shrink_sends,
+                                time.monotonic() - start,
+                                run_seed,
+                            )
+            except KeyboardInterrupt:
+                interrupted = True
+    return Scorecard(
+        "in-process app" + (f" {path}" if path != "/" else "") if app_target else shown(url),
+        tuple(results),
+        findings,
+        figures,
+        time.monotonic() - start,
+        run_seed,
+        interrupted,
+    )
+
+
+def _sign_flags(sign: Signing | None) -> str:
+    """What a reproducer needs to sign as the check did (the secret from the environment:
+    it is never printed)."""
+    if sign is None:
+        return ""
+    header = (
+        f" --signature-header {sign.header}"
+        if sign.scheme == "hmac-sha256" and sign.header != DEFAULT_HMAC_HEADER
+        else ""
+    )
+    return f" --sign {sign.scheme}{header}  # with $ATSCALE_MOCK_SECRET set"

@@ -1,0 +1,91 @@
+"""Send probes through the one dispatch loop, synchronously: the battery and the fuzzer
+each hand over a list of prepared requests and get every attempt back. One sender (the
+pooled client, or the in-process app transport) stays open for the whole check; each
+call runs on the prober's own event loop, so it works from plain code, a hypothesis
+test function and a worker thread alike."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..delivery.dispatch import Dispatcher, Job, Prepared, make_sender
+from ..delivery.retry import Attempt, OnAttempt, RetryPolicy
+from ..delivery.signing import Signer
+from ..delivery.transport import Sender
+
+
+class Prober:
+    """``with Prober(url, ...) as p: p.send([prepared, ...])``; interrupted by Ctrl-C, the
+    attempts in flight are recorded as interrupted and KeyboardInterrupt goes on up."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        signer: Signer | None,
+        timeout: float,
+        verify: bool | str = True,
+        transport: Any = None,
+        on_attempt: OnAttempt | None = None,
+    ) -> None:
+        self.url = url
+        self.signer = signer
+        self.on_attempt = on_attempt
+        self.sent = 0  # attempts made, all calls together
+        self._loop = asyncio.new_event_loop()
+        self._sender: Sender = self._loop.run_until_complete(_open(timeout, verify, transport, url))
+
+    def __enter__(self) -> Prober:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._loop.run_until_complete(self._sender.aclose())
+        finally:
+            self._loop.close()
+
+    def send(self, probes: Sequence[Prepared], *, concurrent: bool = False) -> list[list[Attempt]]:
+        """Deliver each probe once (no retries: a check judges the first answer), one
+        after another or all at once; the attempts of each, in the probes' order."""
+        got: dict[int, list[Attempt]] = {}
+
+        def done(key: int) -> Callable[[Prepared, list[Attempt], float], None]:
+            return lambda _p, attempts, _lag: got.__setitem__(key, list(attempts))
+
+        jobs = [Job(None, _const(p), done(i)) for i, p in enumerate(probes)]
+        dispatcher = Dispatcher(
+            self._sender,
+            RetryPolicy(retries=0),
+            self.signer,
+            self._count,
+            concurrent=concurrent,
+            max_in_flight=max(1, len(probes)),
+        )
+        task = self._loop.create_task(dispatcher.run(jobs))
+        try:
+            self._loop.run_until_complete(task)
+        except KeyboardInterrupt:
+            task.cancel()
+            self._loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+            raise
+        return [got.get(i, []) for i in range(len(probes))]
+
+    def _count(self, attempt: Attempt) -> None:
+        self.sent += 1
+        if self.on_attempt is not None:
+            self.on_attempt(attempt)
+
+
+async def _open(timeout: float, verify: bool | str, transport: Any, url: str) -> Sender:
+    return make_sender(timeout, verify, transport, url)
+
+
+def _const(prepared: Prepared) -> Callable[[], Prepared]:
+    return lambda: prepared

@@ -1,0 +1,205 @@
+"""check: the receiver conformance battery and schema-driven fuzzing, as a scorecard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..config import DEFAULT_TIMEOUT
+from ..delivery.request import check_url, parse_header
+from ..errors import UsageError
+from ..redact import Redactor
+from ..report.log import JsonlLog
+from .common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    check_writable,
+    err,
+    handle_errors,
+    out,
+    print_json,
+    resolve_seed,
+    sigterm_as_interrupt,
+)
+from .delivery_opts import (
+    DEFAULT_HMAC_HEADER,
+    Secret,
+    Sign,
+    SignatureHeader,
+    learn_secret,
+    make_signing,
+)
+from .options import Json, Seed
+from .send_cmd import CaCert, Headers, Insecure, LogFile, verify_option
+
+
+def _names(values: list[str] | None) -> list[str]:
+    return [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
+
+
+def _seconds(value: str | None, what: str) -> float | None:
+    if value is None:
+        return None
+    from ..scenario.units import parse_duration
+
+    try:
+        return parse_duration(value)
+    except (ValueError, UsageError):
+        raise UsageError(
+            f"{what}: not a duration: {value!r}", "for example 30s, 500ms or 2m"
+        ) from None
+
+
+@handle_errors
+def check(
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="URL", help="The receiver to check, or 'local'."),
+    ] = None,
+    sign: Sign = None,
+    secret: Secret = None,
+    signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
+    expect: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--expect",
+            metavar="CHECK=CODES",
+            help="Replace a check's expected status, e.g. forged=401 or empty=400,422. Repeatable.",
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", metavar="CHECKS", help="Run only these checks (comma-separated)."),
+    ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option("--skip", metavar="CHECKS", help="Leave these checks out (comma-separated)."),
+    ] = None,
+    fuzz: Annotated[
+        int | None,
+        typer.Option("--fuzz", min=1, metavar="N", help="Also send N generated payloads."),
+    ] = None,
+    fuzz_time: Annotated[
+        str | None,
+        typer.Option("--fuzz-time", metavar="DURATION", help="Fuzz for this long, e.g. 30s."),
+    ] = None,
+    seed: Seed = None,
+    max_latency: Annotated[
+        str,
+        typer.Option(
+            "--max-latency",
+            metavar="DURATION",
+            help="Latency budget: the p99 of the burst must stay under it.",
+        ),
+    ] = "10s",
+    burst: Annotated[
+        int, typer.Option("--burst", min=1, help="Concurrent deliveries in the latency check.")
+    ] = 50,
+    headers: Headers = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.001, metavar="SECONDS", help="Per-request timeout.")
+    ] = DEFAULT_TIMEOUT,
+    insecure: Insecure = False,
+    ca_cert: CaCert = None,
+    json_out: Json = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", metavar="FILE", help="Write a JUnit XML scorecard.")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", metavar="FILE.html", help="Write an HTML scorecard."),
+    ] = None,
+    findings_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--findings-dir",
+            metavar="DIR",
+            help="Where findings too long for --set are saved for replay "
+            "(default: a new temporary directory).",
+        ),
+    ] = None,
+    log_file: LogFile = None,
+    list_checks: Annotated[bool, typer.Option("--list", help="List the checks and exit.")] = False,
+) -> None:
+    """Check a receiver's webhook hygiene: a battery of named checks, and with --fuzz
+    schema-valid generated payloads whose 5xx, timeouts and resets are findings, shrunk
+    to a minimal payload with the command that reproduces it.
+
+    Exit 0 when no "must" check failed and fuzzing found nothing, 1 otherwise, 2 for
+    usage errors, 130 when interrupted. "should" checks that fail are warnings.
+
+    Examples:
+
+      atscale-mock check --to http://127.0.0.1:8000/hooks
+
+      atscale-mock check --to http://127.0.0.1:8000/hooks \
+          --sign standard-webhooks --secret whsec_...
+
+      atscale-mock check --to http://127.0.0.1:8000/hooks --fuzz 500 --seed 7 --junit check.xml
+
+      atscale-mock check --to http://127.0.0.1:8000/hooks --expect forged=401 --skip latency
+
+      atscale-mock check --list
+    """
+    from ..check.battery import CHECKS
+
+    if list_checks:
+        for c in CHECKS:
+            out(f"{c.name:<20} {c.level:<6} {c.sends}")
+        raise typer.Exit(EXIT_OK)
+    if to is None:
+        raise UsageError("check needs --to URL", "for example --to http://127.0.0.1:8000/hooks")
+    if to.strip().lower() != "local":
+        check_url(to, "--to")
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--report {report}: the scorecard report is HTML", "name it FILE.html")
+    check_writable(junit, report, log_file)
+    header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
+    redactor = Redactor()
+    redactor.learn_headers(dict(header_pairs))
+    signing = make_signing(sign, secret, signature_header, False, 0.0)
+    learn_secret(redactor, signing)
+    run_seed = resolve_seed(seed)
+    err(f"seed: {run_seed}")
+    log = JsonlLog(log_file, redactor)
+    from ..api.check import check as run_check
+
+    def heard(result: object) -> None:
+        if not json_out:
+            err(redactor.text(f"  {getattr(result, 'verdict', '')}: {getattr(result, 'name', '')}"))
+
+    with log, sigterm_as_interrupt():
+        card = run_check(
+            to,
+            sign=signing,
+            expect=expect,
+            only=_names(only),
+            skip=_names(skip),
+            fuzz=fuzz,
+            fuzz_time=_seconds(fuzz_time, "--fuzz-time"),
+            seed=run_seed,
+            max_latency=_seconds(max_latency, "--max-latency") or 10.0,
+            burst=burst,
+            headers=header_pairs,
+            timeout=timeout,
+            verify=verify_option(insecure, ca_cert),
+            findings_dir=findings_dir,
+            on_attempt=log.write,
+            on_check=heard,
+        )
+    from ..report.run_report import write_text
+
+    if junit is not None:
+        write_text(junit, redactor.text(card.junit()))
+    if report is not None:
+        write_text(report, redactor.text(card.html()))
+    if json_out:
+        print_json(redactor.data(card.to_json()))
+    else:
+        out(redactor.text(card.text()))
+    if card.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_OK if card.ok else EXIT_FAILED)
