@@ -162,3 +162,15 @@ def test_readme_check_example_finds_both_planted_bugs(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_version_prints_the_package_version() -> None:
+    import subprocess
+    import sys
+
+    import atscale_mock
+
+    done = subprocess.run(
+        [sys.executable, "-m", "atscale_mock", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout == f"atscale-mock {atscale_mock.__version__}\n"

@@ -6,6 +6,8 @@ Exit codes: 0 success; 1 a delivery got no 2xx or an expectation failed;
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from .catalogue_cmds import events, schema, show
@@ -29,6 +31,28 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"atscale-mock {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 for command in (
     events,
     show,

@@ -33,7 +33,7 @@ from .delivery_opts import (
     make_signing,
 )
 from .options import Json, Seed
-from .send_cmd import CaCert, Headers, Insecure, LogFile, verify_option
+from .send_cmd import CaCert, Headers, Insecure, LogFile, Timeout, verify_option
 
 
 def _names(values: list[str] | None) -> list[str]:
@@ -99,9 +99,7 @@ def check(
         int, typer.Option("--burst", min=1, help="Concurrent deliveries in the latency check.")
     ] = 50,
     headers: Headers = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.001, metavar="SECONDS", help="Per-request timeout.")
-    ] = DEFAULT_TIMEOUT,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
     json_out: Json = False,

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 
@@ -26,11 +26,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # a delivery got no 2xx, or an expectation/threshold failed
 EXIT_USAGE = 2  # bad command line, unknown event/field, invalid scenario
 EXIT_INTERRUPTED = 130  # Ctrl-C / SIGTERM
-
-
-def fail(message: str, hint: str = "", code: int = EXIT_USAGE) -> NoReturn:
-    err(f"error: {message}" + (f"\n  hint: {hint}" if hint else ""))
-    raise typer.Exit(code)
 
 
 def err(text: str) -> None:

@@ -12,6 +12,7 @@ from ..delivery.faults import MALFORMED_KINDS, Faults
 from ..delivery.signing import DEFAULT_HMAC_HEADER, MODES
 from ..errors import UsageError
 from ..redact import Redactor
+from .options import DURATION
 
 SECRET_ENV = "ATSCALE_MOCK_SECRET"
 
@@ -44,8 +45,8 @@ Stale = Annotated[
     float,
     typer.Option(
         "--stale-timestamp",
-        min=0.0,
-        metavar="SECONDS",
+        metavar="DURATION",
+        parser=DURATION,
         help="Back-date the signature timestamp by this much.",
     ),
 ]
@@ -77,12 +78,17 @@ Drop = Annotated[
 ]
 Delay = Annotated[
     float,
-    typer.Option("--delay", min=0.0, metavar="SECONDS", help="Extra wait before every delivery."),
+    typer.Option(
+        "--delay", metavar="DURATION", parser=DURATION, help="Extra wait before every delivery."
+    ),
 ]
 Jitter = Annotated[
     float,
     typer.Option(
-        "--jitter", min=0.0, metavar="SECONDS", help="Up to this much more wait, at random."
+        "--jitter",
+        metavar="DURATION",
+        parser=DURATION,
+        help="Up to this much more wait, at random.",
     ),
 ]
 Malformed = Annotated[

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..config import DEFAULT_TIMEOUT
 from ..delivery.faults import Faults
 from ..errors import UsageError
 from ..redact import Redactor
@@ -40,7 +41,7 @@ from .delivery_opts import (
     make_signing,
 )
 from .options import Json, Seed
-from .send_cmd import CaCert, Headers, Insecure, verify_option
+from .send_cmd import CaCert, Headers, Insecure, Timeout, verify_option
 
 DEFAULT_CONNECTIONS = 50
 DEFAULT_DURATION = "10s"
@@ -248,9 +249,7 @@ def load(
     ] = None,
     seed: Seed = None,
     headers: Headers = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.001, metavar="SECONDS", help="Per-request timeout.")
-    ] = 10.0,
+    timeout: Timeout = DEFAULT_TIMEOUT,
     full: Annotated[bool, typer.Option("--full", help="Payloads with --full fields.")] = False,
     json_out: Json = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,

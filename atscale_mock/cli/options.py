@@ -2,9 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+
+def _duration(value: Any, positive: bool) -> float:
+    from ..scenario.units import parse_duration
+
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected {exc}, got {value!r}") from None
+    if positive and seconds <= 0:
+        raise typer.BadParameter(f"must be greater than zero, got {value!r}")
+    return seconds
+
+
+def DURATION(value: Any) -> float:  # noqa: N802 - read as a type in option declarations
+    """One duration syntax on every option: ``500ms``, ``5s``, ``2m``, ``1h`` or a bare
+    number of seconds (as scenarios and ``load -d`` write it)."""
+    return _duration(value, False)
+
+
+def POSITIVE_DURATION(value: Any) -> float:  # noqa: N802
+    """A duration greater than zero."""
+    return _duration(value, True)
+
+
+def RATE(value: Any) -> float:  # noqa: N802
+    """Events per second: ``10``, ``10/s``, ``600/m`` or ``2/h`` (the scenario syntax)."""
+    from ..scenario.units import parse_rate
+
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return parse_rate(float(value) if _is_number(value) else value)
+    except ValueError as exc:
+        text = str(exc)
+        why = text.removeprefix("a rate ") if "must be" in text else f"expected {text}"
+        raise typer.BadParameter(f"{why}, got {value!r}") from None
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
 
 Seed = Annotated[
     int | None,
@@ -43,8 +91,8 @@ SlowThreshold = Annotated[
     float,
     typer.Option(
         "--slow-threshold",
-        min=0.0,
-        metavar="SECONDS",
+        metavar="DURATION",
+        parser=DURATION,
         help="slow-query: generated time_taken is at least this.",
     ),
 ]
@@ -62,7 +110,8 @@ MaxTime = Annotated[
     float | None,
     typer.Option(
         "--max-time",
-        metavar="SECONDS",
+        metavar="DURATION",
+        parser=DURATION,
         help="Stop the whole command after this long: what is in flight is logged as "
         "interrupted, the summary is printed, exit 1.",
     ),

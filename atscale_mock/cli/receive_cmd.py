@@ -14,7 +14,7 @@ from ..config import DEFAULT_RECEIVER_HOST, DEFAULT_RECEIVER_PORT
 from ..errors import UsageError
 from .common import EXIT_INTERRUPTED, err, handle_errors, out, print_json, sigterm_as_interrupt
 from .delivery_opts import Secret
-from .options import Json
+from .options import DURATION, POSITIVE_DURATION, Json
 
 if TYPE_CHECKING:
     from ..receiver import Received, Receiver
@@ -60,7 +60,10 @@ def receive(
     duration: Annotated[
         float | None,
         typer.Option(
-            "--duration", min=0.001, metavar="SECONDS", help="Stop after this long (exit 0)."
+            "--duration",
+            metavar="DURATION",
+            parser=POSITIVE_DURATION,
+            help="Stop after this long (exit 0).",
         ),
     ] = None,
     record: Annotated[
@@ -91,7 +94,10 @@ def receive(
     delay: Annotated[
         float,
         typer.Option(
-            "--delay", min=0.0, metavar="SECONDS", help="Wait this long before answering."
+            "--delay",
+            metavar="DURATION",
+            parser=DURATION,
+            help="Wait this long before answering.",
         ),
     ] = 0.0,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for --fail-rate.")] = None,

@@ -54,6 +54,8 @@ from .delivery_opts import (
     make_signing,
 )
 from .options import (
+    POSITIVE_DURATION,
+    RATE,
     Clock,
     Cube,
     ErrorText,
@@ -88,7 +90,13 @@ Headers = Annotated[
     ),
 ]
 Timeout = Annotated[
-    float, typer.Option("--timeout", min=0.001, metavar="SECONDS", help="Per-attempt timeout.")
+    float,
+    typer.Option(
+        "--timeout",
+        metavar="DURATION",
+        parser=POSITIVE_DURATION,
+        help="Per-attempt timeout, e.g. 10s or 500ms.",
+    ),
 ]
 Retries = Annotated[
     int,
@@ -184,7 +192,12 @@ def send(
     count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many events.")] = 1,
     rate: Annotated[
         float | None,
-        typer.Option("--rate", min=0.001, help="Events per second (default: one after another)."),
+        typer.Option(
+            "--rate",
+            parser=RATE,
+            metavar="RATE",
+            help="Events per second, e.g. 20 or 20/s or 600/m (default: one after another).",
+        ),
     ] = None,
     headers: Headers = None,
     timeout: Timeout = DEFAULT_TIMEOUT,

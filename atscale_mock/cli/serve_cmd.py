@@ -22,7 +22,19 @@ from .common import (
     print_json,
     sigterm_as_interrupt,
 )
-from .options import Clock, Cube, ErrorText, Failed, Full, Json, Org, Project, Seed, Sets
+from .options import (
+    POSITIVE_DURATION,
+    Clock,
+    Cube,
+    ErrorText,
+    Failed,
+    Full,
+    Json,
+    Org,
+    Project,
+    Seed,
+    Sets,
+)
 
 AdminToken = Annotated[
     str | None,
@@ -165,8 +177,8 @@ def trigger(
         float | None,
         typer.Option(
             "--wait",
-            metavar="SECONDS",
-            min=0.001,
+            metavar="DURATION",
+            parser=POSITIVE_DURATION,
             help="Wait up to this long for the deliveries to finish; exit 1 unless every "
             "one ended in a 2xx.",
         ),

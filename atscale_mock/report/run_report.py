@@ -200,7 +200,7 @@ def html_report(run: RunResult, redactor: Redactor) -> str:
         ("duplicates sent", run.copies),
         ("seed", run.seed),
         ("elapsed", f"{run.elapsed:.3f} s"),
-        ("interrupted", run.interrupted),
+        ("interrupted", "yes (Ctrl-C or SIGTERM)" if run.interrupted else "no"),
     ]
     lags = run.lags.sorted()
     overview.append(

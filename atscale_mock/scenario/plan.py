@@ -294,10 +294,6 @@ def _header(doc: dict[str, Any]) -> list[str]:
     ]
 
 
-def render_plan(doc: dict[str, Any]) -> str:
-    return "\n".join(plan_text_lines(doc, doc["deliveries"]))
-
-
 def plan_text_lines(head: dict[str, Any], deliveries: Iterable[dict[str, Any]]) -> Iterator[str]:
     """The text view of a plan, a line at a time."""
     yield from _header(head)

@@ -27,9 +27,6 @@ class FieldError(Exception):
         self.field = field_name
         self.message = message
 
-    def as_json(self) -> dict[str, Any]:
-        return {"error": str(self), "field": self.field}
-
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
