@@ -3,6 +3,7 @@ syntax on every option, and a run report that says "no" rather than "False"."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,71 @@ def test_bad_durations_and_rates_name_the_option(args: list[str], message: str) 
     r = proc(*args, "--to", "local") if args[0] == "send" else proc(*args)
     no_traceback(r)
     assert r.code == 2 and message in r.stderr, r.stderr
+
+
+def test_an_unmet_expect_status_says_what_was_expected(srv: ScriptedServer) -> None:
+    r = proc("send", "slow-query", "--expect-status", "401", "--to", srv.url + "/ok")
+    assert r.code == 1
+    line = next(x for x in r.stdout.splitlines() if x.startswith("ERR"))
+    assert " 200 (expected 401) " in line, line
+
+
+@pytest.mark.parametrize("command", ["run", "load"])
+def test_a_report_name_that_is_neither_json_nor_html_is_refused_before_sending(
+    command: str, tmp_path: Path, srv: ScriptedServer
+) -> None:
+    target = tmp_path / "x.pdf"
+    if command == "run":
+        args = ["run", str(ROOT / "scenarios" / "batch-lifecycle.yaml")]
+    else:
+        args = ["load", "--rate", "10", "-d", "1s"]
+    r = proc(*args, "--to", srv.url + "/ok", "--report", str(target))
+    no_traceback(r)
+    assert r.code == 2 and "use a .json or .html file name" in r.stderr, r.stderr
+    assert not target.exists() and srv.seen == []
+
+
+def test_openapi_signing_header_default_is_the_header_traffic_uses() -> None:
+    import json
+
+    from atscale_mock.delivery.signing import DEFAULT_HMAC_HEADER
+
+    doc = json.loads((ROOT / "atscale_mock" / "serve" / "openapi.json").read_text())
+    header = doc["components"]["schemas"]["Signing"]["properties"]["header"]
+    assert header["default"] == DEFAULT_HMAC_HEADER == "X-Signature"
+
+
+def test_library_errors_name_the_keyword_not_only_the_flag() -> None:
+    with pytest.raises(am.UsageError) as caught:
+        am.Faults(duplicates=2)
+    assert caught.value.message.startswith("duplicates (--duplicates) must be from 0 to 1")
+
+
+def _complete(words: str) -> list[str]:
+    import os
+    import subprocess
+
+    env = {
+        **os.environ,
+        "_ATSCALE_MOCK_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "atscale-mock")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done.stdout.split()
+
+
+def test_completion_offers_event_names_and_option_values() -> None:
+    assert _complete("atscale-mock send batch-") == ["batch-start", "batch-result"]
+    assert set(_complete("atscale-mock show ")) >= {"slow-query", "unpublish", "batch-start"}
+    assert _complete("atscale-mock send slow-query --sign ") == [
+        "standard-webhooks",
+        "hmac-sha256",
+    ]
+    assert "invalid-json" in _complete("atscale-mock send slow-query --malformed ")

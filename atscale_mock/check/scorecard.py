@@ -284,7 +284,8 @@ class Scorecard:
             numeric=range(6),
         ).replace("<table", '<table id="counts"', 1)
         rows = [
-            [html.Raw(f'<span class="v-{x.verdict}">{x.verdict}</span>'), x.name, x.level]
+            [html.Raw(f'<span class="v-{x.verdict} {_badge(x)}">{x.verdict}</span>'), x.name]
+            + [x.level]
             + [x.sends, x.expects, x.detail() or "-"]
             for x in self.checks
         ]
@@ -315,3 +316,10 @@ class Scorecard:
                 "<h2>Fuzzing</h2>" + fuzz + found,
             ],
         )
+
+
+def _badge(result: CheckResult) -> str:
+    """The page's colours: a failed "must" red, a pass green, a warning or skip plain."""
+    if result.verdict == "pass":
+        return "pass"
+    return "fail" if result.verdict == "fail" and result.level == "must" else ""

@@ -15,6 +15,7 @@ from .options import (
     Clock,
     Cube,
     ErrorText,
+    EventArg,
     Failed,
     Full,
     Json,
@@ -72,7 +73,7 @@ def events(json_out: Json = False) -> None:
 
 @handle_errors
 def show(
-    event: Annotated[str, typer.Argument(help="Event: CLI name or event_type.")],
+    event: EventArg,
     seed: Seed = None,
     sets: Sets = None,
     full: Full = False,

@@ -188,7 +188,7 @@ def check(
             on_attempt=log.write,
             on_check=heard,
         )
-    from ..report.run_report import write_text
+    from ..report.files import write_text
 
     if junit is not None:
         write_text(junit, redactor.text(card.junit()))

@@ -12,7 +12,7 @@ from ..delivery.faults import MALFORMED_KINDS, Faults
 from ..delivery.signing import DEFAULT_HMAC_HEADER, MODES
 from ..errors import UsageError
 from ..redact import Redactor
-from .options import DURATION
+from .options import DURATION, completer
 
 SECRET_ENV = "ATSCALE_MOCK_SECRET"
 
@@ -21,6 +21,7 @@ Sign = Annotated[
     typer.Option(
         "--sign",
         metavar="MODE",
+        autocompletion=completer(MODES),
         help=f"Sign deliveries: {' or '.join(MODES)} (off by default; "
         "the spec documents no signing).",
     ),
@@ -94,7 +95,10 @@ Jitter = Annotated[
 Malformed = Annotated[
     str | None,
     typer.Option(
-        "--malformed", metavar="KIND", help="Malform bodies: " + ", ".join(MALFORMED_KINDS) + "."
+        "--malformed",
+        metavar="KIND",
+        autocompletion=completer(MALFORMED_KINDS),
+        help="Malform bodies: " + ", ".join(MALFORMED_KINDS) + ".",
     ),
 ]
 MalformedRate = Annotated[

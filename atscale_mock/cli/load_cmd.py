@@ -306,7 +306,7 @@ def load(
 
     check_writable(report)
     if report:
-        from ..load.report import report_format
+        from ..report.files import report_format
 
         report_format(report)  # a wrong file name fails now, not after the run
     spec = _scenario_load(file) if file else {}

@@ -116,3 +116,21 @@ MaxTime = Annotated[
         "interrupted, the summary is printed, exit 1.",
     ),
 ]
+
+
+def complete_event(incomplete: str) -> list[str]:
+    """Shell completion of event names (CLI names; event_type values too once typed)."""
+    from ..catalogue import EVENTS
+
+    names = [e.name for e in EVENTS] + [e.event_type for e in EVENTS]
+    return [n for n in names if n.startswith(incomplete)]
+
+
+def completer(values: tuple[str, ...]) -> Any:
+    """Shell completion of an option's fixed values."""
+    return lambda incomplete: [v for v in values if v.startswith(incomplete)]
+
+
+EventArg = Annotated[
+    str, typer.Argument(help="Event: CLI name or event_type.", autocompletion=complete_event)
+]

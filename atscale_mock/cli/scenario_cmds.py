@@ -285,6 +285,10 @@ def run(
     from ..report.run_report import write_reports
 
     check_writable(junit, report)
+    if report is not None:
+        from ..report.files import report_format
+
+        report_format(report)  # a wrong file name fails now, not after the run
     scenario = _load(file, var_args, time_scale)
     run_seed, _ = _seed_and_clock(scenario, seed)
     url = to or scenario.defaults.to

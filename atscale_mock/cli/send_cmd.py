@@ -59,6 +59,7 @@ from .options import (
     Clock,
     Cube,
     ErrorText,
+    EventArg,
     Failed,
     Full,
     Json,
@@ -187,7 +188,7 @@ def verify_option(insecure: bool, ca_cert: Path | None) -> bool | str:
 
 @handle_errors
 def send(
-    event: Annotated[str, typer.Argument(help="Event: CLI name or event_type.")],
+    event: EventArg,
     to: To,
     count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many events.")] = 1,
     rate: Annotated[

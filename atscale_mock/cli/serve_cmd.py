@@ -27,6 +27,7 @@ from .options import (
     Clock,
     Cube,
     ErrorText,
+    EventArg,
     Failed,
     Full,
     Json,
@@ -161,7 +162,7 @@ def serve(
 
 @handle_errors
 def trigger(
-    event: Annotated[str, typer.Argument(help="Event: CLI name or event_type.")],
+    event: EventArg,
     server: Server = "http://127.0.0.1:10600",
     admin_token: AdminToken = None,
     seed: Seed = None,

@@ -40,7 +40,9 @@ class Faults:
         for name in ("duplicates", "drop", "malformed_rate"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
-                raise UsageError(f"--{name.replace('_', '-')} must be from 0 to 1, got {value}")
+                raise UsageError(
+                    f"{name} (--{name.replace('_', '-')}) must be from 0 to 1, got {value}"
+                )
         if self.reorder < 0 or not (0 <= self.delay < 1e6 and 0 <= self.jitter < 1e6):
             raise UsageError(
                 "reorder, delay and jitter must be finite and not negative "

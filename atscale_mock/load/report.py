@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
 from ..redact import Redactor
+from ..report.files import report_format, write_text
 from .runner import LoadConfig, LoadResult
 from .stats import distribution_ms, percentiles_ms
 
@@ -169,26 +169,13 @@ def honest_series(
     return out
 
 
-def report_format(path: Path) -> str:
-    """``json`` or ``html`` from the file name; a UsageError for anything else."""
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        return "json"
-    if suffix in (".html", ".htm"):
-        return "html"
-    raise UsageError(f"--report {path}: use a .json or .html file name")
-
-
 def write_report(path: Path, summary: dict[str, Any], redactor: Redactor) -> None:
     clean = redactor.data(summary)  # value by value, before any encoding
     if report_format(path) == "json":
         text = json.dumps(clean, indent=2) + "\n"
     else:
         text = render_html(clean)
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+    write_text(path, text)
 
 
 def render_html(s: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..redact import Redactor
+from .files import report_format, write_text
 from .printable import for_xml
 from .summary import percentile
 
@@ -242,20 +243,8 @@ def html_report(run: RunResult, redactor: Redactor) -> str:
     )
 
 
-def report_kind(path: Path) -> str:
-    """``html`` for a .html/.htm report, else ``json``."""
-    return "html" if path.suffix.lower() in (".html", ".htm") else "json"
-
-
-def write_text(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
-
-
 def _report_text(run: RunResult, redactor: Redactor, path: Path | None) -> str:
-    if path is not None and report_kind(path) == "html":
+    if path is not None and report_format(path) == "html":
         return html_report(run, redactor)
     return json.dumps(redactor.data(json_report(run, redactor)), indent=2) + "\n"
 

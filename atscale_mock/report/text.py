@@ -27,6 +27,8 @@ def attempt_line(attempt: Attempt, redactor: Redactor, expect: Any = None) -> st
         result = f"{o.status} redirect to {o.location or '?'} (not followed)"
     else:
         result = str(o.status)
+    if expect is not None and not passed and o.error_class != "dropped":
+        result += f" (expected {expect.describe_status()})"
     latency = f"{o.latency * 1000:.1f} ms"
     return f"{mark} {name:<22} {result}  {latency}  attempt {attempt.attempt}{faults}"
 
