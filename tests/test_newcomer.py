@@ -118,3 +118,25 @@ def test_completion_offers_event_names_and_option_values() -> None:
         "hmac-sha256",
     ]
     assert "invalid-json" in _complete("atscale-mock send slow-query --malformed ")
+
+
+def test_run_progress_has_the_planned_total_and_an_eta(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from atscale_mock.cli.scenario_cmds import _Progress, planned_total
+    from atscale_mock.scenario.loader import load_scenario
+
+    lifecycle = load_scenario(ROOT / "scenarios" / "batch-lifecycle.yaml")
+    total = planned_total(lifecycle)
+    run = am.run(ROOT / "scenarios" / "batch-lifecycle.yaml", to="local", seed=1)
+    assert total == len(run.results) > 0
+    assert planned_total(load_scenario(ROOT / "scenarios" / "engine-day.yaml")) is None
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    progress = _Progress(total, False, Redactor())
+    try:
+        assert progress.bar is not None and progress.bar.tasks[0].total == total
+        names = [type(c).__name__ for c in progress.bar.columns]
+        assert "TimeRemainingColumn" in names and "MofNCompleteColumn" in names
+    finally:
+        progress.close()

@@ -177,18 +177,29 @@ def plan(
 class _Progress:
     """Live progress on a terminal; one line per delivery otherwise."""
 
-    def __init__(self, total: int, quiet: bool, redactor: Redactor, json_out: bool = False) -> None:
+    def __init__(
+        self, total: int | None, quiet: bool, redactor: Redactor, json_out: bool = False
+    ) -> None:
+        """``total``: the deliveries planned (None: not known before they happen, as for
+        an engine simulation); the bar shows how many of them are done and an ETA."""
         self.redactor = redactor
         self.quiet = quiet
         self.show = err if json_out else out  # with --json, stdout holds only the JSON
         self.bar: Any = None
         if not quiet and sys.stderr.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self.bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                TimeRemainingColumn(),
                 TextColumn("{task.fields[status]}"),
                 transient=True,
             )
@@ -216,6 +227,20 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def planned_total(scenario: Any) -> int | None:
+    """How many deliveries a run will make, when the timing keys alone tell (engine
+    steps decide theirs as they run; duplicates add to it)."""
+    from ..engine.steps import EngineStep
+    from ..scenario.model import Parallel
+    from ..scenario.plan import count_deliveries
+
+    for step in scenario.steps:
+        for branch in step.branches if isinstance(step, Parallel) else (step,):
+            if isinstance(branch, EngineStep):
+                return None
+    return count_deliveries(scenario)
 
 
 @handle_errors
@@ -307,7 +332,7 @@ def run(
     )
     on_received, on_local = receiver_hooks(quiet or json_out)
     err(f"running {scenario.name} ({file}), seed {run_seed}")
-    progress = _Progress(0, quiet or json_out, redactor, json_out)
+    progress = _Progress(planned_total(scenario), quiet or json_out, redactor, json_out)
     gc.collect()
     gc.freeze()  # long-lived setup objects leave the collector's work: shorter pauses
     try:
