@@ -140,3 +140,42 @@ def test_run_progress_has_the_planned_total_and_an_eta(monkeypatch: pytest.Monke
         assert "TimeRemainingColumn" in names and "MofNCompleteColumn" in names
     finally:
         progress.close()
+
+
+def test_help_examples_are_never_rewrapped_whatever_the_terminal_width() -> None:
+    import os
+    import subprocess
+
+    from atscale_mock.cli import app
+
+    checked = 0
+    for info in app.registered_commands:
+        assert info.callback is not None
+        name = info.name or info.callback.__name__
+        examples = [
+            line.strip()
+            for line in (info.callback.__doc__ or "").splitlines()
+            if line.strip().startswith("atscale-mock ")
+        ]
+        done = subprocess.run(
+            [sys.executable, "-m", "atscale_mock", name, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "COLUMNS": "60"},
+        )
+        shown = [line.strip() for line in done.stdout.splitlines()]
+        for example in examples:
+            assert example in shown, (name, example)
+            checked += 1
+    assert checked >= 20
+
+
+def test_send_quiet_prints_failures_only(srv: ScriptedServer) -> None:
+    r = proc("send", "slow-query", "-n", "4", "-q", "--to", srv.url + "/ok")
+    assert r.code == 0 and r.stdout == "", r.stdout
+    assert "4 delivered, 4 ok" in r.stderr
+    r = proc(
+        "send", "slow-query", "-n", "2", "-q", "--expect-status", "401", "--to", srv.url + "/ok"
+    )
+    assert r.code == 1 and r.stdout.count("ERR ") == 2, r.stdout

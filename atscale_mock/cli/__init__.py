@@ -33,6 +33,19 @@ app = typer.Typer(
 )
 
 
+def keep_examples(doc: str) -> str:
+    """A command's help with its example paragraphs marked for Click not to rewrap
+    (``\\b``): an example copied from a terminal of any width is the command as written."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    marked = [
+        "\b\n" + p if p.lstrip().startswith("atscale-mock ") and not p.startswith("\b") else p
+        for p in paragraphs
+    ]
+    return "\n\n".join(marked)
+
+
 def _version(value: bool) -> None:
     if value:
         from .. import __version__
@@ -70,6 +83,7 @@ for command in (
     trigger,
     check,
 ):
+    command.__doc__ = keep_examples(command.__doc__ or "")
     app.command()(command)
 
 

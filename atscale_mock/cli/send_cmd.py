@@ -148,11 +148,17 @@ def receiver_hooks(quiet: bool) -> tuple[Callable[[Any], None], Callable[[str], 
 
 
 def attempt_printer(
-    log: JsonlLog, redactor: Redactor, quiet: bool, expect: Any = None
+    log: JsonlLog, redactor: Redactor, quiet: bool, expect: Any = None, failures_only: bool = False
 ) -> Callable[[Attempt], None]:
+    """Log every attempt; print each (``quiet``: none; ``failures_only``: those that
+    missed their expectation)."""
+
     def on_attempt(attempt: Attempt) -> None:
         log.write(attempt)
-        if not quiet:
+        if quiet:
+            return
+        passed = attempt.ok if expect is None else expect.status_ok(attempt.outcome.status)
+        if not failures_only or not passed:
             out(attempt_line(attempt, redactor, expect))
 
     return on_attempt
@@ -241,6 +247,9 @@ def send(
             "negative test passes when the receiver rightly rejects.",
         ),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print failures only, then the summary.")
+    ] = False,
 ) -> None:
     """Build an event's payload and POST it as application/json.
 
@@ -277,7 +286,7 @@ def send(
     err(f"seed: {run_seed}")
     faults = make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
     log = JsonlLog(log_file, redactor)
-    on_received, on_local = receiver_hooks(json_out)
+    on_received, on_local = receiver_hooks(json_out or quiet)
     from ..api.options import as_expect
 
     try:
@@ -308,7 +317,7 @@ def send(
             sign=signing,
             faults=faults,
             verify=verify_option(insecure, ca_cert),
-            on_attempt=attempt_printer(log, redactor, json_out, expect),
+            on_attempt=attempt_printer(log, redactor, json_out, expect, failures_only=quiet),
             on_received=on_received,
             on_local=on_local,
             keep_records=False,
