@@ -179,3 +179,14 @@ def test_send_quiet_prints_failures_only(srv: ScriptedServer) -> None:
         "send", "slow-query", "-n", "2", "-q", "--expect-status", "401", "--to", srv.url + "/ok"
     )
     assert r.code == 1 and r.stdout.count("ERR ") == 2, r.stdout
+
+
+def test_refused_and_tls_mismatch_come_with_a_hint(srv: ScriptedServer) -> None:
+    from .cli_helpers import free_port
+
+    port = free_port()
+    r = proc("send", "slow-query", "--to", f"http://127.0.0.1:{port}/hooks")
+    assert r.code == 1 and f"nothing listens on 127.0.0.1:{port}" in r.stdout, r.stdout
+    https = srv.url.replace("http://", "https://") + "/ok"
+    r = proc("send", "slow-query", "--to", https)
+    assert r.code == 1 and "tls" in r.stdout and "a plain-HTTP receiver needs http://" in r.stdout

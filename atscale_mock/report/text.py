@@ -22,7 +22,7 @@ def attempt_line(attempt: Attempt, redactor: Redactor, expect: Any = None) -> st
     if o.error_class == "dropped":
         return f"{mark} {name:<22} not sent{faults}"
     if o.status is None:
-        result = f"{o.error_class:<8} {redactor.text(o.error or '')}"
+        result = f"{o.error_class:<8} {redactor.text(o.error or '')}{_hint(attempt)}"
     elif 300 <= o.status < 400:
         result = f"{o.status} redirect to {o.location or '?'} (not followed)"
     else:
@@ -31,6 +31,22 @@ def attempt_line(attempt: Attempt, redactor: Redactor, expect: Any = None) -> st
         result += f" (expected {expect.describe_status()})"
     latency = f"{o.latency * 1000:.1f} ms"
     return f"{mark} {name:<22} {result}  {latency}  attempt {attempt.attempt}{faults}"
+
+
+def _hint(attempt: Attempt) -> str:
+    """What to try, for the transport failures a newcomer meets first."""
+    kind = attempt.outcome.error_class
+    if kind == "refused":
+        from urllib.parse import urlsplit
+
+        where = urlsplit(attempt.request.url).netloc
+        return f" (hint: nothing listens on {where}: is the receiver running, on that port?)"
+    if kind == "tls":
+        return (
+            " (hint: a plain-HTTP receiver needs http://; a self-signed certificate needs "
+            "--ca-cert FILE or --insecure)"
+        )
+    return ""
 
 
 def printable(text: str, limit: int = 200) -> str:
