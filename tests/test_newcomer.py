@@ -190,3 +190,15 @@ def test_refused_and_tls_mismatch_come_with_a_hint(srv: ScriptedServer) -> None:
     https = srv.url.replace("http://", "https://") + "/ok"
     r = proc("send", "slow-query", "--to", https)
     assert r.code == 1 and "tls" in r.stdout and "a plain-HTTP receiver needs http://" in r.stdout
+
+
+def test_validate_says_a_bad_signature_step_needs_a_signed_run(tmp_path: Path) -> None:
+    file = tmp_path / "bad-sig.yaml"
+    file.write_text("version: 1\nname: bad-sig\nsteps:\n  - event: slow-query\n"
+                    "    bad_signature: true\n")  # fmt: skip
+    r = proc("validate", str(file))
+    assert r.code == 0 and "step 'step1' sends a bad or stale signature" in r.stderr
+    assert "--sign MODE --secret KEY" in r.stderr
+    r = proc("run", str(file), "--to", "local")
+    assert r.code == 2 and "--sign MODE --secret KEY on the command line" in r.stderr
+    assert "give sign=" not in r.stderr

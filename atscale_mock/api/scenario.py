@@ -148,7 +148,8 @@ def _check_step_signing(scenario: Scenario, sign: Signing | None) -> None:
             if sign is None:
                 raise UsageError(
                     f"step {step.id!r}: bad_signature and stale_timestamp need signing",
-                    "give sign= (the CLI's --sign MODE --secret KEY)",
+                    "run it signed: --sign MODE --secret KEY on the command line "
+                    "(sign=Signing(...) from Python)",
                 )
             if step.stale_timestamp and sign.scheme != "standard-webhooks":
                 raise UsageError(

@@ -99,6 +99,17 @@ def _seed_and_clock(scenario: Scenario, seed: int | None) -> tuple[int, Any]:
     return resolve_seed(given), fixed or now()
 
 
+def _needs_signing(scenario: Scenario) -> list[str]:
+    """What only a signed run can do: validate cannot know the run's --sign, so it says
+    so instead of passing in silence."""
+    return [
+        f"step {s.id!r} sends a bad or stale signature: run it with --sign MODE --secret KEY "
+        "(run refuses it unsigned)"
+        for s in scenario.event_steps()
+        if (s.bad_signature or s.stale_timestamp) and s.sign
+    ]
+
+
 @handle_errors
 def validate(files: Files, json_out: Json = False) -> None:
     """Check scenario files without any network: syntax, keys, events, fields, references,
@@ -109,10 +120,12 @@ def validate(files: Files, json_out: Json = False) -> None:
     report: dict[str, list[dict[str, Any]]] = {}
     for file in files:
         try:
-            _load(file, None)
+            scenario = _load(file, None)
             report[str(file)] = []
             if not json_out:
                 err(f"ok: {file}")
+                for note in _needs_signing(scenario):
+                    err(f"  note: {note}")
         except ScenarioError as exc:
             report[str(file)] = [
                 {"line": p.line, "column": p.column, "message": p.message, "hint": p.hint}
