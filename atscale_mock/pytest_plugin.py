@@ -283,9 +283,12 @@ def atscale_sign() -> Any:
 # -- scenario files as test items ---------------------------------------------------
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
+    """Scenario files become items before pytest's own ``-k``/``-m`` selection runs, so
+    ``-k 'not x'`` and ``-k 'a or b'`` select them as they select any test."""
     patterns = config.getoption("--atscale-scenarios") or config.getini("atscale_scenarios")
     if not patterns:
         return
@@ -298,13 +301,8 @@ def pytest_collection_modifyitems(
         if not matched:
             raise pytest.UsageError(f"--atscale-scenarios {pattern!r} matches no file")
         files += [Path(m).resolve() for m in matched]
-    keyword = config.getoption("keyword")
     for path in dict.fromkeys(files):
-        item = ScenarioItem.from_parent(session, name=f"{path.stem}", path=path)
-        if keyword and keyword.lower() not in path.stem.lower():
-            config.hook.pytest_deselected(items=[item])
-            continue
-        items.append(item)
+        items.append(ScenarioItem.from_parent(session, name=f"{path.stem}", path=path))
 
 
 class ScenarioItem(pytest.Item):

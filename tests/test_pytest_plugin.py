@@ -211,6 +211,16 @@ def test_scenario_files_as_items_with_junit(tmp_path: Path) -> None:
     picked = _pytest(tmp_path, "--atscale-scenarios", "scenarios/*.yaml", "--atscale-target",
                      "http://127.0.0.1:9/x", "-k", "slow", "--collect-only", "-q")  # fmt: skip
     assert "slow-queries" in picked.stdout and "engine-day" not in picked.stdout
+    # pytest's own -k expressions: not, or
+    collect = ["--atscale-scenarios", "scenarios/*.yaml", "--atscale-target",
+               "http://127.0.0.1:9/x", "--collect-only", "-q"]  # fmt: skip
+    for expression, wanted in (
+        ("not slow", set(files) - {"slow-queries"}),
+        ("slow or engine", {"slow-queries", "engine-day"}),
+    ):
+        picked = _pytest(tmp_path, *collect, "-k", expression)
+        shown = {line.rpartition("::")[2] for line in picked.stdout.splitlines() if "::" in line}
+        assert shown == wanted, (expression, picked.stdout)
 
 
 def test_a_failing_scenario_item_names_the_step_and_its_line(tmp_path: Path) -> None:
