@@ -653,6 +653,13 @@ def test_load_at_a_rate_beyond_the_machine_still_hears_signals(
          "-d", "60s", "--processes", processes, "-q", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    # Wait until the workers exist (a loaded CI machine can take seconds to fork them),
+    # then give them a moment at the rate: the signal must land mid-run, not at start-up.
+    deadline = time.monotonic() + 30
+    workers = 0 if processes == "1" else int(processes)  # one process runs in place
+    while len(_children(p.pid)) < workers:
+        assert time.monotonic() < deadline, "the load workers never started"
+        time.sleep(0.1)
     time.sleep(2.5)
     children = _children(p.pid)
     p.send_signal(sig)

@@ -6,9 +6,11 @@ Exit codes: 0 success; 1 a delivery got no 2xx or an expectation failed;
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from .catalogue_cmds import events, schema, show
 from .check_cmd import check
@@ -19,8 +21,42 @@ from .scenario_cmds import plan, run, validate
 from .send_cmd import demo, send
 from .serve_cmd import serve, trigger
 
+class _OneErrorStyle(TyperGroup):
+    """Click's usage errors printed in the tool's one error style (``error: ...`` and a
+    ``hint:`` line), like every other error, instead of Click's ``Usage:/Error:`` block."""
+
+    def main(  # type: ignore[override]
+        self, *args: Any, standalone_mode: bool = True, **kwargs: Any
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        from typer._click.exceptions import Abort, ClickException, NoArgsIsHelpError
+        from typer._click.exceptions import UsageError as ClickUsageError
+
+        from ..errors import UsageError
+        from .common import EXIT_INTERRUPTED, err
+
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except NoArgsIsHelpError as exc:  # a bare command: its help, as Click prints it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except ClickUsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "atscale-mock"
+            err(UsageError(exc.format_message(), f"see '{where} -h'").render())
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            err(UsageError(exc.format_message()).render())
+            sys.exit(exc.exit_code)
+        except Abort:
+            err("interrupted")
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="atscale-mock",
+    cls=_OneErrorStyle,
     help="A mock AtScale engine that emits the engine's webhooks.\n\n"
     "Example: atscale-mock send slow-query --to local\n\n"
     "Exit codes: 0 ok, 1 a delivery or expectation failed, 2 usage error, "
