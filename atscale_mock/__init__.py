@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from .api.replay import replay
     from .api.results import DeliveryRecord, SendResult
     from .api.scenario import arun, plan, run
-    from .api.send import asend, demo, payload, send
+    from .api.send import asend, demo, send
     from .api.signing import sign_headers
     from .delivery.faults import Faults
     from .errors import (
@@ -79,8 +79,9 @@ if TYPE_CHECKING:
         UnknownFieldError,
         UsageError,
     )
-    from .receiver import Receiver
-    from .scenario.runner import RunResult
+    from .events.make import payload
+    from .receiver.local import Receiver
+    from .scenario.result import RunResult
     from .serve.server import EngineServer
 
 #: where each public name lives; imported on first use, so `atscale-mock --help` and
@@ -101,7 +102,7 @@ _LAZY = {
     "run": "api.scenario",
     "asend": "api.send",
     "demo": "api.send",
-    "payload": "api.send",
+    "payload": "events.make",
     "send": "api.send",
     "sign_headers": "api.signing",
     "Faults": "delivery.faults",
@@ -110,8 +111,8 @@ _LAZY = {
     "UnknownEventError": "errors",
     "UnknownFieldError": "errors",
     "UsageError": "errors",
-    "Receiver": "receiver",
-    "RunResult": "scenario.runner",
+    "Receiver": "receiver.local",
+    "RunResult": "scenario.result",
     "EngineServer": "serve.server",
 }
 
@@ -129,13 +130,13 @@ def __getattr__(name: str) -> Any:
 
 
 class _Package(types.ModuleType):
-    """Three public functions share their names with a submodule (``payload.py``,
-    ``load/``, ``check/``). Importing a submodule binds it on its package; this package declines
-    that binding for those three names, so they stay the functions (through
-    ``__getattr__``) without importing either submodule up front."""
+    """Two public functions share their names with a subpackage (``load/``, ``check/``).
+    Importing a subpackage binds it on its package; this package declines that binding
+    for those two names, so they stay the functions (through ``__getattr__``) without
+    importing either subpackage up front."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in ("check", "load", "payload") and isinstance(value, types.ModuleType):
+        if name in ("check", "load") and isinstance(value, types.ModuleType):
             return
         super().__setattr__(name, value)
 

@@ -1,11 +1,10 @@
-"""Named defaults, in one place. Precedence everywhere: CLI option > environment >
+"""Named defaults, in one place (the spec's own thresholds live with the catalogue, in
+``events/catalogue.py``). Precedence everywhere: CLI option > environment >
 scenario file > these defaults."""
 
 from __future__ import annotations
 
 from typing import Final
-
-from .catalogue import SLOW_AGG_BUILD_THRESHOLD_MS, SLOW_QUERY_THRESHOLD_S
 
 DEFAULT_TIMEOUT: Final = 10.0  # seconds, per attempt
 DEFAULT_RETRIES: Final = 0
@@ -14,14 +13,15 @@ DEFAULT_BACKOFF_CAP: Final = 30.0  # seconds; no single wait is longer, Retry-Af
 DEFAULT_ORG: Final = "default"
 DEFAULT_RECEIVER_HOST: Final = "127.0.0.1"
 DEFAULT_RECEIVER_PORT: Final = 10502  # the engine's webhook port in the spec's example URLs
-DEFAULT_SLOW_QUERY_THRESHOLD: Final = SLOW_QUERY_THRESHOLD_S
-DEFAULT_SLOW_AGG_BUILD_THRESHOLD_MS: Final = SLOW_AGG_BUILD_THRESHOLD_MS
 #: With --seed and no --clock, timestamps start here (the spec example's finished_at),
 #: so that the same seed gives byte-identical payloads.
 SEEDED_CLOCK: Final = "2021-12-07T15:44:07.077397Z"
 RESPONSE_BODY_KEEP: Final = 1024  # characters of a response body kept in logs
 RESPONSE_BODY_READ_CAP: Final = 64 * 1024  # bytes read from a response at most
 USER_AGENT: Final = "atscale-mock"
+SECRET_ENV: Final = "ATSCALE_MOCK_SECRET"  # the signing key when --secret is not given
+SIGNING_SCHEMES: Final = ("standard-webhooks", "hmac-sha256")
+DEFAULT_HMAC_HEADER: Final = "X-Signature"  # hmac-sha256's header unless told another
 #: simulated (or retry-wait) seconds per wall-clock second: from one simulated second in
 #: about 12 days to a million a second
 MIN_TIME_SCALE: Final = 1e-6

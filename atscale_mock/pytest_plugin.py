@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .config import SECRET_ENV
 from .report.printable import for_terminal
 
 if TYPE_CHECKING:
     from .api.results import SendResult
     from .check.scorecard import Scorecard
-    from .receiver import Received, Receiver
-    from .scenario.runner import RunResult
+    from .receiver.local import Received, Receiver
+    from .scenario.result import RunResult
 
 BODY_SHOWN = 500  # characters of a receiver's answer shown in a failure
 
@@ -58,12 +59,49 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Collect these scenario files as test items (repeatable).",
     )
+    group.addoption(
+        "--atscale-sign",
+        metavar="MODE",
+        default=None,
+        help="Sign scenario items' deliveries: standard-webhooks or hmac-sha256 "
+        f"(the key from --atscale-secret or ${SECRET_ENV}).",
+    )
+    group.addoption(
+        "--atscale-secret",
+        metavar="KEY",
+        default=None,
+        help=f"The signing key for --atscale-sign (prefer ${SECRET_ENV}: a command line "
+        "is visible to other users of the machine).",
+    )
     parser.addini("atscale_target", "Default target of atscale_engine and scenario items.")
+    parser.addini("atscale_sign", "Default signing mode of scenario items (see --atscale-sign).")
     parser.addini("atscale_scenarios", "Scenario files to collect (globs).", type="linelist")
 
 
 def _target(config: pytest.Config) -> Any:
     return config.getoption("--atscale-target") or config.getini("atscale_target") or None
+
+
+def _signing(config: pytest.Config) -> Any:
+    """The Signing scenario items use (None: unsigned), from --atscale-sign or the ini
+    key, the key from --atscale-secret or the environment; a bad mode or a missing key
+    is a usage error before any item runs."""
+    import os
+
+    mode = config.getoption("--atscale-sign") or config.getini("atscale_sign") or None
+    secret = config.getoption("--atscale-secret") or os.environ.get(SECRET_ENV)
+    if mode is None:
+        return None
+    if not secret:
+        raise pytest.UsageError(f"--atscale-sign needs --atscale-secret KEY or ${SECRET_ENV}")
+    from .api.options import Signing
+    from .errors import UsageError
+
+    try:
+        return Signing(mode, secret)
+    except UsageError as exc:
+        message = str(exc).removeprefix("--sign: ").replace("--secret", "the key")
+        raise pytest.UsageError(f"--atscale-sign {mode}: {message}") from None
 
 
 class DeliveryFailed(AssertionError):
@@ -151,7 +189,7 @@ class Engine:
     ) -> list[SendResult]:
         """A coherent batch: start -> result (-> prune), sharing the batch ``id``,
         project and cube. ``failed`` gives the result an error."""
-        from .api.send import batch_of, payload
+        from .events.make import batch_of, payload
 
         __tracebackhide__ = True
         start = payload("batch-start", seed=seed)
@@ -177,12 +215,14 @@ def _run_failures(result: RunResult) -> str:
         f"scenario {result.scenario.name} ({result.scenario.file}): "
         f"{result.failed} failed, {result.not_sent} not sent of {result.planned}"
     ]
-    positions = _step_lines(result.scenario.file)
-    for r in result.results:
+    lines_of: dict[tuple[str | int, ...], int] = {}
+    for r in result.deliveries:
         if r.passed:
             continue
         step = r.planned.step
-        where = f"{result.scenario.file}:{positions.get(step.id, 0)}"
+        if step.path not in lines_of:
+            lines_of[step.path] = _step_line(result.scenario.file, step.path)
+        where = f"{result.scenario.file}:{lines_of[step.path]}"
         lines.append(f"step {step.id} ({r.planned.label}) at {where}")
         for failure in r.failures:
             lines.append(f"  {failure}")
@@ -193,18 +233,17 @@ def _run_failures(result: RunResult) -> str:
     return for_terminal("\n".join(lines))
 
 
-def _step_lines(file: str) -> dict[str, int]:
-    """The line of each step's ``id:`` in the file (for failure messages)."""
+def _step_line(file: str, path: tuple[str | int, ...]) -> int:
+    """The line where the step at ``path`` starts in the file (block or flow style);
+    0 when the file cannot be read again."""
+    from .scenario import yamlpos
+
     try:
-        text = Path(file).read_text(encoding="utf-8")
+        doc, _ = yamlpos.load(Path(file).read_bytes(), file)
     except OSError:
-        return {}
-    lines: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip().removeprefix("- ").strip()
-        if stripped.startswith("id:"):
-            lines.setdefault(stripped[3:].strip().strip("'\""), number)
-    return lines
+        return 0
+    mark = doc.mark_of(path)
+    return mark.line if mark else 0
 
 
 @pytest.fixture
@@ -233,7 +272,7 @@ class ReceiverFixture:
     def assert_received(self, event_type: str, count: int | None = None) -> list[Received]:
         """The requests of ``event_type`` (an ``event_type`` or CLI name); at least one,
         or exactly ``count``."""
-        from .catalogue import find_event
+        from .events.catalogue import find_event
 
         __tracebackhide__ = True
         known = find_event(event_type)
@@ -264,7 +303,7 @@ class ReceiverFixture:
 @pytest.fixture
 def atscale_receiver() -> Iterator[ReceiverFixture]:
     """The built-in receiver on a free loopback port, new for each test."""
-    from .receiver import Receiver
+    from .receiver.local import Receiver
 
     with Receiver() as receiver:
         yield ReceiverFixture(receiver)
@@ -301,8 +340,11 @@ def pytest_collection_modifyitems(
         if not matched:
             raise pytest.UsageError(f"--atscale-scenarios {pattern!r} matches no file")
         files += [Path(m).resolve() for m in matched]
+    sign = _signing(config)  # a bad mode or a missing key stops the session here
     for path in dict.fromkeys(files):
-        items.append(ScenarioItem.from_parent(session, name=f"{path.stem}", path=path))
+        item = ScenarioItem.from_parent(session, name=f"{path.stem}", path=path)
+        item.sign = sign
+        items.append(item)
 
 
 class ScenarioItem(pytest.Item):
@@ -311,12 +353,16 @@ class ScenarioItem(pytest.Item):
     def __init__(self, *, path: Path, **kwargs: Any) -> None:
         super().__init__(path=path, **kwargs)
         self.scenario_path = path
+        self.sign: Any = None  # the session's Signing (--atscale-sign), set at collection
 
     def runtest(self) -> None:
         from .api.scenario import run
 
         target = _target(self.config)
-        result = run(self.scenario_path, to=target) if target else run(self.scenario_path)
+        options: dict[str, Any] = {"sign": self.sign}
+        if target:
+            options["to"] = target
+        result = run(self.scenario_path, **options)
         self.add_report_section("call", "steps", _steps_text(result))
         if not result.ok:
             raise DeliveryFailed(_run_failures(result))
@@ -334,7 +380,7 @@ class ScenarioItem(pytest.Item):
 
 def _steps_text(result: RunResult) -> str:
     lines = []
-    for r in sorted(result.results, key=lambda r: (r.planned.group, r.planned.offset)):
+    for r in sorted(result.deliveries, key=lambda r: (r.planned.group, r.planned.offset)):
         o = r.attempts[-1].outcome
         got = o.status if o.status is not None else o.error_class
         mark = "PASS" if r.passed else "FAIL"

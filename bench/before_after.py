@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from atscale_mock.receiver import Receiver
+from atscale_mock.receiver.local import Receiver
 
 
 def timed(root: str, args: list[str]) -> float:

@@ -16,8 +16,8 @@ import time
 from datetime import UTC, datetime
 
 from atscale_mock.delivery.retry import RetryPolicy
+from atscale_mock.delivery.summary import percentile
 from atscale_mock.delivery.transport import HttpxSender
-from atscale_mock.report.summary import percentile
 from atscale_mock.scenario.loader import parse_scenario
 from atscale_mock.scenario.runner import Runner
 

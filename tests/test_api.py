@@ -33,11 +33,11 @@ def test_every_public_name_resolves_and_the_package_is_typed() -> None:
         assert getattr(am, name) is not None, name
     assert (ROOT / "atscale_mock" / "py.typed").exists()
     # functions whose names a submodule shares stay the functions
+    import atscale_mock.events.payload  # noqa: F401
     import atscale_mock.load.generator  # noqa: F401
-    import atscale_mock.payload  # noqa: F401
 
     assert callable(am.payload) and callable(am.load)
-    assert am.payload.__module__ == "atscale_mock.api.send"
+    assert am.payload.__module__ == "atscale_mock.events.make"
 
 
 def test_payload_is_deterministic_and_takes_overrides() -> None:

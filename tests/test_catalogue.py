@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from atscale_mock.catalogue import EVENTS, Event, find_event
 from atscale_mock.errors import UnknownEventError, UnknownFieldError, UsageError
-from atscale_mock.payload import (
+from atscale_mock.events.catalogue import EVENTS, Event, find_event
+from atscale_mock.events.payload import (
     BuildOptions,
     build_payload,
     get_path,
     parse_assignment,
     resolve_event,
 )
-from atscale_mock.schema import event_schema, validation_errors
+from atscale_mock.events.schema import event_schema, validation_errors
 
 from .conftest import GOLDEN, spec_example
 
@@ -56,7 +56,7 @@ def test_default_payload_has_the_example_wire_shape(event: Event) -> None:
 @pytest.mark.parametrize("event", [e for e in EVENTS if e.field("cube_id")], ids=lambda e: e.name)
 def test_cube_id_is_null_in_about_one_payload_in_sixteen(event: Event) -> None:
     """The spec: "UUID of the cube; null if not available". The share is our choice."""
-    from atscale_mock.schema import validation_errors
+    from atscale_mock.events.schema import validation_errors
 
     payloads = [build_payload(event, seed) for seed in range(800)]
     nulls = [p for p in payloads if p["cube_id"] is None]

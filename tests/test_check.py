@@ -22,6 +22,7 @@ import pytest
 
 import atscale_mock as am
 from atscale_mock.check.fuzz import LONG_MIN
+from atscale_mock.events.catalogue import find_event
 
 from . import check_receivers as receivers
 from .browser import page
@@ -188,7 +189,7 @@ def test_the_same_seed_sends_the_same_payloads() -> None:
 def test_fuzzed_payloads_are_schema_valid_and_reach_edge_values() -> None:
     from jsonschema import Draft202012Validator
 
-    from atscale_mock.schema import event_schema
+    from atscale_mock.events.schema import event_schema
 
     seen: list[tuple[str, str, Any]] = []
     am.check(
@@ -204,9 +205,7 @@ def test_fuzzed_payloads_are_schema_valid_and_reach_edge_values() -> None:
     assert len(fuzzed) >= 300
     extra = 0
     for label, event, payload in fuzzed:
-        errors = list(
-            Draft202012Validator(event_schema(am.catalogue.find_event(event))).iter_errors(payload)
-        )
+        errors = list(Draft202012Validator(event_schema(find_event(event))).iter_errors(payload))
         if "[+extra]" in label:
             extra += 1
             assert all(e.validator == "additionalProperties" for e in errors), errors
@@ -304,7 +303,8 @@ def test_buggy_flask_findings(atscale_engine):
     assert ("schema-publish", "created_by_user") in found, found
 
 def test_buggy_fastapi_fails_the_test(atscale_engine):
-    atscale_engine.check(fastapi_app(True), path="/hooks", sign=SIGN, only=["forged"])
+    # seed pinned: about 1 seed in 14 draws a null cube_id, which this receiver 500s on
+    atscale_engine.check(fastapi_app(True), path="/hooks", sign=SIGN, only=["forged"], seed=2)
 """)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
@@ -370,7 +370,7 @@ def test_check_list_names_every_check() -> None:
 
 
 def test_spec_example_texts_are_the_golden_files_byte_for_byte() -> None:
-    from atscale_mock.spec_examples import EXAMPLES, TEXTS
+    from atscale_mock.events.spec_examples import EXAMPLES, TEXTS
 
     golden = HERE / "golden" / "spec"
     assert sorted(TEXTS) == sorted(p.stem for p in golden.glob("*.json"))

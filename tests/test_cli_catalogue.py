@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from atscale_mock.catalogue import EVENTS
+from atscale_mock.events.catalogue import EVENTS
 
 from .cli_helpers import cli, no_traceback, proc
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from atscale_mock.catalogue import EVENTS, find_event
-from atscale_mock.schema import validation_errors
+from atscale_mock.events.catalogue import EVENTS, find_event
+from atscale_mock.events.schema import validation_errors
 
 from .cli_helpers import cli, free_port, no_traceback, proc, start_receiver
 from .httpserver import ScriptedServer

@@ -12,13 +12,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from atscale_mock.engine.model import Engine
 from atscale_mock.errors import ScenarioError
-from atscale_mock.payload import format_timestamp, get_path
+from atscale_mock.events.payload import format_timestamp, get_path
 from atscale_mock.scenario.expand import expand
 from atscale_mock.scenario.loader import load_scenario, parse_scenario
 from atscale_mock.scenario.model import Scenario
 from atscale_mock.scenario.plan import PayloadFactory, timeline
+from atscale_mock.simulation.model import Engine
 
 from .cli_helpers import cli
 from .httpserver import ScriptedServer

@@ -17,7 +17,7 @@ from atscale_mock.delivery.retry import RetryPolicy, deliver
 from atscale_mock.delivery.signing import Signer, verify
 from atscale_mock.delivery.transport import Outcome, Request
 from atscale_mock.errors import UsageError
-from atscale_mock.receiver import Behaviour, Receiver
+from atscale_mock.receiver.local import Behaviour, Receiver
 from atscale_mock.testing import FakeSender
 
 from .cli_helpers import cli, start_receiver

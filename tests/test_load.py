@@ -16,8 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atscale_mock.catalogue import find_event
 from atscale_mock.errors import UsageError
+from atscale_mock.events.catalogue import find_event
+from atscale_mock.events.schema import validation_errors
 from atscale_mock.load.generator import DEFAULT_MIX, PayloadGenerator, parse_mix
 from atscale_mock.load.schedule import Phase, arrivals
 from atscale_mock.load.stats import (
@@ -32,7 +33,6 @@ from atscale_mock.load.stats import (
     percentiles_ms,
 )
 from atscale_mock.load.thresholds import evaluate, parse_threshold
-from atscale_mock.schema import validation_errors
 
 from .cli_helpers import cli, no_traceback, proc
 from .httpserver import ScriptedServer

@@ -9,8 +9,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from atscale_mock.catalogue import find_event
-from atscale_mock.schema import validation_errors
+from atscale_mock.events.catalogue import find_event
+from atscale_mock.events.schema import validation_errors
 
 from .cli_helpers import proc
 from .httpserver import ScriptedServer
@@ -116,7 +116,7 @@ def test_locust_file_keeps_little_per_second_for_a_long_run() -> None:
     importing Locust patches the standard library with gevent."""
     script = r"""
 import json, time
-import atscale_mock.locustfile as lf
+from atscale_mock.load import locustfile as lf  # atscale_mock.load is the function
 
 class R:  # a response as Locust's fast client gives it
     status_code = 200

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from atscale_mock.catalogue import EVENTS
 from atscale_mock.delivery.signing import Signer
-from atscale_mock.payload import build_payload, encode
+from atscale_mock.events.catalogue import EVENTS
+from atscale_mock.events.payload import build_payload, encode
 
 from .cli_helpers import cli, proc, start_receiver
 from .httpserver import ScriptedServer
@@ -198,7 +198,7 @@ def test_an_exported_secret_does_not_break_unsigned_sends() -> None:
 def test_a_bad_step_between_good_ones(tmp_path: Path) -> None:
     """Signing and faults per step: a rejected step can be the expected result, and
     counts in text, JSON and JUnit agree."""
-    from atscale_mock.receiver import Behaviour, Receiver
+    from atscale_mock.receiver.local import Behaviour, Receiver
 
     with Receiver(behaviour=Behaviour(secret=WHSEC)) as receiver:
         path = tmp_path / "neg.yaml"
@@ -248,7 +248,7 @@ steps:
 def test_reorder_moves_deliveries_across_steps(tmp_path: Path) -> None:
     """--reorder reaches across steps: a batch result can arrive before its start, and
     still names that start's batch (payloads are built in planned order)."""
-    from atscale_mock.receiver import Receiver
+    from atscale_mock.receiver.local import Receiver
 
     crossed = 0
     for seed in range(12):

@@ -10,7 +10,7 @@ import pytest
 
 import atscale_mock as am
 from atscale_mock.redact import Redactor
-from atscale_mock.report.run_report import html_report
+from atscale_mock.scenario.report import html_report
 
 from .cli_helpers import no_traceback, proc
 from .httpserver import ScriptedServer
@@ -129,7 +129,7 @@ def test_run_progress_has_the_planned_total_and_an_eta(monkeypatch: pytest.Monke
     lifecycle = load_scenario(ROOT / "scenarios" / "batch-lifecycle.yaml")
     total = planned_total(lifecycle)
     run = am.run(ROOT / "scenarios" / "batch-lifecycle.yaml", to="local", seed=1)
-    assert total == len(run.results) > 0
+    assert total == len(run.deliveries) > 0
     assert planned_total(load_scenario(ROOT / "scenarios" / "engine-day.yaml")) is None
     monkeypatch.setattr("sys.stderr", io.StringIO())
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from atscale_mock.catalogue import EVENTS
-from atscale_mock.openapi import _model_name
-from atscale_mock.spec_examples import EXAMPLES
+from atscale_mock.events.catalogue import EVENTS
+from atscale_mock.events.openapi import _model_name
+from atscale_mock.events.spec_examples import EXAMPLES
 
 from .cli_helpers import cli
 from .conftest import spec_example

@@ -4,13 +4,16 @@ point (no conftest, no import of ours in the test file but the fixtures)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from atscale_mock.receiver import Receiver
+from standardwebhooks.webhooks import Webhook
+
+from atscale_mock.receiver.local import Behaviour, Received, Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -40,10 +43,13 @@ async def fail(request: Request):
 '''
 
 
-def _pytest(tmp: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def _pytest(
+    tmp: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
         cwd=tmp,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -241,12 +247,78 @@ steps:
     assert "expected status 401, got 200" in done.stdout
 
 
+def test_a_flow_style_step_is_named_at_its_own_line(tmp_path: Path) -> None:
+    """A step written as a flow mapping (``- {id: ..., event: ...}``) has no ``id:`` line
+    of its own; the failure still points at the line the step is on, never ``:0``."""
+    (tmp_path / "flow.yaml").write_text("""version: 1
+name: flow
+steps:
+  - {id: first, event: slow-query}
+  - {id: wants-401, event: batch-start, expect: {status: 401}}
+  - id: in-parallel
+    parallel:
+      - {id: branch-ok, event: slow-query}
+      - {id: branch-bad, event: batch-result, expect: {status: 418}}
+""")
+    with Receiver() as receiver:
+        done = _pytest(tmp_path, "--atscale-scenarios", "flow.yaml", "--atscale-target",
+                       receiver.url + "/hooks", "-q")  # fmt: skip
+    assert "1 failed" in done.stdout, done.stdout
+    assert "step wants-401" in done.stdout and "flow.yaml:5" in done.stdout, done.stdout
+    assert "step branch-bad" in done.stdout and "flow.yaml:9" in done.stdout, done.stdout
+    assert "flow.yaml:0" not in done.stdout
+
+
+SIGNED_SCENARIO = """version: 1
+name: signed
+steps:
+  - {id: one, event: slow-query}
+  - {id: two, event: batch-start}
+"""
+WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def test_scenario_items_sign_with_atscale_sign(tmp_path: Path) -> None:
+    """--atscale-sign (key from $ATSCALE_MOCK_SECRET) signs every scenario delivery: the
+    reference verifier accepts each, byte for byte; unsigned, the same item fails at a
+    receiver that verifies; the key never shows in pytest's output."""
+    (tmp_path / "signed.yaml").write_text(SIGNED_SCENARIO)
+    got: list[Received] = []
+    behaviour = Behaviour(secret=WHSEC)
+    args = ["--atscale-scenarios", "signed.yaml", "-q", "-rA"]
+    env = {**os.environ, "ATSCALE_MOCK_SECRET": WHSEC}
+    with Receiver(behaviour=behaviour, on_request=got.append) as receiver:
+        target = ["--atscale-target", receiver.url + "/hooks"]
+        signed = _pytest(tmp_path, *args, *target, "--atscale-sign", "standard-webhooks", env=env)
+        verified = [Webhook(WHSEC).verify(r.body, r.headers) for r in got]
+        unsigned = _pytest(tmp_path, *args, *target, env=env)
+    assert "1 passed" in signed.stdout, signed.stdout + signed.stderr
+    assert len(verified) == 2 and {r.event for r in got[:2]} == {"slow-query", "batch-start"}
+    assert all(r.signature == "valid" for r in got[:2])
+    assert "1 failed" in unsigned.stdout and "401" in unsigned.stdout, unsigned.stdout
+    for out in (signed.stdout + signed.stderr, unsigned.stdout + unsigned.stderr):
+        assert WHSEC.removeprefix("whsec_") not in out
+
+
+def test_atscale_sign_without_a_key_or_with_a_bad_mode_stops_the_session(tmp_path: Path) -> None:
+    (tmp_path / "signed.yaml").write_text(SIGNED_SCENARIO)
+    env = {k: v for k, v in os.environ.items() if k != "ATSCALE_MOCK_SECRET"}
+    base = ["--atscale-scenarios", "signed.yaml", "--atscale-target", "http://127.0.0.1:9/x"]
+    no_key = _pytest(tmp_path, *base, "--atscale-sign", "standard-webhooks", env=env)
+    assert no_key.returncode == 4, no_key.stdout + no_key.stderr  # pytest's usage error
+    assert "--atscale-sign needs --atscale-secret KEY or $ATSCALE_MOCK_SECRET" in no_key.stderr
+    bad_mode = _pytest(tmp_path, *base, "--atscale-sign", "md5", "--atscale-secret", "k", env=env)
+    assert bad_mode.returncode == 4
+    assert "--atscale-sign md5: unknown mode 'md5'" in bad_mode.stderr, bad_mode.stderr
+    assert "Traceback" not in no_key.stderr + bad_mode.stderr
+
+
 def test_the_plugin_costs_nothing_until_used() -> None:
     """Importing the plugin (every pytest session does) loads none of the library."""
     code = (
         "import sys, atscale_mock.pytest_plugin; "
         "print(sorted(m for m in ('httpx', 'faker', 'jsonschema', 'atscale_mock.api.send',"
-        " 'atscale_mock.receiver') if m in sys.modules))"
+        " 'atscale_mock.receiver.local') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 import atscale_mock as am
-from atscale_mock.http_server import Limits
-from atscale_mock.receiver import KEEP_BODY, Receiver
+from atscale_mock.receiver.http_server import Limits
+from atscale_mock.receiver.local import KEEP_BODY, Receiver
 from atscale_mock.report.text import received_line
 
 WEBHOOK = json.dumps(am.payload("slow-query", seed=1)).encode()

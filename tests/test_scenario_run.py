@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from atscale_mock.catalogue import find_event
-from atscale_mock.payload import parse_timestamp
+from atscale_mock.events.catalogue import find_event
+from atscale_mock.events.payload import parse_timestamp
+from atscale_mock.events.schema import validation_errors
 from atscale_mock.scenario.jsonschema import scenario_schema
 from atscale_mock.scenario.loader import parse_scenario
 from atscale_mock.scenario.plan import plan_document
 from atscale_mock.scenario.yamlpos import load
-from atscale_mock.schema import validation_errors
 
 from .cli_helpers import cli, no_traceback
 from .httpserver import ScriptedServer
@@ -327,9 +327,9 @@ def test_expect_json_reads_the_whole_decoded_body(
     )
     extra = {"transport": httpx.AsyncHTTPTransport()} if transport == "httpx" else {}
     result = am.run(scenario, to=f"{srv.url}/{path}", **extra)
-    assert result.failed == 0, [r.failures for r in result.results]
+    assert result.failed == 0, [r.failures for r in result.deliveries]
     assert result.passed == 1
-    kept = result.results[0].attempts[-1].outcome
+    kept = result.deliveries[0].attempts[-1].outcome
     assert kept.full_body is None and len(kept.body) <= 1025  # not held after the check
     wrong = scenario.replace("ok: true", "ok: false")
     assert am.run(wrong, to=f"{srv.url}/{path}", **extra).failed == 1

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from atscale_mock.catalogue import EVENTS
+from atscale_mock.events.catalogue import EVENTS
 from atscale_mock.serve import EngineServer
 
 from .cli_helpers import no_traceback, proc
@@ -186,9 +186,13 @@ def test_engine_fault_fail_next_two_makes_the_receiver_see_duplicates(
     settle(lambda m, p: call(engine, m, p))
     rows = call(engine, "GET", f"/_mock/deliveries?id={ids[0]}").json()["deliveries"]
     assert [r["attempt"] for r in rows] == [1, 2, 3]
-    assert [r["error_class"] for r in rows] == ["engine_fault", "engine_fault", None]
+    # the engine's pretend 503 is a status like a receiver's, so ?status=503 finds it
+    assert [r["status"] for r in rows] == [503, 503, 200]
+    assert [r["error_class"] for r in rows] == [None, None, None]
     assert "treated as 503" in rows[0]["error"] and "answered 200" in rows[0]["error"]
-    assert rows[2]["status"] == 200 and rows[0]["fault"]
+    assert rows[0]["fault"] and not rows[2]["fault"]
+    found = call(engine, "GET", f"/_mock/deliveries?id={ids[0]}&status=503").json()
+    assert [r["attempt"] for r in found["deliveries"]] == [1, 2]
     unique = {s.headers["webhook-id"] for s in srv.seen}
     assert len(srv.seen) == 3 and len(unique) == 1
     assert all(r["webhook_id"] == sub for r in rows)
@@ -507,3 +511,51 @@ def test_sigint_stops_serve_like_sigterm(srv: ScriptedServer, tmp_path: Path) ->
     assert code == 130 and "Traceback" not in err
     rows = journal_rows(journal)
     assert [r["error_class"] for r in rows] == ["interrupted"]
+
+
+def test_a_webhook_as_get_shows_it_can_be_posted_back(
+    engine: EngineServer, srv: ScriptedServer
+) -> None:
+    """GET /_mock/webhooks shows retry.schedule as seconds; that very object, posted
+    back, makes the same subscription (the schedule included)."""
+    first = call(
+        engine,
+        "POST",
+        "/_mock/webhooks",
+        json={"url": srv.url + "/x", "retry": {"schedule": "1s,5s,2m"}, "timeout": 3},
+    )
+    assert first.status_code == 201, first.text
+    shown = first.json()["webhook"]
+    assert shown["retry"] == {"retries": 3, "schedule": [1.0, 5.0, 120.0]}
+    again = {k: v for k, v in shown.items() if k not in ("id", "signing", "headers")}
+    second = call(engine, "POST", "/_mock/webhooks", json=again)
+    assert second.status_code == 201, second.text
+    assert {k: v for k, v in second.json()["webhook"].items() if k != "id"} == {
+        k: v for k, v in shown.items() if k != "id"
+    }
+    bad = call(
+        engine, "POST", "/_mock/webhooks", json={"url": srv.url, "retry": {"schedule": [True]}}
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "retry.schedule"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/yaml", "application/x-yaml", "text/yaml", "text/plain", None]
+)
+def test_a_scenario_posted_as_yaml_needs_a_yaml_content_type(
+    engine: EngineServer, srv: ScriptedServer, content_type: str | None
+) -> None:
+    """The YAML itself as the body runs with any of the YAML content types the README
+    names; text/plain or none (what a browser may send cross-site unasked) is refused
+    with a 415 that says which type to send."""
+    call(engine, "POST", "/_mock/webhooks", json={"url": srv.url + "/ok"})
+    scenario = (SCENARIOS / "publish-unpublish.yaml").read_text()
+    headers = {"Content-Type": content_type} if content_type else {}
+    r = call(engine, "POST", "/_mock/scenarios?seed=3", content=scenario, headers=headers)
+    if content_type in (None, "text/plain"):
+        assert r.status_code == 415 and "application/yaml" in r.json()["error"], r.text
+        return
+    assert r.status_code == 202, r.text
+    assert r.json()["name"] == "inline"
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "Content-Type: application/yaml" in readme

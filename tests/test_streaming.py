@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from atscale_mock.ids import derive_seed
+from atscale_mock.events.ids import derive_seed
 from atscale_mock.scenario import plan as p
 from atscale_mock.scenario.loader import load_scenario
 from atscale_mock.scenario.model import EventStep
@@ -153,12 +153,12 @@ def test_counts_without_kept_results_match_the_kept_ones() -> None:
     lean = atscale_mock.run(
         "scenarios/slow-queries.yaml", to="local", seed=4, faults=_faults(), keep_results=False
     )
-    assert kept.results and not lean.results
+    assert kept.deliveries and not lean.deliveries
     for name in ("planned", "sent", "passed", "failed", "dropped", "copies", "not_sent"):
         assert getattr(kept, name) == getattr(lean, name), name
     assert kept.copies > 0 and kept.dropped > 0  # the faults did something to count
-    assert kept.sent == sum(not r.dropped and not r.copy for r in kept.results)
-    assert kept.copies == sum(r.copy and not r.dropped for r in kept.results)
+    assert kept.sent == sum(not r.dropped and not r.copy for r in kept.deliveries)
+    assert kept.copies == sum(r.copy and not r.dropped for r in kept.deliveries)
 
 
 def _faults() -> object:

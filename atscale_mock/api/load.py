@@ -3,13 +3,16 @@ workers, one process or several) or Locust, and returns the summary the CLI prin
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.faults import Faults
 from ..errors import UsageError
+from ..events.payload import format_timestamp
 from .options import Signing, resolve_seed
 from .send_plan import Headers, normalise_headers
 from .target import resolve_target
@@ -100,6 +103,7 @@ def load(
             "for example drop=0.1",
         )
     redactor = Redactor()
+    started = time.time()
     with resolve_target(to) as url:
         config = LoadConfig(
             url,
@@ -129,6 +133,10 @@ def load(
             summary = summarize(result, run_seed)
             interrupted = result.interrupted
     summary["url"] = redactor.text(summary["url"])
+    summary["started_at"] = format_timestamp(datetime.fromtimestamp(started, UTC))
+    summary["phases"] = [
+        {"duration_s": p.duration, "rate": p.rate, "ramp_to": p.ramp_to} for p in phases
+    ]
     summary["thresholds"] = evaluate(checks, summary["metrics"], config.target_rate)
     return LoadResult(summary, interrupted)
 
@@ -201,7 +209,7 @@ def _check_placeholders(url: str, weights: Mapping[str, float]) -> None:
     """Every event of the mix must have the fields the URL's placeholders name: said
     before the run, not as its first failure."""
     from ..delivery.request import fill_url, has_placeholders
-    from .send import payload
+    from ..events.make import payload
 
     if not has_placeholders(url):
         return

@@ -4,7 +4,6 @@ the same thing in every function (and every command) that takes it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..config import (
@@ -12,13 +11,12 @@ from ..config import (
     DEFAULT_BACKOFF_CAP,
     MAX_TIME_SCALE,
     MIN_TIME_SCALE,
-    SEEDED_CLOCK,
 )
 from ..delivery.faults import Faults
 from ..delivery.retry import RetryPolicy
 from ..delivery.signing import DEFAULT_HMAC_HEADER, Signer
 from ..errors import UsageError
-from ..ids import new_seed
+from ..events.make import resolve_clock, resolve_seed
 
 if TYPE_CHECKING:
     from ..scenario.model import Expect
@@ -103,46 +101,20 @@ def as_retry(value: int | Retry | None) -> Retry:
     return value if isinstance(value, Retry) else Retry(value)
 
 
-def resolve_seed(seed: int | None) -> int:
-    """The seed given, or a new random one (reported in every result)."""
-    return new_seed() if seed is None else seed
-
-
-def resolve_clock(clock: str | datetime | None, seeded: bool) -> datetime | None:
-    """The fixed time of generated payloads: ``clock``, else the seeded default when a
-    seed was given (so output is byte-identical), else None (now, at each build).
-    ``clock="now"`` asks for the time of each build even with a seed."""
-    from ..payload import parse_timestamp
-
-    if clock == "now":
-        return None
-    if isinstance(clock, datetime):
-        return clock.astimezone(UTC)
-    if clock:
-        return parse_timestamp(clock)
-    return parse_timestamp(SEEDED_CLOCK) if seeded else None
-
-
-__all__ = ["Faults", "Retry", "Signing", "as_retry", "resolve_clock", "resolve_seed"]
+__all__ = [
+    "Faults",
+    "Retry",
+    "Signing",
+    "as_expect",
+    "as_retry",
+    "resolve_clock",
+    "resolve_seed",
+]
 
 
 def as_expect(status: str | list[str] | tuple[str, ...] | None) -> Expect | None:
     """``"401"``, ``"4xx"``, ``"401,403"`` (or a list of those) as an expectation; None
-    keeps the default (a 2xx passes)."""
-    if status is None:
-        return None
-    from ..scenario.model import Expect
+    keeps the default (a 2xx passes). Imports the scenario model only when asked."""
+    from ..scenario.model import as_expect as parse
 
-    parts = status.split(",") if isinstance(status, str) else list(status)
-    wanted = tuple(str(p).strip().lower() for p in parts if str(p).strip())
-    bad = [
-        w
-        for w in wanted
-        if not (len(w) == 3 and (w.isdigit() or (w[0] in "12345" and w[1:] == "xx")))
-    ]
-    if not wanted or bad:
-        raise UsageError(
-            f"expect_status: {status!r} is not a status code or class",
-            "for example 401, 4xx or 401,403",
-        )
-    return Expect(status=wanted)
+    return parse(status)

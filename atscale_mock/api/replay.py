@@ -27,7 +27,7 @@ from .send_plan import (
 from .target import resolve_target
 
 if TYPE_CHECKING:
-    from ..receiver import Received
+    from ..receiver.local import Received
     from ..recording import Recorded
 
 

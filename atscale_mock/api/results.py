@@ -66,7 +66,7 @@ class ScheduleFigures:
 
     @classmethod
     def of(cls, timing: Timing) -> ScheduleFigures:
-        from ..report.summary import percentile
+        from ..delivery.summary import percentile
 
         p99 = percentile(timing.lags.sorted(), 99) * 1000
         return cls(timing.late, round(p99, 3), timing.waited_for_slot)

@@ -18,9 +18,9 @@ from .options import Retry, Signing, resolve_clock, resolve_seed
 from .target import resolve_target
 
 if TYPE_CHECKING:
-    from ..receiver import Received
+    from ..receiver.local import Received
     from ..scenario.model import Scenario
-    from ..scenario.runner import DeliveryResult, RunResult
+    from ..scenario.result import DeliveryResult, RunResult
 
 
 def load(

@@ -8,13 +8,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..config import DEFAULT_SLOW_QUERY_THRESHOLD, DEFAULT_TIMEOUT
+from ..config import DEFAULT_TIMEOUT
 from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT
 from ..delivery.faults import Faults
 from ..delivery.retry import OnAttempt
 from ..errors import UsageError
-from ..payload import BuildOptions, build_payload, check_paths, resolve_event
-from .options import Retry, Signing, as_expect, resolve_clock, resolve_seed
+from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
+from ..events.make import batch_of, payload_inputs, resolve_clock, resolve_seed
+from ..events.payload import BuildOptions
+from .options import Retry, Signing, as_expect
 from .results import SendResult
 from .send_plan import (
     Collector,
@@ -30,61 +32,7 @@ from .send_plan import (
 from .target import resolve_target
 
 if TYPE_CHECKING:
-    from ..catalogue import Event
-    from ..receiver import Received
-
-
-def payload(
-    event: str,
-    *,
-    seed: int | None = None,
-    set: Mapping[str, Any] | None = None,  # noqa: A002 - the CLI's --set
-    full: bool = False,
-    failed: bool = False,
-    error: str | None = None,
-    org: str | None = None,
-    project: str | None = None,
-    cube: str | None = None,
-    slow_threshold: float = DEFAULT_SLOW_QUERY_THRESHOLD,
-    clock: str | datetime | None = None,
-) -> dict[str, Any]:
-    """One event's payload (CLI name or ``event_type``), as a dict in the wire shape, as
-    ``atscale-mock show`` prints it: the same seed gives the same payload; ``set``
-    overrides fields by dotted path."""
-    ev, options, overrides, _ = _inputs(
-        event, seed, set, full, failed, error, org, project, cube, slow_threshold, clock
-    )
-    return build_payload(ev, resolve_seed(seed), options, overrides)
-
-
-def _inputs(
-    event: str,
-    seed: int | None,
-    sets: Mapping[str, Any] | None,
-    full: bool,
-    failed: bool,
-    error: str | None,
-    org: str | None,
-    project: str | None,
-    cube: str | None,
-    slow_threshold: float,
-    clock: str | datetime | None,
-) -> tuple[Event, BuildOptions, dict[str, Any], bool]:
-    ev = resolve_event(event)
-    overrides = dict(sets or {})
-    check_paths(ev, list(overrides))
-    fixed = resolve_clock(clock, seed is not None)
-    options = BuildOptions(
-        clock=fixed or datetime.now(UTC),
-        full=full,
-        failed=failed or error is not None,
-        error=error,
-        slow_threshold=slow_threshold,
-        org=org,
-        project=project,
-        cube=cube,
-    )
-    return ev, options, overrides, fixed is not None
+    from ..receiver.local import Received
 
 
 async def asend(event: str, *, to: Any, **options: Any) -> SendResult:
@@ -178,7 +126,7 @@ async def _send(
         raise UsageError(f"count must be at least 1, got {count}")
     if rate is not None and not 0 < rate < float("inf"):
         raise UsageError(f"rate must be a positive number, got {rate}")
-    ev, options, overrides, fixed = _inputs(
+    ev, options, overrides, fixed = payload_inputs(
         event, seed, set, full, failed, error, org, project, cube, slow_threshold, clock
     )
     collect.seed = run_seed = resolve_seed(seed)
@@ -213,7 +161,7 @@ def demo(
     """Each of the seven events once, to ``to`` (default: the built-in receiver). The
     batch result and the prune result belong to the batch that started (same ``id``,
     project and cube), so a receiver that checks ordering sees one coherent batch."""
-    from ..catalogue import EVENTS
+    from ..events.catalogue import EVENTS
 
     run_seed = resolve_seed(seed)
     fixed = resolve_clock(clock, seed is not None)
@@ -244,13 +192,3 @@ def _one_lifecycle(plans: list[SendPlan]) -> list[SendPlan]:
         else p
         for p in plans
     ]
-
-
-def batch_of(started: dict[str, Any]) -> dict[str, Any]:
-    """The overrides that make a batch-result or prune-result name the batch this
-    batch-start payload started: its ``id``, project and cube."""
-    return {
-        "id": started["id"],
-        "context.project_id": started["context"]["project_id"],
-        "cube_id": started.get("cube_id"),
-    }

@@ -26,14 +26,14 @@ from ..delivery.dispatch import (
 from ..delivery.faults import Faults, Slot, arrange
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, OnAttempt
-from ..ids import derive_seed
-from ..payload import BuildOptions, build_payload
-from ..report.summary import Summary
+from ..delivery.summary import Summary
+from ..events.ids import derive_seed
+from ..events.payload import BuildOptions, build_payload
 from .options import Retry, Signing, as_retry
 from .results import DeliveryRecord, ScheduleFigures, SendResult
 
 if TYPE_CHECKING:
-    from ..catalogue import Event
+    from ..events.catalogue import Event
     from ..scenario.model import Expect
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]] | None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..delivery.signing import DEFAULT_HMAC_HEADER, Signer
-from ..payload import encode
+from ..events.payload import encode
 
 
 def sign_headers(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..delivery.request import check_url
 
 if TYPE_CHECKING:
-    from ..receiver import Received
+    from ..receiver.local import Received
 
 LOCAL = "local"
 LOCAL_PATH = "/hooks"
@@ -32,7 +32,7 @@ def resolve_target(
     if not is_local(to):
         yield check_url(to, what)
         return
-    from ..receiver import Receiver
+    from ..receiver.local import Receiver
 
     with Receiver(on_request=on_received) as receiver:
         if on_local:

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..catalogue import EVENTS, Event
 from ..delivery.dispatch import Prepared
 from ..delivery.faults import malform
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt
 from ..delivery.signing import Signer, new_message_id
+from ..delivery.summary import percentile
 from ..errors import UsageError
-from ..payload import BuildOptions, build_payload, encode
-from ..report.summary import percentile
+from ..events.catalogue import EVENTS, Event
+from ..events.payload import BuildOptions, build_payload, encode
 from ..scenario.model import Expect
 from .scorecard import CheckResult, Level, ProbeResult
 
@@ -114,7 +114,7 @@ def _null_cube(ctx: Context) -> list[Prepared]:
 
 
 def _spec_examples(ctx: Context) -> list[Prepared]:
-    from ..spec_examples import EXAMPLES, TEXTS
+    from ..events.spec_examples import EXAMPLES, TEXTS
 
     return [
         ctx.probe(
@@ -184,7 +184,7 @@ def _duplicate(ctx: Context) -> list[Prepared]:
 
 
 def _out_of_order(ctx: Context) -> list[Prepared]:
-    from ..api.send import batch_of
+    from ..events.make import batch_of
 
     start = ctx.payload(EVENTS_BY_NAME["batch-start"], 7)
     result = ctx.payload(EVENTS_BY_NAME["batch-result"], 8)
@@ -390,7 +390,7 @@ NAMES = tuple(c.name for c in CHECKS)
 
 def parse_expect(items: Sequence[str] | dict[str, str] | None) -> dict[str, tuple[str, ...]]:
     """``["forged=401", "empty=400,422"]`` (or a dict) as per-check expectations."""
-    from ..api.options import as_expect
+    from ..scenario.model import as_expect
 
     pairs = items.items() if isinstance(items, dict) else [_split(i) for i in items or []]
     out: dict[str, tuple[str, ...]] = {}

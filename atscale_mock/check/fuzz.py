@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import EVENTS, Event
 from ..errors import UsageError
-from ..payload import encode
+from ..events.catalogue import EVENTS, Event
+from ..events.payload import encode
 from .battery import Context
 from .prober import Prober
 from .scorecard import Finding, FuzzFigures
@@ -227,14 +227,14 @@ class Finder:
         return False
 
     def _baseline(self, event: Event) -> dict[str, Any]:
-        from ..api.send import payload
+        from ..events.make import payload
 
         return payload(event.name, seed=self.ctx.seed)
 
     def _strategy(self, target: Target) -> tuple[Any, Callable[[Any], dict[str, Any]]]:
         from hypothesis import strategies as st
 
-        from ..schema import event_schema
+        from ..events.schema import event_schema
 
         schema = event_schema(target.event)
         base = self._baseline(target.event)
@@ -343,7 +343,7 @@ class Finder:
 def _without_repeats(findings: list[Finding]) -> list[Finding]:
     """A whole-payload or extra-field finding that holds a value a field's finding
     already names (the same event) is that finding again, found another way."""
-    from ..payload import get_path
+    from ..events.payload import get_path
 
     named = [f for f in findings if f.target not in (EXTRA, WHOLE)]
 

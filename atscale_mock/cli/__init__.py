@@ -21,15 +21,14 @@ from .scenario_cmds import plan, run, validate
 from .send_cmd import demo, send
 from .serve_cmd import serve, trigger
 
+
 class _OneErrorStyle(TyperGroup):
     """Click's usage errors printed in the tool's one error style (``error: ...`` and a
     ``hint:`` line), like every other error, instead of Click's ``Usage:/Error:`` block."""
 
-    def main(  # type: ignore[override]
-        self, *args: Any, standalone_mode: bool = True, **kwargs: Any
-    ) -> Any:
-        if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.pop("standalone_mode", True):
+            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
         from typer._click.exceptions import Abort, ClickException, NoArgsIsHelpError
         from typer._click.exceptions import UsageError as ClickUsageError
 
@@ -37,7 +36,7 @@ class _OneErrorStyle(TyperGroup):
         from .common import EXIT_INTERRUPTED, err
 
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
         except NoArgsIsHelpError as exc:  # a bare command: its help, as Click prints it
             exc.show()
             sys.exit(exc.exit_code)

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ..catalogue import EVENTS, Event
-from ..config import DEFAULT_SLOW_QUERY_THRESHOLD
-from ..payload import encode, parse_assignment, resolve_event
+from ..events.catalogue import EVENTS, Event
+from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
+from ..events.payload import encode, parse_assignment, resolve_event
 from .common import err, handle_errors, out, print_json
 from .options import (
     Clock,
@@ -90,7 +90,7 @@ def show(
 
     Example: atscale-mock show slow-query --seed 7 --set query_success=false
     """
-    from ..api.send import payload as build
+    from ..events.make import payload as build
 
     ev = resolve_event(event)
     overrides = dict(parse_assignment(s) for s in sets or [])
@@ -112,7 +112,7 @@ def show(
     else:
         print_json(payload)
     if overrides:
-        from ..schema import validation_errors
+        from ..events.schema import validation_errors
 
         for problem in validation_errors(ev, payload):
             err(f"warning: payload does not match the {ev.name} schema: {problem}")
@@ -146,10 +146,10 @@ def schema(
 
       atscale-mock schema --openapi --sign standard-webhooks > atscale-webhooks.json
     """
-    from ..schema import all_schemas, event_schema
+    from ..events.schema import all_schemas, event_schema
 
     if openapi:
-        from ..openapi import openapi_document
+        from ..events.openapi import openapi_document
 
         print_json(openapi_document(sign))
         return

@@ -8,13 +8,12 @@ from typing import Annotated
 import typer
 
 from ..api.options import Retry, Signing
+from ..config import SECRET_ENV
 from ..delivery.faults import MALFORMED_KINDS, Faults
 from ..delivery.signing import DEFAULT_HMAC_HEADER, MODES
 from ..errors import UsageError
 from ..redact import Redactor
 from .options import DURATION, completer
-
-SECRET_ENV = "ATSCALE_MOCK_SECRET"
 
 Sign = Annotated[
     str | None,

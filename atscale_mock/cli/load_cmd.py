@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from ..api.load import DEFAULT_CONNECTIONS
+from ..api.load_plan import DEFAULT_DURATION
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.faults import Faults
 from ..errors import UsageError
@@ -40,140 +40,9 @@ from .delivery_opts import (
     learn_secret,
     make_signing,
 )
+from .load_view import LiveLine, summary_table
 from .options import Json, Seed
 from .send_cmd import CaCert, Headers, Insecure, Timeout, verify_option
-
-DEFAULT_CONNECTIONS = 50
-DEFAULT_DURATION = "10s"
-
-
-from ..api.load import MAX_RATE  # noqa: E402 - the library's ceiling, said early here
-
-
-def _rate(text: str | None) -> float | None:
-    """``--rate``: events per second, or ``max`` (None) for closed loop."""
-    if text is None or text.strip().lower() == "max":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"--rate: not a number or 'max': {text!r}") from None
-    if not 0 < value < MAX_RATE:
-        raise UsageError(
-            f"--rate must be greater than zero and below {MAX_RATE:,.0f}, got {text}",
-            "or 'max' for as fast as the receiver answers",
-        )
-    return value
-
-
-def _ramp(text: str) -> tuple[float, float]:
-    start, sep, end = text.partition("..")
-    try:
-        a, b = float(start), float(end)
-    except ValueError:
-        raise UsageError(
-            f"--ramp expects FROM..TO, got {text!r}", "for example --ramp 100..5000"
-        ) from None
-    if not sep or a < 0 or b <= 0:
-        raise UsageError(f"--ramp expects FROM..TO with TO > 0, got {text!r}")
-    return a, b
-
-
-def _processes(text: str) -> int:
-    if text == "auto":
-        return os.cpu_count() or 1
-    if not text.isdigit() or int(text) < 1:
-        raise UsageError(f"--processes expects a number >= 1 or 'auto', got {text!r}")
-    return int(text)
-
-
-def _duration(text: str) -> float:
-    from ..scenario.units import parse_duration
-
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise UsageError(f"--duration: expected {exc}, got {text!r}") from None
-    if seconds <= 0:
-        raise UsageError("--duration must be greater than zero")
-    return seconds
-
-
-class _Live:
-    """A live status line on a terminal; a line every 5 s otherwise; nothing if quiet."""
-
-    def __init__(self, quiet: bool, duration: float) -> None:
-        self.quiet = quiet
-        self.tty = sys.stderr.isatty()
-        self.duration = duration
-        self.last = -1
-
-    def __call__(self, totals: Any, elapsed: float) -> None:
-        if self.quiet:
-            return
-        rows = totals.series()
-        if not rows:
-            return
-        row = rows[-1]
-        second = int(elapsed)
-        if not self.tty and (second == self.last or second % 5):
-            return
-        self.last = second
-        errors = ", ".join(f"{k}={v}" for k, v in sorted(totals.errors.items())) or "0"
-        line = (
-            f"{elapsed:6.1f}/{self.duration:g}s  sent {totals.sent}  ok {totals.ok}  "
-            f"errors {errors}  rate {row['rate']:.0f}/s  "
-            f"p50 {row['latency_ms']['p50']:.2f} ms  p99 {row['latency_ms']['p99']:.2f} ms"
-        )
-        if self.tty:
-            sys.stderr.write("\r\x1b[2K" + line)
-            sys.stderr.flush()
-        else:
-            err(line)
-
-    def close(self) -> None:
-        if self.tty and not self.quiet:
-            sys.stderr.write("\n")
-
-
-def _table(s: dict[str, Any]) -> str:
-    target = f"target {s['target_rate']:.0f}/s" if s["target_rate"] else "closed loop"
-    lines = [
-        f"{'INTERRUPTED: ' if s['interrupted'] else ''}{s['sent']} sent, {s['ok']} ok "
-        f"(2xx), {s['completed'] - s['ok']} failed, {s['not_sent']} not sent, "
-        f"{s['late']} late in {min(s['elapsed_s'], s['duration_s']):.1f} s: "
-        f"{s['rate']:.1f} req/s ({target}); seed {s['seed']}",
-        f"{'ms':<22}{'p50':>9}{'p90':>9}{'p99':>9}{'p99.9':>9}{'max':>9}",
-    ]
-    rows = (
-        (("latency (Locust)", "latency_ms"),)
-        if s["mode"] == "locust"
-        else (
-            ("latency (intended)", "latency_ms"),
-            ("service time", "service_ms"),
-            ("dispatch lag", "dispatch_lag_ms"),
-        )
-    )
-    for name, key in rows:
-        v = s[key]
-        lines.append(
-            f"{name:<22}" + "".join(f"{v[q]:>9.3f}" for q in ("p50", "p90", "p99", "p99.9", "max"))
-        )
-    statuses = ", ".join(f"{k}={v}" for k, v in sorted(s["statuses"].items())) or "none"
-    errors = ", ".join(f"{k}={v}" for k, v in sorted(s["errors"].items())) or "none"
-    lines += [f"statuses: {statuses}", f"errors: {errors}"]
-    if s.get("behind"):
-        lines.append(s["behind"])
-    if s.get("faults"):
-        lines.append(
-            "faults injected: " + ", ".join(f"{k}={v}" for k, v in sorted(s["faults"].items()))
-        )
-    for t in s.get("thresholds", []):
-        lines.append(
-            f"{'PASS' if t['passed'] else 'FAIL'} {t['threshold']} "
-            f"(actual {t['actual']:.4g}, limit {t['limit']:.4g})"
-        )
-    return "\n".join(lines)
 
 
 @handle_errors
@@ -201,12 +70,19 @@ def load(
         typer.Option(
             "--rate",
             metavar="R|max",
-            help="Requests per second (open loop), or 'max' (closed loop). Default: max.",
+            help="Requests per second (open loop): 2000, 10/s or 600/m; or 'max' "
+            "(closed loop). Default: max.",
         ),
     ] = None,
     duration: Annotated[
-        str, typer.Option("--duration", "-d", metavar="DURATION", help="How long, e.g. 30s, 5m.")
-    ] = DEFAULT_DURATION,
+        str | None,
+        typer.Option(
+            "--duration",
+            "-d",
+            metavar="DURATION",
+            help=f"How long, e.g. 30s, 5m (default {DEFAULT_DURATION}, or the scenario's phases).",
+        ),
+    ] = None,
     ramp: Annotated[
         str | None,
         typer.Option(
@@ -300,40 +176,27 @@ def load(
       atscale-mock load --to URL --ramp 100..5000 -d 2m --report load.html
     """
     from ..api.load import load as run_load_test
+    from ..api.load_plan import plan_load
     from ..delivery.request import check_url, parse_header
-    from ..load.generator import parse_mix
-    from ..load.schedule import Phase
 
     check_writable(report)
     if report:
         from ..report.files import report_format
 
         report_format(report)  # a wrong file name fails now, not after the run
-    spec = _scenario_load(file) if file else {}
-    url = to or spec.get("to")
-    if not url:
-        raise UsageError("no receiver URL", "give --to URL (or 'local')")
-    seconds = (
-        _duration(duration)
-        if duration != DEFAULT_DURATION or "phases" not in spec
-        else sum(p.duration for p in spec["phases"])
+    plan = plan_load(
+        to=to,
+        file=file,
+        rate=rate,
+        ramp=ramp,
+        duration=duration,
+        connections=connections,
+        processes=processes,
+        mix=mix,
+        shifts_sends=bool(delay or jitter),
     )
-    if (delay or jitter) and not (ramp or (rate and rate != "max") or "phases" in spec):
-        raise UsageError(
-            "--delay and --jitter shift intended send times: they need an "
-            "open-loop --rate or --ramp"
-        )
-    if ramp and rate:
-        raise UsageError("--ramp and --rate contradict each other", "use one of them")
-    if ramp:
-        a, b = _ramp(ramp)
-        phases = [Phase(seconds, a, b)]
-    elif rate is not None or "phases" not in spec:
-        r = _rate(rate)
-        phases = [] if r is None else [Phase(seconds, r)]
-    else:
-        phases = spec["phases"]
     header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
+    url = plan.to
     if url.strip().lower() != "local":
         check_url(url, "--to")
     redactor = Redactor()
@@ -341,28 +204,24 @@ def load(
     signing = make_signing(sign, secret, signature_header, False, 0.0)
     learn_secret(redactor, signing)
     run_seed = resolve_seed(seed)
-    config_mix = parse_mix(mix) if mix else spec.get("mix") or parse_mix(None)
-    conns = connections or spec.get("connections") or DEFAULT_CONNECTIONS
-    procs = _processes(processes or str(spec.get("processes", 1)))
     from ..api.load import check_capacity, check_rates
 
-    check_capacity(int(conns), procs)  # before anything is printed or started
-    check_rates(phases)
-    rate_text = f"{sum(p.expected for p in phases) / seconds:.0f} req/s" if phases else "max rate"
+    check_capacity(plan.connections, plan.processes)  # before anything is printed or started
+    check_rates(plan.phases)
     err(
-        f"load: {redactor.text(url)} at {rate_text} for {seconds:g}s, "
-        f"{conns} connections, {procs} process(es), seed {run_seed}"
+        f"load: {redactor.text(url)} at {plan.rate_text} for {plan.duration:g}s, "
+        f"{plan.connections} connections, {plan.processes} process(es), seed {run_seed}"
     )
-    live = _Live(quiet or json_out or engine != "builtin", seconds)
+    live = LiveLine(quiet or json_out or engine != "builtin", plan.duration)
     try:
         with sigterm_as_interrupt():
             result = run_load_test(
                 to=url,
-                phases=phases,
-                duration=seconds,
-                connections=conns,
-                processes=procs,
-                mix=config_mix,
+                phases=plan.phases,
+                duration=plan.duration,
+                connections=plan.connections,
+                processes=plan.processes,
+                mix=plan.mix,
                 seed=run_seed,
                 headers=header_pairs,
                 sign=signing,
@@ -370,7 +229,7 @@ def load(
                 timeout=timeout,
                 verify=verify_option(insecure, ca_cert),
                 full=full,
-                thresholds=[*(spec.get("thresholds") or []), *(thresholds or [])],
+                thresholds=[*plan.thresholds, *(thresholds or [])],
                 engine=engine,
                 progress=live,
                 freeze_gc=True,  # the CLI owns its process
@@ -385,7 +244,7 @@ def load(
     if json_out:
         print_json({k: v for k, v in summary.items() if k != "series"})
     else:
-        out(_table(summary))
+        out(summary_table(summary))
     lost = False
     if report:
         try:
@@ -397,20 +256,3 @@ def load(
         raise typer.Exit(EXIT_INTERRUPTED)
     failed = any(not t["passed"] for t in summary["thresholds"])
     raise typer.Exit(EXIT_FAILED if failed or lost else EXIT_OK)
-
-
-def _scenario_load(file: Path) -> dict[str, Any]:
-    """The `load:` section of a scenario, with its events as the default mix."""
-    from ..scenario.loader import load_scenario
-
-    scenario = load_scenario(file)
-    spec: dict[str, Any] = dict(scenario.load or {})
-    if "mix" not in spec:
-        weights: dict[str, float] = {}
-        for step in scenario.event_steps():
-            weights[step.event.name] = weights.get(step.event.name, 0) + step.repeat.count
-        if weights:
-            spec["mix"] = weights
-    if scenario.defaults.to:
-        spec["to"] = scenario.defaults.to
-    return spec

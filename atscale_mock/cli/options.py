@@ -120,7 +120,7 @@ MaxTime = Annotated[
 
 def complete_event(incomplete: str) -> list[str]:
     """Shell completion of event names (CLI names; event_type values too once typed)."""
-    from ..catalogue import EVENTS
+    from ..events.catalogue import EVENTS
 
     names = [e.name for e in EVENTS] + [e.event_type for e in EVENTS]
     return [n for n in names if n.startswith(incomplete)]

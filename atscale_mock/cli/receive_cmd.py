@@ -17,7 +17,7 @@ from .delivery_opts import Secret
 from .options import DURATION, POSITIVE_DURATION, Json
 
 if TYPE_CHECKING:
-    from ..receiver import Received, Receiver
+    from ..receiver.local import Received, Receiver
 
 
 def _stop_line(receiver: Receiver, counts: dict[str, int]) -> str:
@@ -123,7 +123,7 @@ def receive(
 
       atscale-mock receive --secret whsec_... --record got.jsonl --fail-rate 0.1 --delay 0.2
     """
-    from ..receiver import Behaviour, Receiver
+    from ..receiver.local import Behaviour, Receiver
     from ..report.text import received_line
 
     for name, value in (("--duration", duration), ("--delay", delay)):
@@ -147,7 +147,7 @@ def receive(
         if json_out:
             import json
 
-            from ..receiver import record_line
+            from ..receiver.local import record_line
 
             out(
                 json.dumps(

@@ -55,7 +55,7 @@ from .send_cmd import CaCert, Insecure, LogFile, receiver_hooks, verify_option
 
 if TYPE_CHECKING:
     from ..scenario.model import Scenario
-    from ..scenario.runner import DeliveryResult
+    from ..scenario.result import DeliveryResult
 
 Files = Annotated[list[Path], typer.Argument(help="Scenario files (YAML).", show_default=False)]
 File = Annotated[Path, typer.Argument(help="Scenario file (YAML).", show_default=False)]
@@ -75,7 +75,7 @@ Vars = Annotated[
 
 
 def _load(file: Path, var_args: list[str] | None, time_scale: float | None = None) -> Scenario:
-    from ..payload import parse_value
+    from ..events.payload import parse_value
     from ..scenario.loader import load_scenario
 
     overrides: dict[str, Any] = {}
@@ -245,9 +245,9 @@ class _Progress:
 def planned_total(scenario: Any) -> int | None:
     """How many deliveries a run will make, when the timing keys alone tell (engine
     steps decide theirs as they run; duplicates add to it)."""
-    from ..engine.steps import EngineStep
     from ..scenario.model import Parallel
     from ..scenario.plan import count_deliveries
+    from ..simulation.steps import EngineStep
 
     for step in scenario.steps:
         for branch in step.branches if isinstance(step, Parallel) else (step,):
@@ -320,7 +320,7 @@ def run(
 
     from ..api.scenario import run as run_scenario
     from ..report.log import JsonlLog
-    from ..report.run_report import write_reports
+    from ..scenario.report import write_reports
 
     check_writable(junit, report)
     if report is not None:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..config import DEFAULT_RETRIES, DEFAULT_SLOW_QUERY_THRESHOLD, DEFAULT_TIMEOUT
+from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ..delivery.request import check_url, parse_header
 from ..delivery.retry import Attempt
 from ..errors import UsageError
+from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
 from ..redact import Redactor
 from ..report.log import JsonlLog
 from ..report.text import attempt_line, received_line, summary_line
@@ -273,7 +274,7 @@ def send(
           --bad-signature --expect-status 401 --to http://127.0.0.1:8080/hooks
     """
     from ..api.send import send as send_events
-    from ..payload import parse_assignment
+    from ..events.payload import parse_assignment
 
     if to.strip().lower() != "local":
         check_url(to, "--to")

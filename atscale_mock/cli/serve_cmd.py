@@ -198,7 +198,7 @@ def trigger(
     Exit codes: 0 triggered (with --wait: all delivered with a 2xx), 1 a delivery
     failed or --wait ran out, 2 usage error or the server refused the request.
     """
-    from ..payload import parse_assignment
+    from ..events.payload import parse_assignment
 
     body: dict[str, Any] = {}
     if sets:
@@ -217,7 +217,7 @@ def trigger(
         body["full"] = True
     if failed:
         body["failed"] = True
-    from ..payload import resolve_event
+    from ..events.payload import resolve_event
 
     event = resolve_event(event).name  # an unknown name (or '../reset') never leaves here
     client = _Client(server, admin_token)

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..config import DEFAULT_TIMEOUT
-from ..report.summary import Reservoir
 from .faults import Slot
 from .retry import Attempt, OnAttempt, RetryPolicy, deliver
 from .signing import Signer, new_message_id
+from .summary import Reservoir
 from .transport import Outcome, Request, Sender
 
 LATE_AFTER = 0.010  # seconds after its due time a delivery counts as late

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..errors import UsageError
-from ..payload import encode
+from ..events.payload import encode
 
 MALFORMED_KINDS = (
     "invalid-json",

@@ -18,14 +18,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
 
 from ..config import DEFAULT_TIMEOUT, RESPONSE_BODY_KEEP, RESPONSE_BODY_READ_CAP, USER_AGENT
 from ..errors import UsageError
 from .classify import classify_os_error
 from .headers import FRAMING, check_header
-from .request import request_target
+from .http1 import Endpoint, Http1Connection, client_tls
 from .transport import Outcome, Request, decoded_text, kept
 
 DEFAULT_MAX_CONNECTIONS = 64  # per origin; more requests than this wait for a free one
@@ -54,17 +52,13 @@ class _Failed(Exception):
         self.message = message
 
 
-class _Conn(asyncio.Protocol):
-    """One keep-alive connection, one request in flight at a time."""
+class _Conn(Http1Connection):
+    """A pooled connection: keeps the status, the headers a report needs and a bounded
+    body of each answer, and wakes the request waiting for it."""
 
     def __init__(self) -> None:
-        import httptools
-
-        self.parser = httptools.HttpResponseParser(self)
-        self.parse_error = httptools.HttpParserError
-        self.transport: asyncio.Transport | None = None
+        super().__init__()
         self.waiter: asyncio.Future[None] | None = None
-        self.closed = False
         self.got_bytes = False
         self.reset()
 
@@ -82,9 +76,6 @@ class _Conn(asyncio.Protocol):
         self._name = b""
 
     # asyncio.Protocol
-    def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-
     def data_received(self, data: bytes) -> None:
         if self.waiter is None or self.complete:  # bytes nobody asked for: out of step
             self.keep_alive = False
@@ -93,11 +84,7 @@ class _Conn(asyncio.Protocol):
         self.got_bytes = True
         if not self.head_done:
             self.head_size += len(data)
-        try:
-            self.parser.feed_data(data)
-        except self.parse_error as exc:
-            self._finish(_Failed("protocol", f"the answer is not valid HTTP: {exc}"))
-            self.abort()
+        if not self.feed(data):
             return
         if not self.head_done and self.head_size > MAX_RESPONSE_HEAD:
             self._finish(
@@ -174,10 +161,9 @@ class _Conn(asyncio.Protocol):
             else:
                 waiter.set_exception(exc)
 
-    def abort(self) -> None:
-        self.closed = True
-        if self.transport is not None:
-            self.transport.abort()
+    def bad_response(self, exc: Exception) -> None:
+        self._finish(_Failed("protocol", f"the answer is not valid HTTP: {exc}"))
+        self.abort()
 
 
 class _Pool:
@@ -225,36 +211,16 @@ class PoolSender:
     def _parse(self, url: str) -> _Parsed:
         parsed = self._parsed.get(url)
         if parsed is None:
-            parts = urlsplit(url)
-            secure = parts.scheme == "https"
-            host = parts.hostname or ""
-            port = parts.port or (443 if secure else 80)
-            shown = f"[{host}]" if ":" in host else host
-            if parts.port:
-                shown += f":{parts.port}"
-            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            auth = b""
-            if parts.username is not None:
-                import base64
-                from urllib.parse import unquote
-
-                pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-                auth = b"Basic " + base64.b64encode(pair.encode())
-            parsed = _Parsed(
-                Origin(parts.scheme, host, port), request_target(path), shown.encode("idna"), auth
-            )
+            end = Endpoint.parse(url)
+            origin = Origin("https" if end.secure else "http", end.host, end.port)
+            parsed = _Parsed(origin, end.target, end.host_header.encode("idna"), end.auth)
             if len(self._parsed) < 4096:
                 self._parsed[url] = parsed
         return parsed
 
     def _context(self) -> ssl.SSLContext:
         if self._ssl is None:
-            verify = self.verify
-            context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
-            if verify is False:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            self._ssl = context
+            self._ssl = client_tls(self.verify)
         return self._ssl
 
     async def send(self, request: Request) -> Outcome:

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..errors import UsageError
-from ..payload import encode, lookup_key
+from ..events.payload import encode, lookup_key
 from .faults import Slot, malform
 from .headers import parse_header
 from .transport import Request

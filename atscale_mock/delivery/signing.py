@@ -23,11 +23,12 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from ..config import DEFAULT_HMAC_HEADER as DEFAULT_HMAC_HEADER  # re-exported
+from ..config import SIGNING_SCHEMES
 from ..errors import UsageError
 from .headers import check_name
 
-MODES = ("standard-webhooks", "hmac-sha256")
-DEFAULT_HMAC_HEADER = "X-Signature"
+MODES = SIGNING_SCHEMES
 #: Headers a signature consists of (standard-webhooks'; hmac-sha256 names its own).
 SIGNATURE_HEADERS = frozenset({"webhook-id", "webhook-timestamp", "webhook-signature"})
 TOLERANCE = 300  # seconds a standard-webhooks timestamp may differ from now when verified

@@ -9,11 +9,10 @@ import asyncio
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Protocol
 
 from ..config import USER_AGENT
-from ..delivery.request import request_target
+from ..delivery.http1 import Endpoint, Http1Connection, client_tls
 from .stats import Interval
 
 
@@ -29,28 +28,19 @@ class Target:
     def parse(
         cls, url: str, headers: tuple[tuple[str, str], ...] = (), verify: bool | str = True
     ) -> Target:
-        parts = urlsplit(url)
-        secure = parts.scheme == "https"
-        port = parts.port or (443 if secure else 80)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        host = parts.hostname or "127.0.0.1"
-        host_header = f"[{host}]" if ":" in host else host
-        if parts.port:
-            host_header += f":{parts.port}"
+        end = Endpoint.parse(url)
         lines = [
-            f"POST {request_target(path).decode()} HTTP/1.1",
-            f"Host: {host_header}",
+            f"POST {end.target.decode()} HTTP/1.1",
+            f"Host: {end.host_header}",
             f"User-Agent: {USER_AGENT}",
         ]
         skip = ("host", "content-length", "content-type")
         lines += [f"{k}: {v}" for k, v in headers if k.lower() not in skip]
-        context = None
-        if secure:
-            context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
-            if verify is False:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-        return cls(host, port, path, context, ("\r\n".join(lines) + "\r\n").encode("latin-1"))
+        if end.auth and not any(k.lower() == "authorization" for k, _ in headers):
+            lines.append(f"Authorization: {end.auth.decode()}")
+        context = client_tls(verify) if end.secure else None
+        head = ("\r\n".join(lines) + "\r\n").encode("latin-1")
+        return cls(end.host or "127.0.0.1", end.port, end.path, context, head)
 
     def request(
         self,
@@ -97,7 +87,7 @@ class Owner(Protocol):
     def lost(self, conn: Connection) -> None: ...
 
 
-class Connection(asyncio.Protocol):
+class Connection(Http1Connection):
     """One keep-alive connection with one request in flight at a time.
 
     The closed loop's whole per-request work happens in ``on_message_complete``: count
@@ -105,26 +95,18 @@ class Connection(asyncio.Protocol):
     loop, errors, a connection the server closes) the owner decides what comes next."""
 
     def __init__(self, owner: Owner) -> None:
-        import httptools
-
+        super().__init__()
         self.w = owner
-        self._parser = httptools.HttpResponseParser(self)
-        self._error = httptools.HttpParserError
-        self.transport: asyncio.Transport | None = None
         self.busy = False
         self.sent_at = 0.0
         self.intended = 0.0
-        self.closed = False
 
     # -- asyncio.Protocol ----------------------------------------------------------
-    def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-
     def data_received(self, data: bytes) -> None:
-        try:
-            self._parser.feed_data(data)
-        except self._error:
-            self.fail("protocol")
+        self.feed(data)
+
+    def bad_response(self, exc: Exception) -> None:
+        self.fail("protocol")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -142,7 +124,7 @@ class Connection(asyncio.Protocol):
         w = self.w
         now = w.clock()
         iv = w.current if now < w.boundary else w.interval_for(now)
-        parser = self._parser
+        parser = self.parser
         iv.statuses[parser.get_status_code()] += 1
         iv.latency.append(now - self.intended)
         keep_alive = parser.should_keep_alive()
@@ -176,9 +158,7 @@ class Connection(asyncio.Protocol):
             self.w.settled(self, self.w.clock(), error_class)
 
     def close(self) -> None:
-        if self.transport is not None and not self.closed:
-            self.closed = True
-            self.transport.abort()
+        self.abort()
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

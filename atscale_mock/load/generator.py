@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
 
-from ..catalogue import EVENTS, SLOW_QUERY_THRESHOLD_S, Event
 from ..errors import UsageError
-from ..ids import derive_seed
-from ..payload import BuildOptions, build_payload, encode, format_timestamp, resolve_event
+from ..events.catalogue import EVENTS, SLOW_QUERY_THRESHOLD_S, Event
+from ..events.ids import derive_seed
+from ..events.payload import BuildOptions, build_payload, encode, format_timestamp, resolve_event
 
 #: The default mix: how often a busy engine might send each event (atscale-mock's
 #: assumption; the spec gives no frequencies). Slow queries dominate.

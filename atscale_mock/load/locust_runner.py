@@ -1,5 +1,5 @@
 """``load --engine locust``: a headless Locust master and N local workers running
-:mod:`atscale_mock.locustfile`, summarised like the built-in engine. Locust is started
+:mod:`atscale_mock.load.locustfile`, summarised like the built-in engine. Locust is started
 as separate processes; nothing here imports it."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .runner import LoadConfig
 
 
 def locustfile_path() -> str:
-    return str(Path(__file__).resolve().parent.parent / "locustfile.py")
+    return str(Path(__file__).resolve().parent / "locustfile.py")
 
 
 def _free_port() -> int:
@@ -156,7 +156,7 @@ def run_locust(config: LoadConfig) -> dict[str, Any]:
 
 def _series(seconds: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The built-in engine's series from what the Locust file counted per second of
-    the wall clock (atscale_mock/locustfile.py): responses by status or error, and a
+    the wall clock (atscale_mock/load/locustfile.py): responses by status or error, and a
     latency histogram. Time runs from the first request; the first and last seconds
     cover only part of a second (``span_s`` and ``partial`` say how much)."""
     from hdrh.histogram import HdrHistogram
@@ -231,6 +231,7 @@ def _summary(
     latency = {
         "p50": _ms(row, "50%"),
         "p90": _ms(row, "90%"),
+        "p95": _ms(row, "95%"),
         "p99": _ms(row, "99%"),
         "p99.9": _ms(row, "99.9%"),
         "max": _ms(row, "100%"),

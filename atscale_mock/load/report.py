@@ -201,6 +201,7 @@ def render_html(s: dict[str, Any]) -> str:
         h.line_chart, x_max=x_max, shade_after=duration, shade_label=after
     )
     target = s["target_rate"] or None
+    aim = target_points(s.get("phases") or []) or target
     throughput = over_time(
         "Throughput",
         [
@@ -213,7 +214,7 @@ def render_html(s: dict[str, Any]) -> str:
             ),
         ],
         y_title="requests per second",
-        target=target,
+        target=aim,
         target_label="target rate",
         kind="throughput",
         note=_partial_note(series, partial),
@@ -259,8 +260,10 @@ def render_html(s: dict[str, Any]) -> str:
     )
     overview = [
         ("result", h.verdict(passed)),
+        *((("started", s["started_at"]),) if s.get("started_at") else ()),
+        *((("command", s["command"]),) if s.get("command") else ()),
         ("mode", s["mode"]),
-        ("target rate", f"{target:g} req/s" if target else "none (as fast as answers come)"),
+        ("target rate", _target_text(s.get("phases") or [], target)),
         ("achieved rate", f"{s['rate']} req/s"),
         ("sent", s["sent"]),
         ("completed", s["completed"]),
@@ -280,14 +283,15 @@ def render_html(s: dict[str, Any]) -> str:
     else:
         rows.append(("dispatch lag", "dispatch_lag_ms"))
     percentiles = [
-        (name, *(f"{s[key][q]:.3f}" for q in ("p50", "p90", "p99", "p99.9", "max")))
+        (name, *(f"{s[key][q]:.3f}" if q in s[key] else "" for q in QUANTILES))
         for name, key in rows
         if s.get(key)
     ]
     outcomes = sorted(s["statuses"].items()) + sorted(s["errors"].items())
     return h.page(
         "atscale-mock load report",
-        f"{s['url']}, {s['duration_s']} s planned, {s['elapsed_s']} s elapsed",
+        f"{s['url']}, {s['duration_s']} s planned, {s['elapsed_s']} s elapsed"
+        + (f", started {s['started_at']}" if s.get("started_at") else ""),
         [
             h.table(overview, ("", "")),
             "<h2>Thresholds</h2>",
@@ -301,13 +305,39 @@ def render_html(s: dict[str, Any]) -> str:
             if outcomes
             else '<p class="note">no responses</p>',
             "<h2>Latency (ms)</h2>",
-            h.table(percentiles, ("", "p50", "p90", "p99", "p99.9", "max"), (1, 2, 3, 4, 5)),
+            h.table(percentiles, ("", *QUANTILES), tuple(range(1, len(QUANTILES) + 1))),
             latency,
             distribution,
             "<h2>Dispatch lag</h2>",
             lag,
         ],
     )
+
+
+QUANTILES = ("p50", "p90", "p95", "p99", "p99.9", "max")
+
+
+def target_points(phases: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """The intended rate over time, as the corners of its line: each phase from its
+    start rate to its end rate (a ramp slopes, a steady phase is flat)."""
+    points: list[tuple[float, float]] = []
+    t = 0.0
+    for p in phases:
+        end = p["rate"] if p.get("ramp_to") is None else p["ramp_to"]
+        points += [(t, float(p["rate"])), (t + p["duration_s"], float(end))]
+        t += p["duration_s"]
+    return points
+
+
+def _target_text(phases: list[dict[str, Any]], mean: float | None) -> str:
+    if not mean:
+        return "none (as fast as answers come)"
+    ramps = [p for p in phases if p.get("ramp_to") is not None]
+    if len(phases) == 1 and ramps:
+        return f"{ramps[0]['rate']:g} to {ramps[0]['ramp_to']:g} req/s (mean {mean:g})"
+    if len(phases) > 1:
+        return f"{len(phases)} phases, mean {mean:g} req/s"
+    return f"{mean:g} req/s"
 
 
 def _outcomes(row: dict[str, Any]) -> dict[str, int]:

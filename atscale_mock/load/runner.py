@@ -113,7 +113,7 @@ Progress = Callable[[Totals, float], None]
 def run_load(
     config: LoadConfig, progress: Progress | None = None, freeze_gc: bool = False
 ) -> LoadResult:
-    from ..http_server import raise_fd_limit
+    from ..receiver.http_server import raise_fd_limit
 
     raise_fd_limit()  # every connection is a descriptor (workers inherit the limit)
     totals = Totals(config.interval, config.processes)

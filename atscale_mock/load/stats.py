@@ -17,7 +17,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 LOWEST, HIGHEST, DIGITS = 1, 3_600_000_000, 3  # microseconds
-PERCENTILES = (50.0, 90.0, 99.0, 99.9)
+PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
 
 
 HISTOGRAMS = ("latency", "service", "lag")

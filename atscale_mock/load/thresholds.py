@@ -1,4 +1,4 @@
-"""Pass/fail thresholds on a load run's summary: ``p99<250ms``, ``error_rate<1%``,
+"""Pass/fail thresholds on a load run's summary: ``p95<50ms``, ``p99<250ms``, ``error_rate<1%``,
 ``rate>=0.99*target``, ``service_p99<100ms``, ``not_sent==0``."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 _EXPR = re.compile(r"^\s*([a-z0-9_.]+)\s*(<=|>=|==|<|>)\s*(.+?)\s*$")
 _VALUE = re.compile(r"^(\d+(?:\.\d+)?)\s*(\*\s*target|%|ms|s|us)?$")
-LATENCY = ("p50", "p90", "p99", "p99.9", "max")
+LATENCY = ("p50", "p90", "p95", "p99", "p99.9", "max")
 METRICS = (*LATENCY, *(f"service_{p}" for p in LATENCY), "error_rate", "rate", "not_sent", "late")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 W, H = 760, 280  # the drawing, in CSS pixels
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 36, 48  # margins: tick labels and axis titles
+TEXT_WIDTH = 7  # CSS pixels a character of the charts' 11px sans-serif takes, at most
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf")
 OUTCOME_COLOURS = {
     "2xx": "#2ca02c",
@@ -84,6 +85,8 @@ def fmt(value: float) -> str:
     """A tick label: short, no trailing zeros, thousands as k."""
     if value == 0:
         return "0"
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:g}M"
     if abs(value) >= 10_000:
         return f"{value / 1000:g}k"
     return f"{value:.4g}"
@@ -166,11 +169,12 @@ def _timed_frame(
     body: list[str] = []
     if shade_after is not None and shade_after < x_hi:
         x = frame.x(shade_after)
-        label = (
-            f'<text x="{x + 4:.1f}" y="{H - BOTTOM - 6}">{esc(shade_label)}</text>'
-            if shade_label
-            else ""
-        )
+        label = ""
+        if shade_label:  # inside the shaded region if it fits, else ending at its right
+            fits = x + 4 + TEXT_WIDTH * len(shade_label) <= W - RIGHT
+            at = f'x="{x + 4:.1f}"' if fits else f'x="{W - RIGHT - 4}" text-anchor="end"'
+            label = f'<text class="shade-label" {at} y="{H - BOTTOM - 6}">{esc(shade_label)}</text>'
+
         tip = esc(shade_label or "after the planned duration")
         body.append(
             f'<rect class="drain" x="{x:.1f}" y="{TOP}" width="{W - RIGHT - x:.1f}" '
@@ -189,14 +193,20 @@ def _svg(kind: str, title: str, points: int, body: Iterable[str], height: int = 
 
 
 def _legend(entries: Sequence[tuple[str, str]], dashed: Sequence[str] = ()) -> list[str]:
-    parts, x = [], LEFT + 8
+    """One row of keys above the chart; a key that would run past the right edge starts
+    a second row."""
+    parts, x, y = [], LEFT + 8, 12
     for name, colour in entries:
+        width = 34 + TEXT_WIDTH * len(name)
+        if x + width > W - RIGHT and x > LEFT + 8:
+            x, y = LEFT + 8, y + 14
         style = ' stroke-dasharray="6 4"' if name in dashed else ""
         parts.append(
-            f'<line x1="{x}" y1="12" x2="{x + 18}" y2="12" stroke="{colour}" '
-            f'stroke-width="2.5"{style}/><text x="{x + 22}" y="16">{esc(name)}</text>'
+            f'<line x1="{x}" y1="{y}" x2="{x + 18}" y2="{y}" stroke="{colour}" '
+            f'stroke-width="2.5"{style}/><text class="legend" x="{x + 22}" y="{y + 4}">'
+            f"{esc(name)}</text>"
         )
-        x += 34 + 7 * len(name)
+        x += width
     return parts
 
 
@@ -211,20 +221,22 @@ def line_chart(
     y_title: str,
     x_title: str = "time since start (s)",
     x_max: float | None = None,
-    target: float | None = None,
+    target: float | Sequence[tuple[float, float]] | None = None,
     target_label: str = "target",
     shade_after: float | None = None,
     shade_label: str = "after the planned duration",
     kind: str = "line",
     note: str = "",
 ) -> str:
-    """Series over time from zero, with gridlines, a dashed target line, and a shaded
-    region after ``shade_after`` (the drain after a load's planned duration)."""
+    """Series over time from zero, with gridlines, a dashed target line (flat at a
+    number, or through ``(time, value)`` points: a ramp), and a shaded region after
+    ``shade_after`` (the drain after a load's planned duration)."""
     points = [p for line in lines for p in line.points]
     if not points:
         return empty(title, "no data: nothing was measured in this run")
+    aim = [] if not target else _target_points(target, x_max or max(x for x, _ in points))
     x_hi = max([x for x, _ in points] + [x_max or 0.0])
-    y_hi = max([y for _, y in points] + [target or 0.0]) * 1.02 or 1.0
+    y_hi = max([y for _, y in points] + [y for _, y in aim]) * 1.02 or 1.0
     frame, body = _timed_frame(x_hi, y_hi, x_title, y_title, shade_after, shade_label)
     legend: list[tuple[str, str]] = []
     for i, line in enumerate(lines):
@@ -244,17 +256,31 @@ def line_chart(
                 f'fill="#fff" stroke="{colour}" stroke-width="1.5"><title>{esc(line.name)}: '
                 f"{fmt(y)} over a partial interval at {fmt(x)} s</title></circle>"
             )
-    if target:
-        y = frame.y(target)
+    if aim:
+        xy = " ".join(f"{frame.x(x):.1f},{frame.y(y):.1f}" for x, y in aim)
+        ends = (
+            f"{fmt(aim[0][1])}"
+            if aim[0][1] == aim[-1][1]
+            else f"{fmt(aim[0][1])} to {fmt(aim[-1][1])}"
+        )
+        label_y = max(TOP + 12, frame.y(max(y for _, y in aim)) - 5)
         body.append(
-            f'<line class="target" x1="{LEFT}" y1="{y:.1f}" x2="{W - RIGHT}" y2="{y:.1f}"/>'
-            f'<text x="{W - RIGHT - 4}" y="{y - 5:.1f}" text-anchor="end" fill="#d62728">'
-            f"{esc(target_label)} {fmt(target)}</text>"
+            f'<polyline class="target" fill="none" points="{xy}"/>'
+            f'<text class="target-label" x="{W - RIGHT - 4}" y="{label_y:.1f}" '
+            f'text-anchor="end" fill="#d62728">{esc(target_label)} {ends}</text>'
         )
         legend.append((target_label, "#d62728"))
     body += _legend(legend, dashed=(target_label,) if target else ())
     caption = f'<p class="note">{esc(note)}</p>' if note else ""
     return f"<h3>{esc(title)}</h3>" + _svg(kind, title, len(points), body) + caption
+
+
+def _target_points(
+    target: float | Sequence[tuple[float, float]], x_end: float
+) -> list[tuple[float, float]]:
+    if isinstance(target, int | float):
+        return [(0.0, float(target)), (x_end, float(target))]
+    return [(float(x), float(y)) for x, y in target]
 
 
 def distribution_chart(

@@ -8,8 +8,8 @@ from ..redact import Redactor
 
 if TYPE_CHECKING:
     from ..delivery.retry import Attempt
-    from ..receiver import Received
-    from .summary import Summary
+    from ..delivery.summary import Summary
+    from ..receiver.local import Received
 
 
 def attempt_line(attempt: Attempt, redactor: Redactor, expect: Any = None) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..catalogue import find_event
-from ..engine.model import Engine, EngineSpec
-from ..engine.simulate import Emission, simulate
-from ..engine.steps import EngineStep
+from ..events.catalogue import find_event
+from ..simulation.model import Engine, EngineSpec
+from ..simulation.simulate import Emission, simulate
+from ..simulation.steps import EngineStep
 from .model import EventStep, Parallel, Scenario, Step
 from .plan_time import branch_start, last_offset, step_start
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalogue import EVENTS
 from ..delivery.faults import MALFORMED_KINDS
-from ..schema import DIALECT
+from ..events.catalogue import EVENTS
+from ..events.schema import DIALECT
 
 DURATION = {
     "description": "500ms, 2s, 1.5m, 1h, or seconds",

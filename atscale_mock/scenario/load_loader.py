@@ -64,7 +64,7 @@ def _rate(value: Any) -> float:
 
 
 def _mix(L: _Loader, raw: Any) -> dict[str, float]:
-    from ..catalogue import event_names, find_event, suggest
+    from ..events.catalogue import event_names, find_event, suggest
 
     if not isinstance(raw, dict):
         L.add(("load", "mix"), "`mix` maps events to weights", "for example {slow-query: 8}")

@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
-from ..catalogue import suggest
 from ..delivery.faults import Faults
-from ..engine.model import EngineSpec
 from ..errors import Problem, ScenarioError
-from .engine_loader import EngineLoader, parse_time_scale
+from ..events.catalogue import suggest
+from ..simulation.model import EngineSpec
 from .load_loader import load_spec
 from .loader_base import _iso_time, _positive_duration
 from .model import SCENARIO_VERSION, Defaults, Expect, Scenario
+from .simulation_loader import EngineLoader, parse_time_scale
 from .step_loader import StepLoader
 from .yamlpos import Document, load
 

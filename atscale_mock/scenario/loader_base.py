@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..catalogue import suggest
 from ..delivery.headers import check_name, check_value
 from ..delivery.request import check_url
 from ..errors import Problem, UsageError
-from ..payload import parse_timestamp
+from ..events.catalogue import suggest
+from ..events.payload import parse_timestamp
 from . import template
 from .template import Ref
 from .units import parse_duration

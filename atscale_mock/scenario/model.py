@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalogue import Event
 from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ..delivery.faults import Faults
-from ..engine.model import EngineSpec
-from ..engine.steps import EngineStep, SingleStep
+from ..errors import UsageError
+from ..events.catalogue import Event
+from ..simulation.model import EngineSpec
+from ..simulation.steps import EngineStep, SingleStep
 from .yamlpos import Path
 
 SCENARIO_VERSION = 1
@@ -133,3 +134,23 @@ class Scenario:
             branches = step.branches if isinstance(step, Parallel) else (step,)
             out.extend(b for b in branches if isinstance(b, EventStep))
         return out
+
+
+def as_expect(status: str | list[str] | tuple[str, ...] | None) -> Expect | None:
+    """``"401"``, ``"4xx"``, ``"401,403"`` (or a list of those) as an expectation; None
+    keeps the default (a 2xx passes)."""
+    if status is None:
+        return None
+    parts = status.split(",") if isinstance(status, str) else list(status)
+    wanted = tuple(str(p).strip().lower() for p in parts if str(p).strip())
+    bad = [
+        w
+        for w in wanted
+        if not (len(w) == 3 and (w.isdigit() or (w[0] in "12345" and w[1:] == "xx")))
+    ]
+    if not wanted or bad:
+        raise UsageError(
+            f"expect_status: {status!r} is not a status code or class",
+            "for example 401, 4xx or 401,403",
+        )
+    return Expect(status=wanted)

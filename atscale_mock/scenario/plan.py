@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import UsageError
-from ..ids import derive_seed
-from ..payload import BuildOptions, build_payload, encode, format_timestamp, get_path
+from ..events.ids import derive_seed
+from ..events.payload import BuildOptions, build_payload, encode, format_timestamp, get_path
 from . import template
 from .expand import expand
 from .model import EventStep, Parallel, Scenario

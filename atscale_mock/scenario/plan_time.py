@@ -6,8 +6,8 @@ import heapq
 import random
 from collections.abc import Iterator
 
-from ..engine.steps import EngineStep
-from ..ids import derive_seed
+from ..events.ids import derive_seed
+from ..simulation.steps import EngineStep
 from .model import EventStep, Step
 
 

@@ -24,91 +24,12 @@ from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, RetryPolicy
 from ..delivery.signing import Signer
 from ..delivery.transport import Sender
-from ..ids import derive_seed
-from ..payload import get_path
-from ..report.summary import Reservoir, Summary
+from ..events.ids import derive_seed
+from ..events.payload import get_path
 from .expand import expand
 from .model import EventStep, Scenario
 from .plan import Group, PayloadFactory, Planned, count_deliveries, event_steps, schedule
-
-
-@dataclass
-class DeliveryResult:
-    planned: Planned
-    attempts: list[Attempt]
-    failures: list[str]  # unmet expectations, empty when passed
-    lag: float  # seconds between the planned and the actual first send
-    dropped: bool = False  # fault injection generated it and never sent it
-    copy: bool = False  # a duplicate of a planned delivery (reported, not checked)
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
-    @property
-    def faults(self) -> tuple[str, ...]:
-        return self.attempts[-1].request.faults
-
-
-@dataclass
-class RunResult:
-    """What a run did. Its counts are kept as deliveries settle; the per-delivery
-    ``results`` (for the JSON, JUnit and HTML reports) only while ``keep`` is true, so a
-    run of millions of deliveries that asks for no report holds no list of them."""
-
-    scenario: Scenario
-    seed: int
-    planned: int
-    results: list[DeliveryResult] = field(default_factory=list)
-    summary: Summary = field(default_factory=Summary)
-    interrupted: bool = False
-    elapsed: float = 0.0
-    keep: bool = True
-    lags: Reservoir = field(default_factory=Reservoir)  # dispatch lags of planned sends (s)
-    sent: int = 0  # planned deliveries sent (each once, however many attempts)
-    passed: int = 0  # ... that met their expectations
-    failed: int = 0  # ... that did not
-    dropped: int = 0  # planned deliveries generated and never sent (fault injection)
-    copies: int = 0  # duplicates sent by fault injection
-    settled: int = 0  # planned deliveries that settled one way or another
-
-    def add(self, r: DeliveryResult) -> None:
-        if self.keep:
-            self.results.append(r)
-        if not r.passed:
-            self.failed += 1
-        if r.copy:
-            self.copies += not r.dropped
-            return
-        self.settled += 1
-        self.lags.append(r.lag)
-        if r.dropped:
-            self.dropped += 1
-        else:
-            self.sent += 1
-            self.passed += r.passed
-
-    @property
-    def ok(self) -> bool:
-        """Every planned delivery was sent and met its expectations."""
-        return not self.interrupted and self.failed == 0 and self.not_sent == 0
-
-    def to_json(self, deliveries: bool = True) -> dict[str, Any]:
-        """The JSON report (``run --report``); the CLI's ``--json`` is it without the
-        per-delivery list. Secrets of the scenario are redacted."""
-        from ..redact import Redactor
-        from ..report.run_report import json_report
-
-        data = json_report(self, Redactor(self.scenario.secrets))
-        if not deliveries:
-            data.pop("deliveries")
-        return data
-
-    @property
-    def not_sent(self) -> int:
-        """Planned deliveries never attempted (an interrupted run); duplicates and drops
-        made by fault injection do not count here."""
-        return self.planned - self.settled
+from .result import DeliveryResult, RunResult
 
 
 def check_expectations(step: EventStep, attempts: list[Attempt]) -> list[str]:

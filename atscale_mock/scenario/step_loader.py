@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalogue import event_names, event_suggestion, find_event, suggest
-from ..engine.steps import ENGINE_STEP_KINDS, EngineStep
+from ..events.catalogue import event_names, event_suggestion, find_event, suggest
+from ..simulation.steps import ENGINE_STEP_KINDS, EngineStep
 from . import template
-from .engine_loader import EngineLoader
 from .loader_base import LoaderBase, _safe_refs
 from .model import Defaults, EventStep, Parallel, Repeat, Step
+from .simulation_loader import EngineLoader
 from .template import Ref
 from .units import parse_duration, parse_rate
 from .yamlpos import Path

@@ -9,7 +9,6 @@ import contextlib
 import hmac
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -21,32 +20,21 @@ from starlette.routing import Route
 from ..errors import AtscaleMockError, ScenarioError
 from .engine import MockEngine
 from .guard import MAX_BODY, BrowserGuard
-from .journal import status_clause
 from .model import FieldError, check_options, fault_rule, subscription, trigger_options
+from .params import (
+    MAX_LIMIT,
+    error_response,
+    event_param,
+    journal_query,
+    json_body,
+    limit_param,
+    run_body,
+    run_request,
+)
 
-MAX_LIMIT = 10_000
 REPORT_ROWS = 5000  # attempts /_mock/report.html draws unless ?limit= says
 STREAM_QUEUE = 1000  # rows a slow console may fall behind before it misses some
 KEEPALIVE = 15.0  # seconds between SSE comments on a quiet stream
-
-
-def _error(status: int, message: str, field: str | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"error": message, **extra}
-    if field is not None:
-        body["field"] = field
-    return JSONResponse(body, status)
-
-
-async def _json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise FieldError("body", f"not JSON: {exc}") from None
-    except RecursionError:
-        raise FieldError("body", "JSON nested too deeply") from None
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -59,13 +47,13 @@ def _guarded(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except FieldError as exc:
-            return _error(422, str(exc), exc.field)
+            return error_response(422, str(exc), exc.field)
         except ScenarioError as exc:
-            return _error(422, "scenario has problems", "scenario", problems=exc.render())
+            return error_response(422, "scenario has problems", "scenario", problems=exc.render())
         except AtscaleMockError as exc:
-            return _error(422, exc.message, hint=exc.hint or None)
+            return error_response(422, exc.message, hint=exc.hint or None)
         except LookupError as exc:
-            return _error(404, str(exc.args[0]) if exc.args else "not found")
+            return error_response(404, str(exc.args[0]) if exc.args else "not found")
 
     return wrapped
 
@@ -97,7 +85,7 @@ def build_app(
         return JSONResponse({"webhooks": [s.public() for s in engine.subs.values()]})
 
     async def add_webhook(request: Request) -> Response:
-        sub = engine.subscribe(subscription(await _json(request)))
+        sub = engine.subscribe(subscription(json_body(await request.body())))
         return JSONResponse({"id": sub.id, "webhook": sub.public()}, 201)
 
     async def delete_webhook(request: Request) -> Response:
@@ -106,12 +94,12 @@ def build_app(
         return Response(status_code=204)
 
     async def trigger(request: Request) -> Response:
-        options = trigger_options(await _json(request))
+        options = trigger_options(json_body(await request.body()))
         ids = engine.trigger(request.path_params["event"], options)
         return JSONResponse({"deliveries": ids}, 202)
 
     async def batch(request: Request) -> Response:
-        body = await _json(request) or {}
+        body = json_body(await request.body()) or {}
         prune = body.pop("prune", False) if isinstance(body, dict) else False
         if not isinstance(prune, bool):
             raise FieldError("prune", "expected true or false")
@@ -121,57 +109,9 @@ def build_app(
 
     async def start_scenario(request: Request) -> Response:
         kind = request.headers.get("content-type", "")
-        if "yaml" in kind:
-            body: dict[str, Any] = {"scenario": (await request.body()).decode("utf-8", "replace")}
-            body.update({k: v for k, v in request.query_params.items()})
-            for key in ("seed",):
-                if key in body:
-                    body[key] = _int_param(body[key], key)
-            if "time_scale" in body:
-                body["time_scale"] = _time_scale(body["time_scale"])
-            if "continuous" in body:
-                body["continuous"] = body["continuous"].lower() in ("1", "true", "yes")
-        else:
-            body = await _json(request) or {}
-            if not isinstance(body, dict):
-                raise FieldError("body", "expected a JSON object")
-        allowed = ("name", "scenario", "seed", "continuous", "time_scale")
-        unknown = [k for k in body if k not in allowed]
-        if unknown:
-            raise FieldError(unknown[0], "unknown field; known: " + ", ".join(allowed))
-        if ("name" in body) == ("scenario" in body):
-            raise FieldError(
-                "name",
-                "give name (one of the files given to serve --scenario: "
-                + (", ".join(engine.scenarios) or "none")
-                + ") or scenario (the YAML text)",
-            )
-        if "name" in body:
-            if not isinstance(body["name"], str) or body["name"] not in engine.scenarios:
-                raise FieldError(
-                    "name",
-                    f"no scenario {body['name']!r}; known: "
-                    + (", ".join(engine.scenarios) or "none"),
-                )
-            source: str = str(engine.scenarios[body["name"]])
-            name = str(body["name"])
-        else:
-            if not isinstance(body["scenario"], str) or not body["scenario"].strip():
-                raise FieldError("scenario", "expected the scenario's YAML text")
-            source = body["scenario"] if "\n" in body["scenario"] else body["scenario"] + "\n"
-            name = "inline"
-        seed = body.get("seed")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise FieldError("seed", "expected an integer")
-        continuous = body.get("continuous", False)
-        if not isinstance(continuous, bool):
-            raise FieldError("continuous", "expected true or false")
-        time_scale = body.get("time_scale")
-        if time_scale is not None:
-            time_scale = _time_scale(time_scale)
-        run = engine.start_run(
-            source, name=name, seed=seed, continuous=continuous, time_scale=time_scale
-        )
+        raw = await request.body()
+        body = run_body(kind, raw, dict(request.query_params))
+        run = engine.start_run(**run_request(body, engine.scenarios))
         return JSONResponse(run.public(), 202)
 
     async def list_runs(request: Request) -> Response:
@@ -195,34 +135,18 @@ def build_app(
         return JSONResponse(run.public())
 
     async def deliveries(request: Request) -> Response:
-        q = request.query_params
-        status = q.get("status") or None
-        if status is not None:
-            try:
-                status_clause(status)
-            except ValueError as exc:
-                raise FieldError("status", str(exc).removeprefix("status: ")) from None
-        rows = await asyncio.to_thread(
-            engine.journal.query,
-            event=_event_param(q.get("event")),
-            status=status,
-            since=_since(q.get("since")),
-            webhook_id=q.get("webhook_id") or None,
-            run_id=q.get("run_id") or None,
-            delivery_id=q.get("id") or None,
-            after=_int_param(q["after"], "after") if q.get("after") else None,
-            limit=_limit(q.get("limit")),
-        )
+        query = journal_query(request.query_params)
+        rows = await asyncio.to_thread(engine.journal.query, **query)
         return JSONResponse({"deliveries": rows})
 
     async def report(request: Request) -> Response:
         from .report import journal_report
 
         q = request.query_params
-        limit = _limit(q.get("limit") or str(REPORT_ROWS))
+        limit = limit_param(q.get("limit") or str(REPORT_ROWS))
         rows = await asyncio.to_thread(
             engine.journal.query,
-            event=_event_param(q.get("event")),
+            event=event_param(q.get("event")),
             run_id=q.get("run_id") or None,
             limit=limit,
         )
@@ -270,7 +194,7 @@ def build_app(
         )
 
     async def add_fault(request: Request) -> Response:
-        rule = fault_rule(await _json(request), set(engine.subs))
+        rule = fault_rule(json_body(await request.body()), set(engine.subs))
         engine.faults[rule.id] = rule
         return JSONResponse(rule.public(), 201)
 
@@ -289,7 +213,7 @@ def build_app(
     async def run_check(request: Request) -> Response:
         from ..api.check import check
 
-        options = check_options(await _json(request))
+        options = check_options(json_body(await request.body()))
         card = await asyncio.to_thread(check, **options)  # its own loop, off this one
         return JSONResponse(card.to_json())
 
@@ -298,7 +222,7 @@ def build_app(
         return Response(status_code=204)
 
     async def events_catalogue(request: Request) -> Response:
-        from ..catalogue import EVENTS
+        from ..events.catalogue import EVENTS
 
         return JSONResponse(
             {
@@ -375,7 +299,9 @@ class _TokenGuard:
                 if scope["path"] == "/_mock/health":
                     await JSONResponse({"status": "ok"})(scope, receive, send)
                     return
-                response = _error(401, "this server needs Authorization: Bearer <admin token>")
+                response = error_response(
+                    401, "this server needs Authorization: Bearer <admin token>"
+                )
                 response.headers["WWW-Authenticate"] = "Bearer"
                 await response(scope, receive, send)
                 return
@@ -384,56 +310,3 @@ class _TokenGuard:
 
 def openapi_text() -> str:
     return resources.files(__package__).joinpath("openapi.json").read_text(encoding="utf-8")
-
-
-def _event_param(value: str | None) -> str | None:
-    if not value:
-        return None
-    from ..payload import resolve_event
-
-    return resolve_event(value).name
-
-
-def _int_param(value: Any, name: str) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise FieldError(name, f"expected an integer, got {value!r}") from None
-    if not -(2**63) <= number < 2**63:  # what SQLite's INTEGER holds
-        raise FieldError(name, f"out of range: {value!r}")
-    return number
-
-
-def _time_scale(value: Any) -> float:
-    """``time_scale`` from JSON or a query string, held to the scenario file's rule."""
-    from ..scenario.engine_loader import parse_time_scale
-
-    if isinstance(value, bool):
-        raise FieldError("time_scale", f"expected a number, got {value!r}")
-    try:
-        return parse_time_scale(float(value))
-    except (TypeError, ValueError) as exc:
-        raise FieldError("time_scale", f"expected {exc}, got {value!r}") from None
-
-
-def _limit(value: str | None) -> int:
-    if not value:
-        return 100
-    limit = _int_param(value, "limit")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise FieldError("limit", f"must be from 1 to {MAX_LIMIT}, got {limit}")
-    return limit
-
-
-def _since(value: str | None) -> float | None:
-    """Epoch seconds or an ISO 8601 time."""
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise FieldError("since", f"expected epoch seconds or ISO 8601, got {value!r}") from None

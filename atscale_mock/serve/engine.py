@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from ..api.deliver import adeliver
-from ..api.send import batch_of, payload
-from ..catalogue import Event
 from ..delivery.retry import Attempt
 from ..delivery.signing import new_message_id
 from ..delivery.transport import Outcome, Request, Sender
-from ..payload import resolve_event
+from ..events.catalogue import Event
+from ..events.make import batch_of, payload
+from ..events.payload import resolve_event
 from .journal import Context, Journal
 from .model import FaultRule, Subscription
 
@@ -302,7 +302,7 @@ class MockEngine:
 
 
 def _schema_ok(ev: Event, body: Any) -> bool:
-    from ..schema import validation_errors
+    from ..events.schema import validation_errors
 
     return not validation_errors(ev, body) if isinstance(body, dict) else False
 
@@ -340,13 +340,10 @@ class FaultySender:
             return await self.inner.send(request)
         real = await self.inner.send(request)
         got = real.status if real.status is not None else real.error_class
-        return Outcome(
-            None,
-            real.latency,
-            "engine_fault",
-            f"{rule.describe()}; the receiver answered {got}",
-            real.body,
-        )
+        said = f"{rule.describe()}; the receiver answered {got}"
+        if rule.status is not None:  # the status the engine pretends it got, as a status
+            return Outcome(rule.status, real.latency, None, said, real.body)
+        return Outcome(None, real.latency, "engine_fault", said, real.body)
 
     async def aclose(self) -> None:
         return None

@@ -23,7 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 MAX_BODY = 16 * 1024 * 1024  # bytes: a scenario of 100,000 steps is about 5 MB
-BODY_TYPES = ("application/json", "application/yaml", "application/x-yaml")
+#: text/plain (or no type) is what a browser may send cross-site without asking first, so
+#: it is refused: a scenario's YAML comes as application/yaml (or x-yaml, or text/yaml)
+BODY_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml")
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from ..config import DEFAULT_JOURNAL_MAX_ROWS
 from ..delivery.retry import Attempt
 from ..errors import UsageError
-from ..payload import format_timestamp
+from ..events.payload import format_timestamp
 from ..redact import Redactor
 from ..report.log import attempt_record
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from ..api.options import Retry, Signing
 from ..api.send_plan import shown
-from ..catalogue import EVENTS, Event
 from ..config import DEFAULT_TIMEOUT
 from ..errors import AtscaleMockError
+from ..events.catalogue import EVENTS, Event
 
 MAX_TIMEOUT = 300.0
 FAULT_ACTIONS = ("fail", "drop", "delay")
@@ -83,7 +83,7 @@ def _obj(body: Any, name: str = "body") -> dict[str, Any]:
 
 
 def _known(body: dict[str, Any], allowed: tuple[str, ...], prefix: str = "") -> None:
-    from ..catalogue import suggest
+    from ..events.catalogue import suggest
 
     for key in body:
         if key not in allowed:
@@ -102,7 +102,7 @@ def _number(value: Any, name: str, low: float, high: float) -> float:
 
 def event_names(value: Any, name: str = "events") -> tuple[str, ...]:
     """CLI names or ``event_type``s (default: all seven) as CLI names."""
-    from ..catalogue import find_event
+    from ..events.catalogue import find_event
 
     if value is None:
         return tuple(e.name for e in EVENTS)
@@ -118,6 +118,13 @@ def event_names(value: Any, name: str = "events") -> tuple[str, ...]:
             )
         out.append(event.name)
     return tuple(dict.fromkeys(out))
+
+
+def _wait(value: Any) -> str:
+    """One wait of a ``retry.schedule`` list: seconds (a number) or a duration."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise FieldError("retry.schedule", f"expected seconds or a duration, got {value!r}")
+    return f"{value}s" if isinstance(value, int | float) else value
 
 
 def subscription(body: Any) -> Subscription:
@@ -172,10 +179,15 @@ def subscription(body: Any) -> Subscription:
         r = _obj(body["retry"], "retry")
         _known(r, ("retries", "schedule"), "retry.")
         try:
-            if "schedule" in r:
-                if not isinstance(r["schedule"], str):
-                    raise FieldError("retry.schedule", "expected text such as '1s,5s,30s'")
-                retry = Retry.parse_schedule(r["schedule"])
+            schedule = r.get("schedule")
+            if isinstance(schedule, list):  # as GET /_mock/webhooks shows it: seconds
+                schedule = ",".join(_wait(w) for w in schedule)
+            if schedule:
+                if not isinstance(schedule, str):
+                    raise FieldError(
+                        "retry.schedule", "expected text such as '1s,5s,30s' or [1, 5, 30]"
+                    )
+                retry = Retry.parse_schedule(schedule)
             else:
                 retry = Retry(int(_number(r.get("retries", 0), "retry.retries", 0, 100)))
         except AtscaleMockError as exc:
@@ -275,7 +287,7 @@ TRIGGER_KEYS = ("set", "seed", "failed", "full", "error", "org", "project", "cub
 
 
 def trigger_options(body: Any) -> dict[str, Any]:
-    """The keyword arguments of :func:`atscale_mock.payload` from a trigger body."""
+    """The keyword arguments of :func:`atscale_mock.events.payload` from a trigger body."""
     body = _obj(body if body is not None else {})
     _known(body, TRIGGER_KEYS)
     out: dict[str, Any] = {}

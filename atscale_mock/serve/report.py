@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..delivery.summary import percentile
 from ..report import html as h
-from ..report.summary import percentile
 
 BUCKETS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 300, 600, 1800, 3600, 21600, 86400)
 MAX_BARS = 60

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import UsageError
-from ..http_server import url_of
+from ..receiver.http_server import url_of
 from ..redact import Redactor
 
 DEFAULT_HOST = "127.0.0.1"
@@ -47,7 +47,7 @@ def check_bind(host: str, admin_token: str | None) -> None:
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket (port 0: any free one), or a UsageError saying why not."""
-    from ..http_server import listen
+    from ..receiver.http_server import listen
 
     try:
         return listen(host, port)

@@ -10,8 +10,10 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from ..config import DEFAULT_ORG, DEFAULT_SLOW_AGG_BUILD_THRESHOLD_MS, DEFAULT_SLOW_QUERY_THRESHOLD
-from ..ids import derive_seed, uuid4_from
+from ..config import DEFAULT_ORG
+from ..events.catalogue import SLOW_AGG_BUILD_THRESHOLD_MS as DEFAULT_SLOW_AGG_BUILD_THRESHOLD_MS
+from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
+from ..events.ids import derive_seed, uuid4_from
 
 Z99 = 2.3263478740408408  # the standard normal's 99th percentile
 

@@ -9,16 +9,14 @@ import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..delivery.summary import percentile
 from ..errors import UsageError
 from ..redact import Redactor
-from .files import report_format, write_text
-from .printable import for_xml
-from .summary import percentile
-
-if TYPE_CHECKING:
-    from ..scenario.runner import RunResult
+from ..report.files import report_format, write_text
+from ..report.printable import for_xml
+from .result import RunResult, json_report
 
 
 def _outcome_text(r: Any) -> str:
@@ -31,17 +29,17 @@ def junit_xml(run: RunResult, redactor: Redactor) -> str:
         "testsuite",
         {
             "name": run.scenario.name,
-            "tests": str(len(run.results) + (1 if run.not_sent else 0)),
+            "tests": str(len(run.deliveries) + (1 if run.not_sent else 0)),
             "failures": str(run.failed),
             "errors": "0",
-            "skipped": str(sum(r.dropped for r in run.results) + (1 if run.not_sent else 0)),
+            "skipped": str(sum(r.dropped for r in run.deliveries) + (1 if run.not_sent else 0)),
             "time": f"{run.elapsed:.3f}",
         },
     )
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", {"name": "seed", "value": str(run.seed)})
     ET.SubElement(props, "property", {"name": "file", "value": run.scenario.file})
-    for r in sorted(run.results, key=lambda r: (r.planned.group, r.planned.offset)):
+    for r in sorted(run.deliveries, key=lambda r: (r.planned.group, r.planned.offset)):
         case = ET.SubElement(
             suite,
             "testcase",
@@ -78,45 +76,6 @@ def junit_xml(run: RunResult, redactor: Redactor) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, "unicode") + "\n"
 
 
-def json_report(run: RunResult, redactor: Redactor) -> dict[str, Any]:
-    lags = run.lags.sorted()
-    return {
-        **run.summary.as_dict(),  # first: the run's own counts below win where names meet
-        "scenario": run.scenario.name,
-        "file": run.scenario.file,
-        "seed": run.seed,
-        "interrupted": run.interrupted,
-        "elapsed_seconds": round(run.elapsed, 3),
-        "planned": run.planned,
-        "sent": run.sent,
-        "not_sent": run.not_sent,
-        "passed": run.passed,
-        "failed": run.failed,
-        "dropped_planned": run.dropped,
-        "duplicates_sent": run.copies,
-        "dispatch_lag_ms": {f"p{q}": round(percentile(lags, q) * 1000, 3) for q in (50, 99)},
-        "deliveries": [
-            {
-                "label": r.planned.label,
-                "step": r.planned.step.id,
-                "index": r.planned.index,
-                "event": r.planned.step.event.name,
-                "planned_offset": round(r.planned.offset, 6),
-                "status": r.attempts[-1].outcome.status,
-                "error_class": r.attempts[-1].outcome.error_class,
-                "attempts": len(r.attempts),
-                "latency_ms": round(r.attempts[-1].outcome.latency * 1000, 3),
-                "passed": r.passed,
-                "failures": [redactor.text(f) for f in r.failures],
-                "faults": list(r.faults),
-                "dropped": r.dropped,
-                "duplicate": r.copy,
-            }
-            for r in sorted(run.results, key=lambda r: (r.planned.group, r.planned.offset))
-        ],
-    }
-
-
 MAX_DOTS = 5000  # per chart: a longer run is sampled evenly (the tables count every one)
 
 
@@ -131,10 +90,10 @@ def _outcome(r: Any) -> str:
 def html_report(run: RunResult, redactor: Redactor) -> str:
     """A run's page: the verdict, a timeline of deliveries per step (when each was sent,
     coloured by outcome), latency per delivery, a table per step and every failure."""
-    from ..scenario.plan import step_key
-    from . import html as h
+    from ..report import html as h
+    from .plan import step_key
 
-    results = sorted(run.results, key=lambda r: r.attempts[0].sent_at)
+    results = sorted(run.deliveries, key=lambda r: r.attempts[0].sent_at)
     t0 = results[0].attempts[0].sent_at if results else 0.0
     lanes: dict[str, int] = {}
     for step in run.scenario.event_steps():

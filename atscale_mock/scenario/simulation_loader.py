@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..catalogue import suggest
 from ..config import MAX_TIME_SCALE, MIN_TIME_SCALE
-from ..engine.model import CubeSpec, Distribution, EngineSpec, ProjectSpec
-from ..engine.steps import BatchStep, EngineStep, PublishStep, QueriesStep, UnpublishStep
+from ..events.catalogue import suggest
+from ..simulation.model import CubeSpec, Distribution, EngineSpec, ProjectSpec
+from ..simulation.steps import BatchStep, EngineStep, PublishStep, QueriesStep, UnpublishStep
 from .template import _STEP_ID
 from .units import parse_duration, parse_rate
 from .yamlpos import Path
@@ -104,7 +104,7 @@ class EngineLoader:
     def uuid(self, path: Path, d: dict[str, Any]) -> str | None:
         import re
 
-        from ..schema import UUID_PATTERN
+        from ..events.schema import UUID_PATTERN
 
         value = d.get("uuid")
         if value is not None and not re.match(UUID_PATTERN, str(value)):

@@ -33,7 +33,7 @@ from locust.runners import WorkerRunner
 
 from atscale_mock.delivery.request import fill_url, has_placeholders
 from atscale_mock.delivery.signing import DEFAULT_HMAC_HEADER, Signer, new_message_id
-from atscale_mock.ids import derive_seed
+from atscale_mock.events.ids import derive_seed
 from atscale_mock.load.generator import PayloadGenerator, parse_mix
 from atscale_mock.load.stats import HIGHEST, merge, new_histogram, percentiles_ms
 

@@ -23,8 +23,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ids import derive_seed, uuid4_from
-from ..payload import BATCH_ERRORS
+from ..events.ids import derive_seed, uuid4_from
+from ..events.payload import BATCH_ERRORS
 from .model import Cube, Engine, Instance, ProjectSpec, Query
 from .steps import BatchStep, EngineStep, PublishStep, QueriesStep, UnpublishStep
 

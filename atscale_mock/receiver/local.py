@@ -3,7 +3,7 @@ catalogue's schemas, answers a chosen status. Binds to loopback unless told othe
 (IPv6 too: ``--host ::1``).
 
 Used by ``atscale-mock receive`` and, in-process on a free port, by ``--to local``. It
-runs on :mod:`atscale_mock.http_server` (asyncio, httptools) with hard limits, so a
+runs on :mod:`atscale_mock.receiver.http_server` (asyncio, httptools) with hard limits, so a
 hostile client cannot stall it or grow its memory: kept events hold at most
 ``KEEP_BODY`` bytes of each body (flagged ``truncated``).
 """
@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .catalogue import Event, find_event
-from .delivery.signing import verify
+from ..delivery.signing import verify
+from ..events.catalogue import Event, find_event
 from .http_server import Answer, HttpServer, Limits, listen, raise_fd_limit, url_of
 from .tracking import Tracker
 
@@ -59,7 +59,7 @@ def record_line(got: Received) -> dict[str, Any]:
     """A ``receive --record`` line: everything needed to replay the request."""
     from datetime import UTC, datetime
 
-    from .redact import Redactor
+    from ..redact import Redactor
 
     line: dict[str, Any] = {
         "time": datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -111,7 +111,7 @@ def inspect(method: str, path: str, headers: dict[str, str], body: bytes) -> Rec
             ident,
             (f"unknown event_type {event_type!r}",),
         )
-    from .schema import validation_errors
+    from ..events.schema import validation_errors
 
     return Received(
         method,
@@ -248,7 +248,7 @@ class Receiver:
     def wait_for(self, event_type: str, timeout: float = 5.0) -> Received:
         """The first request of ``event_type`` (an ``event_type`` or a CLI name), waiting
         up to ``timeout`` seconds for it; TimeoutError if none came."""
-        from .catalogue import find_event
+        from ..events.catalogue import find_event
 
         known = find_event(event_type)
         wanted = known.event_type if known else event_type
@@ -264,8 +264,8 @@ class Receiver:
                 self._arrived.wait(left)
 
     def start(self) -> Receiver:
-        from .catalogue import EVENTS
-        from .schema import validator
+        from ..events.catalogue import EVENTS
+        from ..events.schema import validator
 
         for event in EVENTS:  # compile the schemas now, not on the first request
             validator(event)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..config import DEFAULT_ORG
+from ..errors import UnknownEventError, UnknownFieldError, UsageError
 from .catalogue import (
     EVENTS,
     SLOW_AGG_BUILD_THRESHOLD_MS,
@@ -23,8 +25,6 @@ from .catalogue import (
     find_event,
     suggest,
 )
-from .config import DEFAULT_ORG
-from .errors import UnknownEventError, UnknownFieldError, UsageError
 from .ids import uuid4_from
 
 if TYPE_CHECKING:

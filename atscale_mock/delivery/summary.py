@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..delivery.retry import Attempt
+from .retry import Attempt
 
 
 def percentile(sorted_values: list[float], q: float) -> float:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config import DEFAULT_HMAC_HEADER
+from ..config import SIGNING_SCHEMES as MODES
+from ..errors import UsageError
 from .catalogue import EVENTS, Event
-from .delivery.signing import DEFAULT_HMAC_HEADER, MODES
-from .errors import UsageError
 
 OPENAPI_VERSION = "3.1.0"
 
