@@ -106,6 +106,41 @@ def test_load_report_draws_every_chart(tmp_path: Path, srv: ScriptedServer) -> N
         assert tab.locator("td", has_text="FAIL").count() >= 2  # the overall result too
 
 
+def test_a_ramp_report_slopes_its_target_and_fits_every_label(
+    tmp_path: Path, srv: ScriptedServer
+) -> None:
+    """--ramp 20/s..120/s: the target is a line that climbs across the chart (not a flat
+    line at the mean), and no label of any chart is cut off by its chart's edge."""
+    report = tmp_path / "ramp.html"
+    r = proc(
+        "load", "--to", srv.url + "/ok", "--ramp", "20/s..120/s", "-d", "3s", "--seed", "5",
+        "--threshold", "p95<5s", "--report", str(report),
+    )  # fmt: skip
+    no_traceback(r)
+    assert r.code == 0 and report.exists(), r.stderr
+    with page("ramp-report") as tab:
+        assert _open(tab, report) == []
+        target = tab.locator('svg.chart[data-kind="throughput"] .target')
+        assert target.count() == 1
+        ys = target.evaluate(
+            "el => [...el.points].map(p => p.y)"
+            " .concat(el.tagName === 'line' ? [el.y1.baseVal.value, el.y2.baseVal.value] : [])"
+        )
+        assert len(ys) >= 2 and ys[0] - ys[-1] > 20, ys  # SVG y grows downwards: it climbs
+        clipped = tab.evaluate(
+            """() => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+                const outer = svg.getBoundingClientRect();
+                return [...svg.querySelectorAll('text')].filter(t => {
+                    const b = t.getBoundingClientRect();
+                    return b.width > 0 && (b.left < outer.left - 0.5 || b.right > outer.right + 0.5
+                        || b.top < outer.top - 0.5 || b.bottom > outer.bottom + 0.5);
+                }).map(t => svg.dataset.kind + ': ' + t.textContent);
+            })"""
+        )
+        assert clipped == [], clipped
+        assert "p95" in tab.locator("body").inner_text()
+
+
 def test_locust_engine_report_has_its_data(tmp_path: Path, srv: ScriptedServer) -> None:
     # in the dev extra, so present wherever .ci/run ran (never imported here: it patches
     # the standard library with gevent)
