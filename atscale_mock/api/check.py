@@ -8,17 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..check.battery import (
-    DEFAULT_BURST,
-    DEFAULT_MAX_LATENCY,
-    NAMES,
-    Context,
-    describe,
-    judge,
-    parse_expect,
-    select,
-    skip_reason,
-)
+from ..check.battery import NAMES, describe, judge, parse_expect, select, skip_reason
+from ..check.probes import DEFAULT_BURST, DEFAULT_MAX_LATENCY, Context
 from ..check.scorecard import CheckResult, FuzzFigures, Scorecard
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.retry import OnAttempt

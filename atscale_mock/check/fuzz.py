@@ -28,8 +28,8 @@ from typing import Any
 from ..errors import UsageError
 from ..events.catalogue import EVENTS, Event
 from ..events.payload import encode
-from .battery import Context
 from .prober import Prober
+from .probes import Context
 from .scorecard import Finding, FuzzFigures
 
 LONG_MIN, LONG_MAX = 1000, 100_000  # characters of a "very long" string
