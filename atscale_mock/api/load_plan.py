@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import UsageError
 from ..load.generator import parse_mix
 from ..load.schedule import Phase
-from ..scenario.units import parse_duration, parse_rate
+from ..scenario.units import parse_duration, parse_rate_option
 from .load import DEFAULT_CONNECTIONS, MAX_RATE
 
 DEFAULT_DURATION = "10s"
@@ -45,7 +45,7 @@ def parse_load_rate(text: str | None) -> float | None:
     if text is None or text.strip().lower() == "max":
         return None
     try:
-        value = parse_rate(float(text) if _is_number(text) else text)
+        value = parse_rate_option(text)
     except ValueError:
         raise UsageError(
             f"--rate: expected a rate such as 2000, 10/s or 600/m, or 'max', got {text!r}"
@@ -65,7 +65,7 @@ def parse_ramp(text: str) -> tuple[float, float]:
     try:
         if not sep or "max" in text.lower():
             raise UsageError(text)
-        a = 0.0 if _is_number(start) and float(start) == 0 else parse_load_rate(start)
+        a = 0.0 if _is_zero(start) else parse_load_rate(start)
         b = parse_load_rate(end)
     except UsageError:
         a = b = None
@@ -162,9 +162,8 @@ def plan_load(
     )
 
 
-def _is_number(value: str) -> bool:
+def _is_zero(text: str) -> bool:
     try:
-        float(value)
+        return float(text) == 0
     except ValueError:
         return False
-    return True

@@ -34,24 +34,16 @@ def POSITIVE_DURATION(value: Any) -> float:  # noqa: N802
 
 def RATE(value: Any) -> float:  # noqa: N802
     """Events per second: ``10``, ``10/s``, ``600/m`` or ``2/h`` (the scenario syntax)."""
-    from ..scenario.units import parse_rate
+    from ..scenario.units import parse_rate_option
 
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     try:
-        return parse_rate(float(value) if _is_number(value) else value)
+        return parse_rate_option(value)
     except ValueError as exc:
         text = str(exc)
         why = text.removeprefix("a rate ") if "must be" in text else f"expected {text}"
         raise typer.BadParameter(f"{why}, got {value!r}") from None
-
-
-def _is_number(value: Any) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 Seed = Annotated[

@@ -93,9 +93,9 @@ class HttpxSender:
 
         self._httpx = httpx
         if isinstance(verify, str):  # a CA bundle: httpx wants an SSLContext for it
-            import ssl
+            from .http1 import client_tls
 
-            verify = ssl.create_default_context(cafile=verify)  # type: ignore[assignment]
+            verify = client_tls(verify)  # type: ignore[assignment]
         self._client = httpx.AsyncClient(
             timeout=timeout,
             verify=verify,

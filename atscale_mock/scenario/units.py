@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -38,3 +39,13 @@ def parse_rate(value: object) -> float:
     if per_second <= 0:
         raise ValueError("a rate must be greater than zero")
     return per_second
+
+
+def parse_rate_option(value: object) -> float:
+    """:func:`parse_rate` as a command line or a query string gives it: text that is a
+    bare number (``"2000"``) is events per second too (in a scenario file that is a
+    YAML number, and a quoted ``"10"`` stays an error)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # 10/s, 600/m: parse_rate reads the unit
+            value = float(value)
+    return parse_rate(value)
