@@ -90,6 +90,10 @@ def run_locust(config: LoadConfig) -> dict[str, Any]:
             str(users),
             "-t",
             f"{config.duration:g}s",
+            # at the deadline, a request in flight finishes and is counted (not cut off
+            # after it reached the receiver): Locust's counts then match the receiver's
+            "--stop-timeout",
+            f"{config.timeout:g}",
             "--host",
             config.url,
             "--csv",
