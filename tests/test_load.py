@@ -499,8 +499,9 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
     """A clock that runs ten times as fast as the wall clock: the worker cannot use the
     timerfd (which keeps real time), falls back to timers, and still sends every request
     of the schedule: 2 simulated seconds at 100/s in about 0.2 real seconds."""
+    from atscale_mock.load.config import WorkerConfig
     from atscale_mock.load.schedule import Phase
-    from atscale_mock.load.worker import Worker, WorkerConfig
+    from atscale_mock.load.worker import Worker
 
     origin = time.perf_counter()
 
@@ -520,8 +521,9 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timerfd is Linux's")
 def test_open_loop_without_spinning_dispatches_from_the_timerfd(srv: ScriptedServer) -> None:
+    from atscale_mock.load.config import WorkerConfig
     from atscale_mock.load.schedule import Phase
-    from atscale_mock.load.worker import Worker, WorkerConfig
+    from atscale_mock.load.worker import Worker
 
     snapshots: list[dict[str, object]] = []
     config = WorkerConfig(
@@ -618,3 +620,50 @@ def test_waker_fires_once_per_arm_and_never_spins() -> None:
     assert len(fired) == 5
     gaps = [b - a for a, b in zip(fired, fired[1:], strict=False)]
     assert all(g >= 0.004 for g in gaps), gaps
+
+
+LOAD_CASES = {
+    "open loop": ["--rate", "150"],
+    "two processes": ["--rate", "150", "--processes", "2"],
+    "closed loop": ["--rate", "max", "-c", "2"],
+    "faults": ["--rate", "150", "--duplicates", "0.2", "--drop", "0.1", "--reorder", "4"],
+    "signed": ["--rate", "150", "--sign", "hmac-sha256", "--secret", "k"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOAD_CASES))
+def test_load_counts_each_event_as_the_receiver_got_it(srv: ScriptedServer, case: str) -> None:
+    """The per-event table counts requests written, event by event: against a receiver
+    that answers them all, exactly what it got of each event (duplicates sent twice,
+    drops never), and the shares add up."""
+    r = proc(
+        "load", "--to", srv.url + "/ok", "-d", "1s", "-c", "4", "--seed", "5", "--json",
+        "--mix", "slow-query=3,batch-start=1,unpublish=1", *LOAD_CASES[case],
+        timeout=60,
+    )  # fmt: skip
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    got = Counter(find_event(b["event_type"]).name for b in srv.bodies())  # type: ignore[union-attr]
+    counted = {e["event"]: e["requests"] for e in data["events"]}
+    assert set(counted) == {"slow-query", "batch-start", "unpublish"}
+    assert {k: v for k, v in counted.items() if v} == dict(got)
+    assert sum(counted.values()) == data["sent"] == len(srv.seen) > 20
+    assert abs(sum(e["share"] for e in data["events"]) - 1) < 1e-3
+    assert [e["mix_share"] for e in data["events"]] == [0.6, 0.2, 0.2]
+
+
+def test_load_report_has_a_table_by_event(srv: ScriptedServer, tmp_path: Path) -> None:
+    report = tmp_path / "load.html"
+    r = proc(
+        "load", "--to", srv.url + "/ok", "-d", "1s", "--rate", "60", "--seed", "2",
+        "--mix", "slow-query=1,prune-result=1", "--report", str(report),
+        timeout=60,
+    )  # fmt: skip
+    assert r.code == 0, r.stderr
+    assert "by event: slow-query " in r.stdout + r.stderr
+    page = report.read_text()
+    section = page[page.index("<h2>By event</h2>") :]
+    got = Counter(find_event(b["event_type"]).name for b in srv.bodies())  # type: ignore[union-attr]
+    for name in ("slow-query", "prune-result"):
+        cell = section.index(f"<td>{name}</td>")
+        assert f">{got[name]}</td>" in section[cell : cell + 200], section[cell : cell + 200]

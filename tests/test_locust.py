@@ -56,6 +56,9 @@ def test_locust_master_and_two_workers(srv: ScriptedServer) -> None:
     for body in bodies:
         assert validation_errors(find_event(body["event_type"]), body) == []  # type: ignore[arg-type]
     assert {b["event_type"] for b in bodies} == {"slow_query_event", "aggregate_prune_result"}
+    # the per-event table: Locust's count of each event is the receiver's
+    got = Counter(find_event(b["event_type"]).name for b in bodies)  # type: ignore[union-attr]
+    assert {e["event"]: e["requests"] for e in data["events"]} == dict(got)
     ids = [b.get("query_id") or b.get("id") for b in bodies]
     assert len(set(ids)) == len(ids)
 

@@ -73,6 +73,11 @@ def summary_table(s: dict[str, Any]) -> str:
     statuses = ", ".join(f"{k}={v}" for k, v in sorted(s["statuses"].items())) or "none"
     errors = ", ".join(f"{k}={v}" for k, v in sorted(s["errors"].items())) or "none"
     lines += [f"statuses: {statuses}", f"errors: {errors}"]
+    if s.get("events"):
+        lines.append(
+            "by event: "
+            + ", ".join(f"{e['event']} {e['requests']} ({e['share']:.1%})" for e in s["events"])
+        )
     if s.get("behind"):
         lines.append(s["behind"])
     if s.get("faults"):

@@ -213,9 +213,10 @@ class PayloadGenerator:
         names, bodies = self._generate(n, now)
         return list(zip(names, bodies, strict=True))
 
-    def bodies(self, n: int, now: datetime | None = None) -> list[bytes]:
-        """What ``batch(n)`` gives, without the names (the load hot path needs none)."""
-        return self._generate(n, now)[1]
+    def columns(self, n: int, now: datetime | None = None) -> tuple[list[str], list[bytes]]:
+        """What ``batch(n)`` gives, as a list of names and a list of bodies (the load
+        hot path pops bodies alone, and counts the names once per batch)."""
+        return self._generate(n, now)
 
     def _generate(self, n: int, now: datetime | None) -> tuple[list[str], list[bytes]]:
         rng = self.rng

@@ -144,7 +144,9 @@ def run_locust(config: LoadConfig) -> dict[str, Any]:
             raise AtscaleMockError(
                 "Locust produced no statistics: " + (errors or "").strip()[-500:]
             )
-        row = next(r for r in csv.DictReader(stats.open()) if r["Name"] == "Aggregated")
+        rows = list(csv.DictReader(stats.open()))
+        row = next(r for r in rows if r["Name"] == "Aggregated")
+        events = {r["Name"]: int(r["Request Count"]) for r in rows if r["Name"] != "Aggregated"}
         failures = Path(prefix + "_failures.csv")
         error_rows = list(csv.DictReader(failures.open())) if failures.exists() else []
         seconds = json.loads(status_file.read_text())["seconds"] if status_file.exists() else {}
@@ -153,7 +155,7 @@ def run_locust(config: LoadConfig) -> dict[str, Any]:
     for r in series:
         for code, n in r["statuses"].items():
             statuses[code] = statuses.get(code, 0) + n
-    summary = _summary(config, row, error_rows, elapsed, interrupted, statuses)
+    summary = _summary(config, row, error_rows, elapsed, interrupted, statuses, events)
     summary["series"] = series
     return summary
 
@@ -228,6 +230,7 @@ def _summary(
     elapsed: float,
     interrupted: bool,
     statuses: dict[str, int] | None = None,
+    events: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     from .report import Measured, document
 
@@ -254,6 +257,7 @@ def _summary(
         rate=_rate(count, config.duration, elapsed, interrupted),
         statuses=dict(statuses or {}),
         errors={r["Error"]: int(r["Occurrences"]) for r in error_rows},
+        events=dict(events or {}),
     )
     return document(config, config.seed, measured, max(config.connections, config.processes))
 

@@ -56,6 +56,7 @@ class Measured:
     statuses: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     faults: dict[str, int] = field(default_factory=dict)
+    events: dict[str, int] = field(default_factory=dict)  # requests written, by event
     series: list[dict[str, Any]] = field(default_factory=list)
     # name -> [[percentile, ms], ...], HDR style (stats.distribution_ms)
     distribution: dict[str, list[list[float]]] = field(default_factory=dict)
@@ -103,6 +104,7 @@ def document(config: LoadConfig, seed: int, m: Measured, connections: int) -> di
         "statuses": dict(m.statuses),
         "errors": dict(m.errors),
         "faults": dict(m.faults),
+        "events": by_event(m.events, config.mix),
         "latency_ms": m.latency,
         "service_ms": m.service,
         "dispatch_lag_ms": m.lag,
@@ -111,6 +113,23 @@ def document(config: LoadConfig, seed: int, m: Measured, connections: int) -> di
         "interval_s": m.interval,
         "series": m.series,
     }
+
+
+def by_event(counts: dict[str, int], mix: dict[str, float]) -> list[dict[str, Any]]:
+    """Requests written per event of the mix, with each one's share of them and the
+    share its weight asked for (the mix as it came out against the mix as given)."""
+    weight = sum(w for w in mix.values() if w > 0) or 1.0
+    written = sum(counts.values())
+    names = [n for n, w in mix.items() if w > 0] + sorted(set(counts) - set(mix))
+    return [
+        {
+            "event": name,
+            "requests": counts.get(name, 0),
+            "share": round(counts.get(name, 0) / written, 6) if written else 0.0,
+            "mix_share": round(max(0.0, mix.get(name, 0.0)) / weight, 6),
+        }
+        for name in names
+    ]
 
 
 def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
@@ -138,6 +157,7 @@ def summarize(result: LoadResult, seed: int) -> dict[str, Any]:
         statuses=dict(t.statuses),
         errors=dict(t.errors),
         faults=dict(t.faults),
+        events=result.events,
         series=series,
         distribution={
             name: distribution_ms(t.hists[name])
@@ -288,6 +308,10 @@ def render_html(s: dict[str, Any]) -> str:
         if s.get(key)
     ]
     outcomes = sorted(s["statuses"].items()) + sorted(s["errors"].items())
+    events = [
+        (e["event"], e["requests"], f"{e['share']:.1%}", f"{e['mix_share']:.1%}")
+        for e in s.get("events", [])
+    ]
     return h.page(
         "atscale-mock load report",
         f"{s['url']}, {s['duration_s']} s planned, {s['elapsed_s']} s elapsed"
@@ -304,6 +328,12 @@ def render_html(s: dict[str, Any]) -> str:
             h.table(outcomes, ("status or error", "count"), numeric=(1,))
             if outcomes
             else '<p class="note">no responses</p>',
+            "<h2>By event</h2>",
+            h.table(events, ("event", "requests", "share", "asked (--mix)"), numeric=(1, 2, 3))
+            if events
+            else '<p class="note">no requests written</p>',
+            '<p class="note">Requests written to a connection, by event; latency and '
+            "outcomes above are over every event.</p>",
             "<h2>Latency (ms)</h2>",
             h.table(percentiles, ("", *QUANTILES), tuple(range(1, len(QUANTILES) + 1))),
             latency,

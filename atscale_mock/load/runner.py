@@ -11,80 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import math
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..delivery.faults import Faults
-from ..delivery.signing import Signer
-from .schedule import Phase, total_duration
+from .config import LoadConfig, WorkerConfig, WorkerResult
 from .stats import Totals
-from .worker import Worker, WorkerConfig, WorkerResult
+from .worker import Worker
 
-
-@dataclass
-class LoadConfig:
-    url: str
-    phases: list[Phase]  # empty: closed loop (--rate max)
-    duration: float
-    connections: int
-    mix: dict[str, float]
-    seed: int
-    processes: int = 1
-    headers: tuple[tuple[str, str], ...] = ()
-    timeout: float = 10.0
-    verify: bool | str = True
-    full: bool = False
-    interval: float = 1.0
-    faults: Faults = field(default_factory=Faults)
-    signer: Signer | None = None
-    #: open loop: busy-wait the last millisecond before each send (a core per worker,
-    #: for the tightest timing) instead of sleeping on a timerfd. Opt-in, and only where
-    #: the machine has a spare core per worker.
-    spin: bool = False
-
-    @property
-    def spinning(self) -> bool:
-        return self.spin and self.processes + 1 <= (os.cpu_count() or 1)
-
-    @property
-    def closed_loop(self) -> bool:
-        return not self.phases
-
-    @property
-    def target_rate(self) -> float | None:
-        """The mean intended rate (None in closed loop)."""
-        if not self.phases:
-            return None
-        return sum(p.expected for p in self.phases) / total_duration(self.phases)
-
-    def worker(self, index: int) -> WorkerConfig:
-        n = self.processes
-        share = [
-            replace(p, rate=p.rate / n, ramp_to=None if p.ramp_to is None else p.ramp_to / n)
-            for p in self.phases
-        ]
-        return WorkerConfig(
-            self.url,
-            share,
-            self.duration,
-            max(1, math.ceil(self.connections / n)),
-            self.mix,
-            self.seed,
-            self.headers,
-            self.timeout,
-            self.verify,
-            self.full,
-            self.interval,
-            index,
-            self.faults,
-            spin=self.spinning,
-            signer=self.signer,
-        )
+__all__ = ["LoadConfig", "LoadResult", "run_load"]
 
 
 @dataclass
@@ -105,6 +44,14 @@ class LoadResult:
     @property
     def pool_exhausted(self) -> int:
         return sum(w.pool_exhausted for w in self.workers)
+
+    @property
+    def events(self) -> dict[str, int]:
+        """Requests written, by event, over every worker."""
+        total: Counter[str] = Counter()
+        for w in self.workers:
+            total.update(w.events)
+        return dict(total)
 
 
 Progress = Callable[[Totals, float], None]

@@ -11,28 +11,22 @@ not sent, and is reported as such.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..delivery.classify import classify_os_error
-from ..delivery.faults import Faults, malform
-from ..delivery.request import fill_url, has_placeholders, request_target
-from ..delivery.signing import Signer, new_message_id
 from .client import Connection, Target
-from .generator import PayloadGenerator
-from .schedule import Phase, arrivals, delayed
+from .config import WorkerConfig, WorkerResult
+from .schedule import arrivals, delayed
 from .stats import Interval, new_recorders
+from .supply import RequestSupply
 from .waker import Waker
 
 LATE_AFTER = 0.010  # seconds of dispatch lag after which a request counts as late
 TICK = 0.0002  # with a timerfd: the shortest sleep between two rounds of sends
 SPIN = 0.001  # without: the last millisecond before a send is waited by yielding
-BATCH = 1024  # payloads generated at a time (open loop: 10 ms worth at most: their
-# timestamps stay fresh, and making them never holds up a send for long)
 #: arrivals one dispatch round takes in; the rest wait for the next round, after the
 #: loop has read answers, opened connections and heard signals
 MAX_PER_DISPATCH = 10_000
@@ -40,36 +34,6 @@ MAX_BACKLOG = 200_000  # requests waiting for a connection, at most (memory stay
 GRACE = 1.0  # seconds the backlog may still be served after the schedule ends
 FOLD_EVERY = 0.02  # seconds between folds of buffered latencies into the histograms
 CONNECT_RETRY = 0.01  # seconds between attempts after a failed connect (closed loop)
-
-
-@dataclass
-class WorkerConfig:
-    url: str
-    phases: list[Phase]  # empty: closed loop for ``duration``
-    duration: float
-    connections: int
-    mix: dict[str, float]
-    seed: int
-    headers: tuple[tuple[str, str], ...] = ()
-    timeout: float = 10.0
-    verify: bool | str = True
-    full: bool = False
-    interval: float = 1.0
-    worker: int = 0
-    faults: Faults = field(default_factory=Faults)
-    encode: bool = True  # histograms leave as bytes (False: in-process, as objects)
-    spin: bool = True  # open loop: busy-wait the last millisecond (else: timerfd)
-    signer: Signer | None = None  # sign every request (standard-webhooks or hmac-sha256)
-
-
-@dataclass
-class WorkerResult:
-    not_sent: int = 0
-    connections_opened: int = 0
-    skipped: int = 0  # arrivals dropped because the backlog was full
-    pool_exhausted: int = 0  # dispatch rounds in which due requests found no free connection
-    interrupted: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Worker:
@@ -85,22 +49,9 @@ class Worker:
         self.on_snapshot = on_snapshot
         self.clock = clock
         self.target = Target.parse(config.url, config.headers, config.verify)
-        self.placeholders = has_placeholders(config.url)
-        # faults, signatures and URL placeholders make each request apart from its body
-        self.faulty = config.faults.active or config.signer is not None or self.placeholders
-        # without faults the generator makes whole requests; with them, bodies to fault
-        self.generator = PayloadGenerator(
-            config.mix,
-            config.seed + config.worker * 7919,
-            full=config.full,
-            head=None if self.faulty else self.target.json_head,
-        )
-        self.batch_size = BATCH
-        if config.phases:
-            peak = max(max(p.rate, p.end_rate) for p in config.phases)
-            self.batch_size = max(1, min(BATCH, int(peak / 100)))
-        self.payloads: list[bytes] = []  # with faults: bodies to fault
-        self.requests: list[bytes] = []  # without: requests prepared in batches
+        self.supply = RequestSupply(config, self.target)
+        self.faulty = self.supply.faulty
+        self.requests: list[bytes] = []  # without faults: requests prepared in batches
         self.idle: list[Connection] = []
         self.conns: set[Connection] = set()
         self.opening = 0
@@ -112,9 +63,6 @@ class Worker:
         self.recorders = new_recorders()
         self.boundary = 0.0  # when the current interval ends (perf_counter time)
         self.result = WorkerResult()
-        self.fault_rng = random.Random(config.seed * 31 + config.worker)
-        self.redo: list[bytes] = []  # duplicates waiting to be sent again
-        self.window: list[bytes] = []  # --reorder: the shuffled window
         self.finished = False  # set at the very end: nothing is counted after it
         self.tasks: set[asyncio.Future[None]] = set()
         self.waker: Waker | None = None
@@ -164,57 +112,9 @@ class Worker:
         """The next request when the prepared ones have run out: a new batch, or with
         faults, the next faulted request (faults never use the prepared list)."""
         if self.faulty:
-            return self.faulted(iv)
-        self.requests = self.generator.bodies(self.batch_size)
+            return self.supply.faulted(iv)
+        self.requests = self.supply.batch()
         return self.requests.pop()
-
-    def next_payload(self, iv: Interval) -> bytes:
-        """The next generated payload; with --reorder, taken from a shuffled window."""
-        w = self.c.faults.reorder
-        if w > 1:
-            if not self.window:
-                self.window = [self.next_payload_in_order() for _ in range(w)]
-                before = list(self.window)
-                self.fault_rng.shuffle(self.window)
-                iv.faults["reordered"] += sum(
-                    a is not b for a, b in zip(before, self.window, strict=True)
-                )
-            return self.window.pop(0)
-        return self.next_payload_in_order()
-
-    def next_payload_in_order(self) -> bytes:
-        if not self.payloads:
-            self.payloads = self.generator.bodies(self.batch_size)
-        return self.payloads.pop()
-
-    def faulted(self, iv: Interval) -> bytes:
-        """The next request with duplicates, drops, reordering and malformed bodies,
-        each counted."""
-        f, rng = self.c.faults, self.fault_rng
-        if self.redo:
-            iv.faults["duplicate"] += 1
-            return self.redo.pop()
-        if f.delay or f.jitter:
-            iv.faults["delayed"] += 1
-        while True:
-            body = self.next_payload(iv)
-            if f.drop and rng.random() < f.drop:
-                iv.faults["dropped"] += 1  # generated, never sent
-                continue
-            break
-        headers = {"Content-Type": "application/json"}
-        if f.malformed and rng.random() < f.malformed_rate:
-            body, headers, _ = malform(f.malformed, body, headers, rng)
-            iv.faults[f"malformed {f.malformed}"] += 1
-        if self.c.signer is not None:
-            headers.update(self.c.signer.headers(body, new_message_id()))
-        path = None
-        if self.placeholders:
-            path = request_target(fill_url(self.target.path, _payload_of(body)))
-        request = self.target.request(body, headers.pop("Content-Type"), headers, path)
-        if f.duplicates and rng.random() < f.duplicates:
-            self.redo.append(request)
-        return request
 
     def settled(self, conn: Connection, now: float, error: str | None) -> None:
         """The request on ``conn`` has ended: with ``error``, failed (counted here; a
@@ -325,6 +225,8 @@ class Worker:
                 conn.close()
             self.hand_on()
             self.finished = True
+            self.supply.unsent(len(self.requests))
+            self.result.events = dict(self.supply.events)
         return self.result
 
     async def drain(self) -> None:
@@ -356,7 +258,7 @@ class Worker:
         schedule = arrivals(self.c.phases)
         f = self.c.faults
         if f.delay or f.jitter:  # delivery delays shift each intended time (counted)
-            schedule = delayed(schedule, f.delay, f.jitter, self.fault_rng)
+            schedule = delayed(schedule, f.delay, f.jitter, self.supply.rng)
         self.schedule = schedule
         self.next_at = next(schedule, None)
         # Busy-waiting the last millisecond before each send keeps it on time to a tenth
@@ -430,14 +332,3 @@ class Worker:
             await asyncio.sleep(0)  # read and a signal is heard (never a tight loop)
         while self.clock() < when:
             await asyncio.sleep(0)
-
-
-def _payload_of(body: bytes) -> dict[str, Any]:
-    """The payload a (possibly malformed) body holds, for URL placeholders."""
-    import json
-
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
