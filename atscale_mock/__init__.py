@@ -18,9 +18,11 @@ The library is the product; the ``atscale-mock`` command is a thin layer over it
     am.check(url, sign=am.Signing(...), fuzz=500)     # conformance battery + fuzzing
     with am.EngineServer() as engine: ...             # the mock engine (serve), on a thread
 
-Async twins: ``asend``, ``arun``. Options are frozen records (``Signing``, ``Retry``,
-``Faults``); results are frozen records with ``ok`` and ``to_json()``. Errors derive
-from ``AtscaleMockError``. Nothing here prints, exits or installs signal handlers.
+Async twins: ``asend``, ``arun`` (the same keywords as ``send``, ``run``). Options are
+frozen records (``Signing``, ``Retry``, ``Faults``); results are frozen records with
+``ok``, ``failed``, ``interrupted`` and ``to_json()``, and their ``summary`` is a typed
+record (``DeliverySummary``; a load's ``LoadSummary``). Errors derive from
+``AtscaleMockError``. Nothing here prints, exits or installs signal handlers.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ __version__ = "0.1.0"
 __all__ = [
     "AtscaleMockError",
     "DeliveryRecord",
+    "DeliverySummary",
     "EngineServer",
     "Faults",
     "LoadResult",
+    "LoadSummary",
     "Receiver",
     "Retry",
     "RunResult",
@@ -72,6 +76,7 @@ if TYPE_CHECKING:
     from .api.send import asend, demo, send
     from .api.signing import sign_headers
     from .delivery.faults import Faults
+    from .delivery.summary import DeliverySummary
     from .errors import (
         AtscaleMockError,
         ScenarioError,
@@ -80,6 +85,7 @@ if TYPE_CHECKING:
         UsageError,
     )
     from .events.make import payload
+    from .load.summary import LoadSummary
     from .receiver.local import Receiver
     from .scenario.result import RunResult
     from .serve.server import EngineServer
@@ -106,6 +112,8 @@ _LAZY = {
     "send": "api.send",
     "sign_headers": "api.signing",
     "Faults": "delivery.faults",
+    "DeliverySummary": "delivery.summary",
+    "LoadSummary": "load.summary",
     "AtscaleMockError": "errors",
     "ScenarioError": "errors",
     "UnknownEventError": "errors",

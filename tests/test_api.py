@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -171,3 +172,113 @@ def test_readme_python_examples_run() -> None:
     namespace: dict[str, object] = {}
     for block in blocks:
         exec(compile(block, "README.md (Python API)", "exec"), namespace)  # noqa: S102
+
+
+@pytest.mark.parametrize(("sync", "aio"), [("send", "asend"), ("run", "arun")])
+def test_async_twins_take_the_same_typed_keywords(sync: str, aio: str) -> None:
+    import inspect
+
+    a, b = inspect.signature(getattr(am, sync)), inspect.signature(getattr(am, aio))
+    # names, kinds, defaults and annotations, parameter by parameter
+    assert list(a.parameters.values()) == list(b.parameters.values())
+    assert all(p.kind is not p.VAR_KEYWORD for p in a.parameters.values())  # no **options
+    assert all(p.annotation is not p.empty for p in a.parameters.values())
+    assert a.return_annotation == b.return_annotation != a.empty
+
+
+def _matches(value: object, hint: object) -> bool:
+    """Does ``value`` have the shape ``hint`` says (TypedDicts checked key by key)?"""
+    import types
+    import typing
+
+    if typing.is_typeddict(hint):
+        hints = typing.get_type_hints(hint)
+        required = hint.__required_keys__  # type: ignore[attr-defined]
+        return (
+            isinstance(value, dict)
+            and required <= value.keys() <= hints.keys()
+            and all(_matches(value[k], hints[k]) for k in value)
+        )
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_matches(v, item) for v in value)
+    if origin is dict:
+        k, v = typing.get_args(hint)
+        return isinstance(value, dict) and all(
+            _matches(x, k) and _matches(y, v) for x, y in value.items()
+        )
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)  # type: ignore[arg-type]
+
+
+def test_every_result_has_a_typed_summary_and_the_same_names(srv: ScriptedServer) -> None:
+    import typing
+
+    sent = am.send("slow-query", to=srv.url + "/ok", count=3, seed=1)
+    ran = am.run(ROOT / "scenarios" / "batch-lifecycle.yaml", to=srv.url + "/ok", seed=7,
+                 time_scale=1000.0)  # fmt: skip
+    loaded = am.load(to=srv.url + "/ok", rate=40, duration=1.0, thresholds=["p99<5s"])
+    for result, record in ((sent, am.DeliverySummary), (ran, am.DeliverySummary),
+                           (loaded, am.LoadSummary)):  # fmt: skip
+        hints = typing.get_type_hints(record)
+        wrong = {k: v for k, v in result.summary.items() if not _matches(v, hints.get(k))}
+        assert _matches(result.summary, record), (type(result).__name__, wrong)
+        assert result.ok is True and result.failed == 0 and result.interrupted is False
+        assert isinstance(result.to_json(), dict)
+    assert typing.get_type_hints(am.SendResult)["summary"] is am.DeliverySummary
+    assert typing.get_type_hints(am.RunResult.summary.fget)["return"] is am.DeliverySummary
+    assert sent.summary["deliveries"] == 3 and ran.summary["deliveries"] == ran.sent
+    # a load's series is its summary's, row by row, and leaves to_json() lean
+    assert loaded.series and loaded.series == loaded.summary["series"]
+    assert sum(r["completed"] for r in loaded.series) == loaded.summary["completed"]
+    assert "series" not in loaded.to_json()
+    assert [t["threshold"] for t in loaded.thresholds] == ["p99<5s"]
+    # the checker is not blind: a wrong type or a missing key is seen
+    assert not _matches({**sent.summary, "ok": "3"}, am.DeliverySummary)
+    assert not _matches({k: v for k, v in sent.summary.items() if k != "ok"}, am.DeliverySummary)
+
+
+TWIN_USE = """\
+import atscale_mock as am
+
+
+async def main() -> None:
+    reveal_type(await am.asend("slow-query", to="local", count=2))
+    await am.asend("slow-query", to="local", count="2")
+    await am.asend("slow-query", to="local", cuont=2)
+
+
+reveal_type(am.run("x.yaml", to="local", time_scale=2.0))
+am.run("x.yaml", to="local", time_scale="fast")
+am.run("x.yaml", nope=1)
+"""
+
+
+def test_a_type_checker_sees_the_twins_keywords(tmp_path: Path) -> None:
+    """mypy, from a user's file: asend and run check their keywords as send and arun do
+    (a wrong type and a misspelt keyword are errors) and return the typed results."""
+    (tmp_path / "use.py").write_text(TWIN_USE)
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache"), "use.py"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        # an editable install is found by an import hook mypy does not run: say where
+        env={**os.environ, "MYPYPATH": str(ROOT)},
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    # (atscale_mock's own imports of untyped libraries, found through MYPYPATH, are its
+    # configuration's business, not the user's file's)
+    errors = {
+        int(ln.split(":")[1]) for ln in lines if ln.startswith("use.py:") and ": error:" in ln
+    }
+    assert errors == {6, 7, 11, 12}, done.stdout
+    assert 'Revealed type is "atscale_mock.api.results.SendResult"' in done.stdout
+    assert 'Revealed type is "atscale_mock.scenario.result.RunResult"' in done.stdout
+    assert 'Unexpected keyword argument "cuont" for "asend"' in done.stdout

@@ -560,7 +560,7 @@ def test_a_receiver_holding_every_connection_is_named_as_the_reason(
 
 
 def test_behind_names_the_machine_when_connections_were_free() -> None:
-    from atscale_mock.load.report import behind
+    from atscale_mock.load.summary import behind
 
     assert behind(True, 10, 0, 0, 50) is None  # closed loop: no schedule to be behind
     assert behind(False, 0, 0, 3, 50) is None  # on time

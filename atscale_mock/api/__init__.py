@@ -2,7 +2,9 @@
 
     options.py  frozen option records (Signing, Retry; Faults from delivery) and
                 the seed/clock precedence
-    results.py  typed results (SendResult, DeliveryRecord) with ``to_json()``
+    results.py  typed results (SendResult, DeliveryRecord) with ``to_json()``; their
+                summaries are typed records (delivery/summary.DeliverySummary,
+                load/summary.LoadSummary)
     target.py   where deliveries go: a URL, or "local" (the built-in receiver)
     send.py     payload(), send()/asend(), demo()
     send_plan.py what one send-like call delivers (SendPlan) and collects (Collector)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,8 @@ from .target import resolve_target
 if TYPE_CHECKING:
     from ..load.schedule import Phase
     from ..load.stats import Totals
+    from ..load.summary import LoadSummary, SeriesRow
+    from ..load.thresholds import ThresholdResult
 
 DEFAULT_CONNECTIONS = 50
 ENGINES = ("builtin", "locust")
@@ -27,16 +29,30 @@ ENGINES = ("builtin", "locust")
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
-    """A load run's summary (``to_json()``: the CLI's ``--json``); ``ok`` when every
+    """A load run's summary (a :class:`~atscale_mock.load.summary.LoadSummary`, typed;
+    ``to_json()``: the CLI's ``--json``, without the series); ``ok`` when every
     threshold passed and the run was not interrupted."""
 
-    summary: dict[str, Any]
+    summary: LoadSummary
     interrupted: bool = False
-    series: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(t["passed"] for t in self.summary["thresholds"])
+        return not self.interrupted and all(t["passed"] for t in self.thresholds)
+
+    @property
+    def failed(self) -> int:
+        """Requests that completed without a 2xx (an error or another status)."""
+        return self.summary["completed"] - self.summary["ok"]
+
+    @property
+    def series(self) -> list[SeriesRow]:
+        """The run interval by interval (``summary["interval_s"]`` seconds each)."""
+        return self.summary["series"]
+
+    @property
+    def thresholds(self) -> list[ThresholdResult]:
+        return self.summary.get("thresholds", [])
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.summary.items() if k != "series"}
@@ -75,9 +91,9 @@ def load(
     timing, a core per worker, only with a spare core); by default workers sleep on a
     timerfd. The summary says which (``spin``)."""
     from ..load.generator import parse_mix
-    from ..load.report import summarize
     from ..load.runner import LoadConfig, run_load
     from ..load.schedule import Phase as PhaseRecord
+    from ..load.summary import summarize
     from ..load.thresholds import evaluate, parse_threshold
     from ..redact import Redactor
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..delivery.dispatch import Timing
 from ..delivery.retry import Attempt
+from ..delivery.summary import DeliverySummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,7 @@ class SendResult:
 
     seed: int | None
     url: str  # redacted
-    summary: dict[str, Any]  # deliveries, ok, failed, attempts, dropped, statuses, ...
+    summary: DeliverySummary  # deliveries, ok, failed, attempts, dropped, statuses, ...
     deliveries: tuple[DeliveryRecord, ...] = ()
     interrupted: bool = False
     schedule: ScheduleFigures = field(default_factory=ScheduleFigures)
@@ -106,10 +107,10 @@ class SendResult:
 
     @property
     def failed(self) -> int:
-        return int(self.summary["failed"])
+        return self.summary["failed"]
 
     def to_json(self) -> dict[str, Any]:
-        data = {"seed": self.seed, **self.extra, **self.summary}
+        data: dict[str, Any] = {"seed": self.seed, **self.extra, **self.summary}
         if self.schedule.late or self.schedule.lag_p99_ms:
             data["schedule"] = {
                 "late": self.schedule.late,

@@ -16,6 +16,7 @@ from ..delivery.retry import OnAttempt
 from ..errors import UsageError
 from .options import Retry, Signing, resolve_clock, resolve_seed
 from .target import resolve_target
+from .twins import same_keywords
 
 if TYPE_CHECKING:
     from ..receiver.local import Received
@@ -132,9 +133,10 @@ async def arun(
             await sender.aclose()
 
 
+@same_keywords(arun)
 def run(scenario: str | Path | Scenario, **options: Any) -> RunResult:
-    """:func:`arun` for synchronous code (it runs its own event loop; Ctrl-C ends the
-    run early, and the result says ``interrupted``). Takes every keyword of arun."""
+    """:func:`arun` for synchronous code, with the same keywords (it runs its own event
+    loop; Ctrl-C ends the run early, and the result says ``interrupted``)."""
     import asyncio
 
     return asyncio.run(arun(scenario, **options))

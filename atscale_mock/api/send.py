@@ -30,22 +30,10 @@ from .send_plan import (
     shown,
 )
 from .target import resolve_target
+from .twins import same_keywords
 
 if TYPE_CHECKING:
     from ..receiver.local import Received
-
-
-async def asend(event: str, *, to: Any, **options: Any) -> SendResult:
-    """Deliver ``count`` payloads of ``event`` to ``to`` (a URL, with ``{org_id}``-style
-    placeholders, or ``"local"``), ``rate`` per second (None: one after another), with
-    ``headers``, ``retries`` (an int or a :class:`Retry`), ``sign`` (a
-    :class:`Signing`) and ``faults`` (a :class:`Faults`). Takes every keyword of
-    :func:`send`. Cancelling it cancels the deliveries in flight (their attempts are
-    recorded as interrupted) and raises CancelledError."""
-    expect = as_expect(options.pop("expect_status", None))
-    collect = Collector(options.pop("keep_records", True), expect=expect)
-    await _send(collect, event, to, **options)
-    return collect.result()
 
 
 def send(
@@ -96,6 +84,18 @@ def send(
         options.pop(name)
     interrupted = run_interruptible(lambda: _send(collect, event, to, **options))
     return collect.result(interrupted)
+
+
+@same_keywords(send)
+async def asend(event: str, **options: Any) -> SendResult:
+    """:func:`send` for async code, with the same keywords: deliver ``count`` payloads
+    of ``event`` to ``to``. Cancelling it cancels the deliveries in flight (their
+    attempts are recorded as interrupted) and raises CancelledError."""
+    collect = Collector(
+        options.pop("keep_records", True), expect=as_expect(options.pop("expect_status", None))
+    )
+    await _send(collect, event, options.pop("to"), **options)
+    return collect.result()
 
 
 async def _send(

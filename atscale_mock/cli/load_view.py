@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .common import err
+
+if TYPE_CHECKING:
+    from ..load.summary import LoadSummary
 
 
 class LiveLine:
@@ -45,7 +48,7 @@ class LiveLine:
             sys.stderr.write("\n")
 
 
-def summary_table(s: dict[str, Any]) -> str:
+def summary_table(s: LoadSummary) -> str:
     from ..load.report import QUANTILES
 
     target = f"target {s['target_rate']:.0f}/s" if s["target_rate"] else "closed loop"
@@ -57,16 +60,15 @@ def summary_table(s: dict[str, Any]) -> str:
         f"{'ms':<22}" + "".join(f"{q:>9}" for q in QUANTILES),
     ]
     rows = (
-        (("latency (Locust)", "latency_ms"),)
+        (("latency (Locust)", s["latency_ms"]),)
         if s["mode"] == "locust"
         else (
-            ("latency (intended)", "latency_ms"),
-            ("service time", "service_ms"),
-            ("dispatch lag", "dispatch_lag_ms"),
+            ("latency (intended)", s["latency_ms"]),
+            ("service time", s["service_ms"]),
+            ("dispatch lag", s["dispatch_lag_ms"] or {}),
         )
     )
-    for name, key in rows:
-        v = s[key]
+    for name, v in rows:
         lines.append(
             f"{name:<22}" + "".join(f"{v[q]:>9.3f}" if q in v else f"{'':>9}" for q in QUANTILES)
         )
@@ -78,7 +80,7 @@ def summary_table(s: dict[str, Any]) -> str:
             "by event: "
             + ", ".join(f"{e['event']} {e['requests']} ({e['share']:.1%})" for e in s["events"])
         )
-    if s.get("behind"):
+    if s["behind"]:
         lines.append(s["behind"])
     if s.get("faults"):
         lines.append(

@@ -168,7 +168,7 @@ def attempt_printer(
 def finish(result: SendResult, json_out: bool, log: JsonlLog | None = None) -> None:
     """Print the summary (and a behind-schedule line), then what the log lost; exit 0,
     1 (a delivery failed, or the log could not be written) or 130."""
-    behind = result.schedule.behind_text(int(result.summary["deliveries"]))
+    behind = result.schedule.behind_text(result.summary["deliveries"])
     if behind:
         err(behind)
     if json_out:

@@ -10,9 +10,7 @@ import asyncio
 import ssl
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
-
-from .request import request_target
+from urllib.parse import quote, unquote, urlsplit
 
 
 def client_tls(verify: bool | str = True) -> ssl.SSLContext:
@@ -23,6 +21,18 @@ def client_tls(verify: bool | str = True) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+# what stays as it is in a request target: RFC 3986's reserved and unreserved characters,
+# and '%' (a path already percent-encoded is not encoded twice)
+_TARGET_SAFE = "/?#[]@!$&'()*+,;=:%-._~"
+
+
+def request_target(path: str) -> bytes:
+    """A URL's path and query as the bytes of an HTTP request line: characters HTTP
+    does not allow there (non-ASCII text from a filled ``{placeholder}``, a space) are
+    percent-encoded as UTF-8, as browsers and httpx do."""
+    return quote(path, safe=_TARGET_SAFE).encode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

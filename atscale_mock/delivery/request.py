@@ -15,7 +15,7 @@ from .faults import Slot, malform
 from .headers import parse_header
 from .transport import Request
 
-__all__ = ["build_request", "check_url", "fill_url", "parse_header", "request_target"]
+__all__ = ["build_request", "check_url", "fill_url", "parse_header"]
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
@@ -68,18 +68,6 @@ def fill_url(template: str, payload: dict[str, Any]) -> str:
         return quote(str(value), safe="-._~")
 
     return _PLACEHOLDER.sub(one, template)
-
-
-# what stays as it is in a request target: RFC 3986's reserved and unreserved characters,
-# and '%' (a path already percent-encoded is not encoded twice)
-_TARGET_SAFE = "/?#[]@!$&'()*+,;=:%-._~"
-
-
-def request_target(path: str) -> bytes:
-    """A URL's path and query as the bytes of an HTTP request line: characters HTTP
-    does not allow there (non-ASCII text from a filled ``{placeholder}``, a space) are
-    percent-encoded as UTF-8, as browsers and httpx do."""
-    return quote(path, safe=_TARGET_SAFE).encode("ascii")
 
 
 def build_request(

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AtscaleMockError, UsageError
-from .runner import LoadConfig
+from .config import LoadConfig
+from .summary import LoadSummary, SeriesRow
 
 
 def locustfile_path() -> str:
@@ -55,7 +56,7 @@ def locust_environment(config: LoadConfig) -> dict[str, str]:
     return env
 
 
-def run_locust(config: LoadConfig) -> dict[str, Any]:
+def run_locust(config: LoadConfig) -> LoadSummary:
     """Run master and workers to completion; the summary in the built-in engine's shape."""
     _check_installed()
     mix_text = ",".join(f"{k}={v:g}" for k, v in config.mix.items())
@@ -160,7 +161,7 @@ def run_locust(config: LoadConfig) -> dict[str, Any]:
     return summary
 
 
-def _series(seconds: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _series(seconds: dict[str, dict[str, Any]]) -> list[SeriesRow]:
     """The built-in engine's series from what the Locust file counted per second of
     the wall clock (atscale_mock/load/locustfile.py): responses by status or error, and a
     latency histogram. Time runs from the first request; the first and last seconds
@@ -173,7 +174,7 @@ def _series(seconds: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         return []
     keys = sorted(seconds, key=int)
     start = seconds[keys[0]]["first"]
-    series = []
+    series: list[SeriesRow] = []
     for n, key in enumerate(keys):
         b = seconds[key]
         sec = int(key)
@@ -231,8 +232,8 @@ def _summary(
     interrupted: bool,
     statuses: dict[str, int] | None = None,
     events: dict[str, int] | None = None,
-) -> dict[str, Any]:
-    from .report import Measured, document
+) -> LoadSummary:
+    from .summary import Measured, document  # noqa: F811
 
     count, failed = int(row["Request Count"]), int(row["Failure Count"])
     latency = {

@@ -17,7 +17,8 @@ from collections import Counter
 from typing import Any
 
 from ..delivery.faults import malform
-from ..delivery.request import fill_url, has_placeholders, request_target
+from ..delivery.http1 import request_target
+from ..delivery.request import fill_url, has_placeholders
 from ..delivery.signing import new_message_id
 from .client import Target
 from .config import WorkerConfig

@@ -7,9 +7,17 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from ..errors import UsageError
+
+
+class ThresholdResult(TypedDict):
+    threshold: str  # as given, e.g. "p99<50ms"
+    passed: bool
+    actual: float
+    limit: float
+
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -74,8 +82,8 @@ def parse_threshold(text: str) -> Threshold:
 
 def evaluate(
     thresholds: list[Threshold], metrics: dict[str, float], target: float | None
-) -> list[dict[str, Any]]:
-    out = []
+) -> list[ThresholdResult]:
+    out: list[ThresholdResult] = []
     for t in thresholds:
         passed, actual, limit = t.check(metrics, target)
         out.append({"threshold": t.text, "passed": passed, "actual": actual, "limit": limit})

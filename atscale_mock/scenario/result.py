@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..delivery.retry import Attempt
-from ..delivery.summary import Reservoir, Summary, percentile
+from ..delivery.summary import DeliverySummary, Reservoir, Summary, percentile
 from ..redact import Redactor
 from .model import Scenario
 from .plan import Planned
@@ -42,7 +42,7 @@ class RunResult:
     seed: int
     planned: int
     deliveries: list[DeliveryResult] = field(default_factory=list)
-    summary: Summary = field(default_factory=Summary)
+    totals: Summary = field(default_factory=Summary)  # kept as deliveries settle
     interrupted: bool = False
     elapsed: float = 0.0
     keep: bool = True
@@ -84,6 +84,12 @@ class RunResult:
         return data
 
     @property
+    def summary(self) -> DeliverySummary:
+        """What the deliveries came to, duplicates included (the same record as
+        ``SendResult.summary``)."""
+        return self.totals.as_dict()
+
+    @property
     def results(self) -> list[DeliveryResult]:
         """The same list as ``deliveries`` (its name before 0.x; ``SendResult`` and
         ``LoadResult`` say ``deliveries`` too)."""
@@ -99,7 +105,7 @@ class RunResult:
 def json_report(run: RunResult, redactor: Redactor) -> dict[str, Any]:
     lags = run.lags.sorted()
     return {
-        **run.summary.as_dict(),  # first: the run's own counts below win where names meet
+        **run.summary,  # first: the run's own counts below win where names meet
         "scenario": run.scenario.name,
         "file": run.scenario.file,
         "seed": run.seed,

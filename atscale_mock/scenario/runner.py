@@ -249,16 +249,16 @@ class Runner:
             return  # cut short by an interruption: reported as not sent (the log has it)
         if prepared.dropped:
             outcome = DeliveryResult(planned, attempts, [], lag, True, prepared.copy)
-            result.summary.dropped += 1
+            result.totals.dropped += 1
         elif prepared.copy:  # a duplicate: reported, its expectations not checked again
             outcome = DeliveryResult(planned, attempts, [], lag, copy=True)
-            result.summary.add(attempts, True, copy=True)
+            result.totals.add(attempts, True, copy=True)
         else:
             factory.record_status(planned.step.id, attempts[-1].outcome.status)
             failures = check_expectations(planned.step, attempts)
             attempts = _without_full_bodies(attempts)  # checked: no need to hold them
             outcome = DeliveryResult(planned, attempts, failures, lag)
-            result.summary.add(attempts, not failures)
+            result.totals.add(attempts, not failures)
         result.add(outcome)
         if self.on_result:
             self.on_result(outcome)
