@@ -1,9 +1,10 @@
-"""Reporting: typed results and how they are rendered.
+"""Reporting: how results are written and drawn.
 
-summary.py    running totals and latency percentiles of deliveries
-results.py    the library's typed results (SendResult, DeliveryRecord)
 log.py        the JSON Lines attempt log (redacted)
 text.py       one line per attempt or received event, and summary lines
-run_report.py a scenario run's JSON report, JUnit XML and HTML page
-html.py       the one HTML renderer: page, tables, inline SVG charts (load and run)
+printable.py  untrusted text made safe for a terminal
+files.py      a report's format from its file name, and writing it whole
+html.py       the one HTML renderer: page, tables (load, run, check, serve)
+charts.py     the charts of those pages, as inline SVG
+svg.py        the drawing under the charts: frame, axes, ticks, legend
 """

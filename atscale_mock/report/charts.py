@@ -3,20 +3,32 @@ and a zero; a target line where there is a target (sloped for a ramp); a region 
 the planned duration shaded and labelled; a partial last interval drawn hollow. Every
 chart is an ``<svg class="chart">`` with ``data-kind`` and ``data-points`` attributes
 (what a test checks was drawn), and a ``<title>`` for screen readers. The page around
-them is :mod:`atscale_mock.report.html`.
+them is :mod:`atscale_mock.report.html`; the drawing under them, :mod:`.svg`.
 """
 
 from __future__ import annotations
 
-import html
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-W, H = 760, 280  # the drawing, in CSS pixels
-LEFT, RIGHT, TOP, BOTTOM = 70, 20, 36, 48  # margins: tick labels and axis titles
-TEXT_WIDTH = 7  # CSS pixels a character of the charts' 11px sans-serif takes, at most
+from .svg import (
+    BOTTOM,
+    LEFT,
+    RIGHT,
+    TOP,
+    Frame,
+    W,
+    esc,
+    fmt,
+    nice_ticks,
+    svg,
+    timed_frame,
+)
+from .svg import (
+    legend as _legend,
+)
+
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf")
 OUTCOME_COLOURS = {
     "2xx": "#2ca02c",
@@ -40,154 +52,6 @@ class Line:
     points: list[tuple[float, float]]
     colour: str = ""
     hollow: set[int] = field(default_factory=set)  # indexes into points
-
-
-def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def nice_ticks(lo: float, hi: float, count: int = 5, whole: bool = False) -> list[float]:
-    """Round tick values covering [lo, hi] (1, 2, 2.5 or 5 times a power of ten; with
-    ``whole``, whole numbers only: counts)."""
-    if not math.isfinite(hi - lo) or hi <= lo:
-        hi = lo + 1.0
-    raw = max((hi - lo) / count, 1.0) if whole else (hi - lo) / count
-    power = 10 ** math.floor(math.log10(raw))
-    steps = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
-    step = next(m * power for m in steps if m * power >= raw)
-    ticks = [round(math.floor(lo / step) * step, 10)]
-    while ticks[-1] < hi - step * 1e-9:  # the last tick is at or beyond hi
-        ticks.append(round(ticks[-1] + step, 10))
-    return ticks
-
-
-def fmt(value: float) -> str:
-    """A tick label: short, no trailing zeros, thousands as k."""
-    if value == 0:
-        return "0"
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:g}M"
-    if abs(value) >= 10_000:
-        return f"{value / 1000:g}k"
-    return f"{value:.4g}"
-
-
-class _Frame:
-    """Maps data to pixels for one chart and draws its axes and grid."""
-
-    def __init__(
-        self, x_range: tuple[float, float], y_range: tuple[float, float], log_x: bool = False
-    ) -> None:
-        self.log_x = log_x
-        self.x0, self.x1 = x_range
-        self.y0, self.y1 = y_range
-        if self.x1 <= self.x0:
-            self.x1 = self.x0 + 1.0
-        if self.y1 <= self.y0:
-            self.y1 = self.y0 + 1.0
-
-    def x(self, value: float) -> float:
-        if self.log_x:
-            span = math.log10(self.x1) - math.log10(self.x0)
-            share = (math.log10(max(value, self.x0)) - math.log10(self.x0)) / span
-        else:
-            share = (value - self.x0) / (self.x1 - self.x0)
-        return LEFT + share * (W - LEFT - RIGHT)
-
-    def y(self, value: float) -> float:
-        share = (value - self.y0) / (self.y1 - self.y0)
-        return H - BOTTOM - share * (H - TOP - BOTTOM)
-
-    def axes(
-        self,
-        x_ticks: Sequence[tuple[float, str]],
-        y_ticks: Sequence[float],
-        x_title: str,
-        y_title: str,
-    ) -> list[str]:
-        parts = []
-        for t in y_ticks:
-            y = self.y(t)
-            parts.append(
-                f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{W - RIGHT}" y2="{y:.1f}"/>'
-                f'<text class="ytick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                f"{fmt(t)}</text>"
-            )
-        for value, label in x_ticks:
-            x = self.x(value)
-            parts.append(
-                f'<line class="grid" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{H - BOTTOM}"/>'
-                f'<text class="xtick" x="{x:.1f}" y="{H - BOTTOM + 15}" text-anchor="middle">'
-                f"{esc(label)}</text>"
-            )
-        base = self.y(self.y0)
-        parts.append(
-            f'<line class="axis" x1="{LEFT}" y1="{base:.1f}" x2="{W - RIGHT}" y2="{base:.1f}"/>'
-            f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{H - BOTTOM}"/>'
-            f'<text x="{(LEFT + W - RIGHT) / 2:.0f}" y="{H - 10}" text-anchor="middle">'
-            f"{esc(x_title)}</text>"
-            f'<text transform="translate(14 {(TOP + H - BOTTOM) / 2:.0f}) rotate(-90)" '
-            f'text-anchor="middle">{esc(y_title)}</text>'
-        )
-        return parts
-
-
-def _timed_frame(
-    x_hi: float,
-    y_hi: float,
-    x_title: str,
-    y_title: str,
-    shade_after: float | None,
-    shade_label: str,
-    whole: bool = False,
-) -> tuple[_Frame, list[str]]:
-    """A frame over time from zero, its axes and grid (whole-number y ticks for counts),
-    and the shaded region after ``shade_after`` (labelled when ``shade_label`` is given)."""
-    y_ticks = nice_ticks(0.0, y_hi, whole=whole)
-    x_ticks = nice_ticks(0.0, x_hi or 1.0, 8)
-    frame = _Frame((0.0, x_ticks[-1]), (0.0, y_ticks[-1]))
-    body: list[str] = []
-    if shade_after is not None and shade_after < x_hi:
-        x = frame.x(shade_after)
-        label = ""
-        if shade_label:  # inside the shaded region if it fits, else ending at its right
-            fits = x + 4 + TEXT_WIDTH * len(shade_label) <= W - RIGHT
-            at = f'x="{x + 4:.1f}"' if fits else f'x="{W - RIGHT - 4}" text-anchor="end"'
-            label = f'<text class="shade-label" {at} y="{H - BOTTOM - 6}">{esc(shade_label)}</text>'
-
-        tip = esc(shade_label or "after the planned duration")
-        body.append(
-            f'<rect class="drain" x="{x:.1f}" y="{TOP}" width="{W - RIGHT - x:.1f}" '
-            f'height="{H - TOP - BOTTOM}"><title>{tip}</title></rect>{label}'
-        )
-    body += frame.axes([(t, fmt(t)) for t in x_ticks], y_ticks, x_title, y_title)
-    return frame, body
-
-
-def _svg(kind: str, title: str, points: int, body: Iterable[str], height: int = H) -> str:
-    return (
-        f'<svg class="chart" data-kind="{esc(kind)}" data-points="{points}" '
-        f'width="{W}" height="{height}" viewBox="0 0 {W} {height}" role="img" '
-        f"><title>{esc(title)}</title>" + "".join(body) + "</svg>"
-    )
-
-
-def _legend(entries: Sequence[tuple[str, str]], dashed: Sequence[str] = ()) -> list[str]:
-    """One row of keys above the chart; a key that would run past the right edge starts
-    a second row."""
-    parts, x, y = [], LEFT + 8, 12
-    for name, colour in entries:
-        width = 34 + TEXT_WIDTH * len(name)
-        if x + width > W - RIGHT and x > LEFT + 8:
-            x, y = LEFT + 8, y + 14
-        style = ' stroke-dasharray="6 4"' if name in dashed else ""
-        parts.append(
-            f'<line x1="{x}" y1="{y}" x2="{x + 18}" y2="{y}" stroke="{colour}" '
-            f'stroke-width="2.5"{style}/><text class="legend" x="{x + 22}" y="{y + 4}">'
-            f"{esc(name)}</text>"
-        )
-        x += width
-    return parts
 
 
 def empty(title: str, why: str) -> str:
@@ -217,7 +81,7 @@ def line_chart(
     aim = [] if not target else _target_points(target, x_max or max(x for x, _ in points))
     x_hi = max([x for x, _ in points] + [x_max or 0.0])
     y_hi = max([y for _, y in points] + [y for _, y in aim]) * 1.02 or 1.0
-    frame, body = _timed_frame(x_hi, y_hi, x_title, y_title, shade_after, shade_label)
+    frame, body = timed_frame(x_hi, y_hi, x_title, y_title, shade_after, shade_label)
     legend: list[tuple[str, str]] = []
     for i, line in enumerate(lines):
         colour = line.colour or PALETTE[i % len(PALETTE)]
@@ -252,7 +116,7 @@ def line_chart(
         legend.append((target_label, "#d62728"))
     body += _legend(legend, dashed=(target_label,) if target else ())
     caption = f'<p class="note">{esc(note)}</p>' if note else ""
-    return f"<h3>{esc(title)}</h3>" + _svg(kind, title, len(points), body) + caption
+    return f"<h3>{esc(title)}</h3>" + svg(kind, title, len(points), body) + caption
 
 
 def _target_points(
@@ -276,7 +140,7 @@ def distribution_chart(
     top = max(p for p, _ in points)
     x_hi = max(10.0, 1.0 / (1.0 - top / 100.0))
     decades = [10.0**k for k in range(0, math.ceil(math.log10(x_hi)) + 1)]
-    frame = _Frame((1.0, decades[-1]), (0.0, 1.0), log_x=True)
+    frame = Frame((1.0, decades[-1]), (0.0, 1.0), log_x=True)
     y_ticks = nice_ticks(0.0, max(v for _, v in points) * 1.08 or 1.0)
     frame.y1 = y_ticks[-1]
     labels = [(d, "0" if d == 1 else _percent_label(100.0 * (1 - 1 / d))) for d in decades]
@@ -291,7 +155,7 @@ def distribution_chart(
             f'stroke-width="1.8" points="{xy}"/>'
         )
     body += _legend(legend)
-    return f"<h3>{esc(title)}</h3>" + _svg("distribution", title, len(points), body)
+    return f"<h3>{esc(title)}</h3>" + svg("distribution", title, len(points), body)
 
 
 def _percent_label(p: float) -> str:
@@ -312,7 +176,7 @@ def stacked_bars(
         return empty(title, "no data: nothing completed in this run")
     x_hi = max(t + w for t, w, _ in rows)
     y_hi = max(sum(c.values()) for _, _, c in rows) * 1.02 or 1.0
-    frame, body = _timed_frame(
+    frame, body = timed_frame(
         x_hi, y_hi, "time since start (s)", y_title, shade_after, "", whole=True
     )
     colours = {c: _category_colour(c, i) for i, c in enumerate(categories)}
@@ -333,7 +197,7 @@ def stacked_bars(
             below += n
             bars += 1
     body += _legend([(c, colours[c]) for c in categories])
-    return f"<h3>{esc(title)}</h3>" + _svg("bars", title, bars, body)
+    return f"<h3>{esc(title)}</h3>" + svg("bars", title, bars, body)
 
 
 def _category_order(c: str) -> tuple[int, str]:
@@ -392,7 +256,7 @@ def lanes_chart(
         )
     legend_used = sorted({o for _, _, o, _ in dots})
     body += _legend([(o, OUTCOME_COLOURS.get(o, "#333")) for o in legend_used])
-    return f"<h3>{esc(title)}</h3>" + _svg("lanes", title, len(dots), body, height)
+    return f"<h3>{esc(title)}</h3>" + svg("lanes", title, len(dots), body, height)
 
 
 def scatter_chart(
@@ -407,7 +271,7 @@ def scatter_chart(
         return empty(title, "no data: nothing was sent in this run")
     x_hi = max(x for x, _, _, _ in dots)
     y_hi = max(y for _, y, _, _ in dots) * 1.02 or 1.0
-    frame, body = _timed_frame(x_hi, y_hi, x_title, y_title, None, "")
+    frame, body = timed_frame(x_hi, y_hi, x_title, y_title, None, "")
     for x, y, outcome, tip in dots:
         body.append(
             f'<circle class="dot {esc(outcome)}" cx="{frame.x(x):.1f}" cy="{frame.y(y):.1f}" '
@@ -416,4 +280,4 @@ def scatter_chart(
         )
     used = sorted({o for _, _, o, _ in dots})
     body += _legend([(o, OUTCOME_COLOURS.get(o, "#333")) for o in used])
-    return f"<h3>{esc(title)}</h3>" + _svg("scatter", title, len(dots), body)
+    return f"<h3>{esc(title)}</h3>" + svg("scatter", title, len(dots), body)

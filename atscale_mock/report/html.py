@@ -13,12 +13,12 @@ from .charts import (
     Line,
     distribution_chart,
     empty,
-    esc,
     lanes_chart,
     line_chart,
     scatter_chart,
     stacked_bars,
 )
+from .svg import esc
 
 __all__ = [
     "Line",
