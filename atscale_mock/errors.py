@@ -22,10 +22,11 @@ class AtscaleMockError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, field: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.field = field  # the keyword the message begins with, where it names one
 
     def render(self) -> str:
         text = f"error: {self.message}"

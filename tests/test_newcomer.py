@@ -84,10 +84,41 @@ def test_openapi_signing_header_default_is_the_header_traffic_uses() -> None:
     assert header["default"] == DEFAULT_HMAC_HEADER == "X-Signature"
 
 
-def test_library_errors_name_the_keyword_not_only_the_flag() -> None:
+@pytest.mark.parametrize(
+    ("keyword", "value", "flag"),
+    [("duplicates", 2, "--duplicates"), ("malformed_rate", 3, "--malformed-rate"),
+     ("reorder", -1, "--reorder"), ("delay", 2e6, "--delay"), ("jitter", 2e6, "--jitter"),
+     ("malformed", "nope", "--malformed")],
+)  # fmt: skip
+def test_library_errors_name_the_keyword_and_the_cli_the_flag(
+    keyword: str, value: object, flag: str
+) -> None:
+    """The library's message begins with the keyword (no flag in it); the command line's
+    with the flag, from the same check."""
     with pytest.raises(am.UsageError) as caught:
-        am.Faults(duplicates=2)
-    assert caught.value.message.startswith("duplicates (--duplicates) must be from 0 to 1")
+        am.Faults(**{keyword: value})  # type: ignore[arg-type]
+    message = caught.value.message
+    assert message.startswith(keyword + " ") or message.startswith(keyword + ":"), message
+    assert "--" not in message and caught.value.field == keyword
+    from atscale_mock.cli.delivery_opts import make_faults
+
+    args: dict[str, object] = dict(
+        duplicates=0.0, reorder=0, drop=0.0, delay=0.0, jitter=0.0, malformed=None,
+        malformed_rate=1.0,
+    )  # fmt: skip
+    args[keyword] = value
+    with pytest.raises(am.UsageError) as cli_caught:
+        make_faults(**args)  # type: ignore[arg-type]
+    assert cli_caught.value.message == flag + message[len(keyword) :]
+
+
+def test_a_fault_option_error_on_the_command_line_names_the_flag() -> None:
+    from .cli_helpers import proc
+
+    r = proc("send", "slow-query", "--to", "local", "--delay", "2000000")
+    assert r.code == 2
+    assert "error: --delay must be from 0 to 1,000,000 seconds, got 2000000.0" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def _complete(words: str) -> list[str]:

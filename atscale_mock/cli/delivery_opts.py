@@ -165,7 +165,14 @@ def make_faults(
     malformed: str | None,
     malformed_rate: float,
 ) -> Faults:
-    return Faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
+    """The fault options as a Faults record; an error names the flag, not the keyword."""
+    try:
+        return Faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
+    except UsageError as exc:
+        if not exc.field:
+            raise
+        flag = "--" + exc.field.replace("_", "-")
+        raise UsageError(flag + exc.message[len(exc.field) :], exc.hint) from None
 
 
 def make_retry(retries: int, schedule: str | None, time_scale: float) -> Retry:

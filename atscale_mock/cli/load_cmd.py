@@ -10,7 +10,6 @@ import typer
 from ..api.load import DEFAULT_CONNECTIONS
 from ..api.load_plan import DEFAULT_DURATION
 from ..config import DEFAULT_TIMEOUT
-from ..delivery.faults import Faults
 from ..errors import UsageError
 from ..redact import Redactor
 from .common import (
@@ -38,6 +37,7 @@ from .delivery_opts import (
     Sign,
     SignatureHeader,
     learn_secret,
+    make_faults,
     make_signing,
 )
 from .load_view import LiveLine, summary_table
@@ -225,7 +225,9 @@ def load(
                 seed=run_seed,
                 headers=header_pairs,
                 sign=signing,
-                faults=Faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate),
+                faults=make_faults(
+                    duplicates, reorder, drop, delay, jitter, malformed, malformed_rate
+                ),
                 timeout=timeout,
                 verify=verify_option(insecure, ca_cert),
                 full=full,

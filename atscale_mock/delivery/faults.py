@@ -37,21 +37,24 @@ class Faults:
     malformed_rate: float = 1.0
 
     def __post_init__(self) -> None:
+        # each message begins with the keyword (``field``): the CLI puts its flag there
         for name in ("duplicates", "drop", "malformed_rate"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
+                raise UsageError(f"{name} must be from 0 to 1, got {value}", field=name)
+        if self.reorder < 0:
+            raise UsageError(f"reorder must not be negative, got {self.reorder}", field="reorder")
+        for name in ("delay", "jitter"):
+            value = getattr(self, name)
+            if not 0 <= value < 1e6:
                 raise UsageError(
-                    f"{name} (--{name.replace('_', '-')}) must be from 0 to 1, got {value}"
+                    f"{name} must be from 0 to 1,000,000 seconds, got {value}", field=name
                 )
-        if self.reorder < 0 or not (0 <= self.delay < 1e6 and 0 <= self.jitter < 1e6):
-            raise UsageError(
-                "reorder, delay and jitter must be finite and not negative "
-                f"(delay and jitter below 1,000,000 s), got {self.delay}, {self.jitter}"
-            )
         if self.malformed is not None and self.malformed not in MALFORMED_KINDS:
             raise UsageError(
-                f"--malformed: unknown kind {self.malformed!r}",
+                f"malformed: unknown kind {self.malformed!r}",
                 "kinds: " + ", ".join(MALFORMED_KINDS),
+                field="malformed",
             )
 
     @property
