@@ -667,3 +667,30 @@ def test_load_report_has_a_table_by_event(srv: ScriptedServer, tmp_path: Path) -
     for name in ("slow-query", "prune-result"):
         cell = section.index(f"<td>{name}</td>")
         assert f">{got[name]}</td>" in section[cell : cell + 200], section[cell : cell + 200]
+
+
+def test_load_report_says_when_it_started_and_the_command_without_its_secrets(
+    srv: ScriptedServer, tmp_path: Path
+) -> None:
+    report = tmp_path / "load.html"
+    before = datetime.now(UTC)
+    r = proc(
+        "load", "--to", srv.url + "/ok", "-d", "1s", "--rate", "30", "--json",
+        "--sign", "hmac-sha256", "--secret", "s3cr3t-load-key",
+        "-H", "Authorization: Bearer tok-9f8e7d", "--threshold", "p95<5s",
+        "--report", str(report),
+        timeout=60,
+    )  # fmt: skip
+    assert r.code == 0, r.stderr
+    data = json.loads(r.stdout)
+    started = datetime.fromisoformat(data["started_at"].replace("Z", "+00:00"))
+    assert before <= started <= datetime.now(UTC)  # when this run began, not a fixed time
+    command = data["command"]
+    assert command.startswith("atscale-mock load --to ") and "--threshold 'p95<5s'" in command
+    assert "--secret ***" in command and "Authorization: ***" in command
+    assert data["latency_ms"]["p95"] > 0 and data["thresholds"][0]["threshold"] == "p95<5s"
+    page = report.read_text()
+    for secret in ("s3cr3t-load-key", "tok-9f8e7d"):
+        assert secret not in page and secret not in r.stdout + r.stderr
+    assert "<td>started</td>" in page and data["started_at"] in page
+    assert "<td>command</td><td>atscale-mock load --to " in page

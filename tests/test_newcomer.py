@@ -233,3 +233,80 @@ def test_validate_says_a_bad_signature_step_needs_a_signed_run(tmp_path: Path) -
     r = proc("run", str(file), "--to", "local")
     assert r.code == 2 and "--sign MODE --secret KEY on the command line" in r.stderr
     assert "give sign=" not in r.stderr
+
+
+QUIET = ("send", "receive", "demo", "validate", "run", "load", "replay", "check")
+
+
+@pytest.mark.parametrize("command", QUIET)
+def test_every_command_that_prints_a_line_per_item_takes_q(command: str) -> None:
+    r = proc(command, "--help")
+    assert r.code == 0 and "-q, --quiet" in r.stdout, r.stdout
+
+
+def test_q_keeps_failures_and_the_summary_and_drops_the_rest(
+    srv: ScriptedServer, tmp_path: Path
+) -> None:
+    # demo: seven good deliveries, no line for any, the summary still said
+    r = proc("demo", "-q")
+    assert r.code == 0 and r.stdout == "", r.stdout
+    assert "7 delivered, 7 ok" in r.stderr
+    # validate: no "ok:" line per file, a bad file still reported
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nname: x\nsteps:\n  - event: slow-qeury\n")
+    r = proc("validate", "-q", str(ROOT / "scenarios" / "batch-lifecycle.yaml"), str(bad))
+    assert r.code == 2 and "ok:" not in r.stderr and "slow-qeury" in r.stderr
+    assert "1 of 2 file(s) invalid" in r.stderr
+    # replay: of two logged deliveries, only the one that fails now is printed
+    log = tmp_path / "sent.jsonl"
+    assert (
+        proc("send", "slow-query", "-n", "2", "--to", srv.url + "/ok", "--log", str(log)).code == 0
+    )
+    r = proc("replay", "-q", str(log), "--to", srv.url + "/ok")
+    assert r.code == 0 and r.stdout == "" and "2 delivered, 2 ok" in r.stderr
+    r = proc("replay", "-q", str(log), "--to", srv.url + "/status/500")
+    assert r.code == 1 and r.stdout.count("ERR ") == 2, r.stdout
+
+
+def test_receive_q_prints_only_requests_that_fail_a_check() -> None:
+    import time
+
+    from .cli_helpers import start_receiver
+
+    receiver, base = start_receiver("-q", "--max-events", "2", "--duration", "30")
+    try:
+        for _ in range(50):
+            if proc("send", "batch-start", "--to", base + "/hooks").code == 0:
+                break
+            time.sleep(0.1)
+        proc("send", "slow-query", "--to", base + "/hooks", "--set", "time_taken=slow")
+        out, errs = receiver.communicate(timeout=30)
+    finally:
+        receiver.kill()
+    assert receiver.returncode == 0, errs
+    lines = out.splitlines()
+    assert len(lines) == 1 and "INVALID" in lines[0] and "time_taken" in lines[0], out
+    assert "stopped: 1 valid, 1 invalid (schema)" in errs, errs  # the summary still said
+
+
+def test_one_error_style_for_clicks_usage_errors_too() -> None:
+    """An unknown option and a bad value: `error:` and a `hint:` line, as every other
+    error, never Click's `Usage:` / `Error:` block."""
+    for args in (["send", "slow-query", "--nope"], ["load", "--to", "local", "-c", "x"],
+                 ["events", "extra-argument"]):  # fmt: skip
+        r = proc(*args)
+        assert r.code == 2, (args, r.stderr)
+        assert r.stderr.startswith("error: "), r.stderr
+        assert "\n  hint: see 'atscale-mock " in r.stderr, r.stderr
+        assert "Usage:" not in r.stderr and "Error:" not in r.stderr
+        no_traceback(r)
+
+
+def test_pyproject_license_is_an_spdx_expression() -> None:
+    """`license = {text = ...}` is deprecated by setuptools (it stops building on
+    2027-02-18); an SPDX expression string is the form that stays."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert isinstance(project["license"], str) and project["license"] == "MIT"
+    assert not any(c.startswith("License ::") for c in project.get("classifiers", []))

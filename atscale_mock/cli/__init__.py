@@ -33,7 +33,10 @@ class _OneErrorStyle(TyperGroup):
         from typer._click.exceptions import UsageError as ClickUsageError
 
         from ..errors import UsageError
-        from .common import EXIT_INTERRUPTED, err
+        from .common import EXIT_INTERRUPTED, INVOCATION, err
+
+        given = kwargs.get("args", args[0] if args else None)
+        INVOCATION[:] = [str(a) for a in (sys.argv[1:] if given is None else given)]
 
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]
@@ -123,4 +126,6 @@ for command in (
 
 
 def main() -> None:
-    app()
+    # one name in every message and usage line, however it was started
+    # (`python -m atscale_mock` too)
+    app(prog_name="atscale-mock")

@@ -120,6 +120,10 @@ def check(
         ),
     ] = None,
     log_file: LogFile = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No line per check as it runs: the scorecard only."),
+    ] = False,
     list_checks: Annotated[bool, typer.Option("--list", help="List the checks and exit.")] = False,
 ) -> None:
     """Check a receiver's webhook hygiene: a battery of named checks, and with --fuzz
@@ -166,7 +170,7 @@ def check(
     from ..api.check import check as run_check
 
     def heard(result: object) -> None:
-        if not json_out:
+        if not json_out and not quiet:
             err(redactor.text(f"  {getattr(result, 'verdict', '')}: {getattr(result, 'name', '')}"))
 
     with log, sigterm_as_interrupt():

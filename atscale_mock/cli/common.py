@@ -28,6 +28,17 @@ EXIT_USAGE = 2  # bad command line, unknown event/field, invalid scenario
 EXIT_INTERRUPTED = 130  # Ctrl-C / SIGTERM
 
 
+#: the arguments this invocation was given (set as the command line is parsed)
+INVOCATION: list[str] = []
+
+
+def command_line() -> str:
+    """This invocation as one shell line (for a report; redact it before it is shown)."""
+    import shlex
+
+    return shlex.join(["atscale-mock", *INVOCATION])
+
+
 def err(text: str) -> None:
     print(for_terminal(text), file=sys.stderr, flush=True)
 

@@ -17,6 +17,7 @@ from .common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     check_writable,
+    command_line,
     err,
     handle_errors,
     out,
@@ -240,6 +241,7 @@ def load(
     finally:
         live.close()
     summary = result.summary
+    summary["command"] = redactor.text(command_line())  # for the report (keys redacted)
     interrupted = result.interrupted
     from ..load.report import write_report
 

@@ -98,6 +98,10 @@ Clock = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+#: -q on every command that prints a line per delivery, request, file or check
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print failures only, then the summary.")
+]
 MaxTime = Annotated[
     float | None,
     typer.Option(

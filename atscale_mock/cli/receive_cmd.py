@@ -110,6 +110,14 @@ def receive(
         ),
     ] = False,
     json_out: Json = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print only requests that fail a check (schema, signature), then the summary.",
+        ),
+    ] = False,
 ) -> None:
     """Run the built-in receiver: accept POSTs on any path, print each event (event_type,
     id, path, whether it matches the catalogue's schema, its signature with --secret,
@@ -144,7 +152,10 @@ def receive(
         counts["valid" if got.valid else "invalid"] += 1
         if got.signature is not None:
             counts["signature " + got.signature.partition(":")[0]] += 1
-        if json_out:
+        failed = not got.valid or (got.signature or "valid").partition(":")[0] != "valid"
+        if quiet and not failed:
+            pass
+        elif json_out:
             import json
 
             from ..receiver.local import record_line

@@ -18,7 +18,7 @@ from .delivery_opts import (
     learn_secret,
     make_signing,
 )
-from .options import Json, MaxTime
+from .options import Json, MaxTime, Quiet
 from .send_cmd import (
     CaCert,
     Headers,
@@ -57,6 +57,7 @@ def replay(
     retries: Retries = 0,
     log_file: LogFile = None,
     json_out: Json = False,
+    quiet: Quiet = False,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
     max_time: MaxTime = None,
@@ -90,7 +91,7 @@ def replay(
         from ..errors import UsageError
 
         raise UsageError("--new-ids needs --sign MODE (ids are a signature's part)")
-    on_received, on_local = receiver_hooks(json_out)
+    on_received, on_local = receiver_hooks(json_out or quiet)
     check_max_time(max_time)
     with JsonlLog(log_file, redactor) as log, sigterm_as_interrupt(max_time):
         result = replay_file(
@@ -104,7 +105,7 @@ def replay(
             retries=retries,
             timeout=timeout,
             verify=verify_option(insecure, ca_cert),
-            on_attempt=attempt_printer(log, redactor, json_out),
+            on_attempt=attempt_printer(log, redactor, json_out, failures_only=quiet),
             on_received=on_received,
             on_local=lambda url: (on_local(url), None)[1],
             on_warning=lambda text: err(f"warning: {text}"),

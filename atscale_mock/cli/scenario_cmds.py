@@ -50,7 +50,7 @@ from .delivery_opts import (
     make_signing,
 )
 from .delivery_opts import TimeScale as RetryTimeScale
-from .options import Json, MaxTime, Seed
+from .options import Json, MaxTime, Quiet, Seed
 from .send_cmd import CaCert, Insecure, LogFile, receiver_hooks, verify_option
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def _needs_signing(scenario: Scenario) -> list[str]:
 
 
 @handle_errors
-def validate(files: Files, json_out: Json = False) -> None:
+def validate(files: Files, json_out: Json = False, quiet: Quiet = False) -> None:
     """Check scenario files without any network: syntax, keys, events, fields, references,
     durations, rates, environment variables. Reports every problem at once; exit 2 if any.
 
@@ -122,7 +122,7 @@ def validate(files: Files, json_out: Json = False) -> None:
         try:
             scenario = _load(file, None)
             report[str(file)] = []
-            if not json_out:
+            if not json_out and not quiet:
                 err(f"ok: {file}")
                 for note in _needs_signing(scenario):
                     err(f"  note: {note}")
@@ -289,7 +289,7 @@ def run(
     ] = None,
     log_file: LogFile = None,
     json_out: Json = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print failures only.")] = False,
+    quiet: Quiet = False,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
     time_scale: TimeScale = None,

@@ -67,6 +67,7 @@ from .options import (
     MaxTime,
     Org,
     Project,
+    Quiet,
     Seed,
     Sets,
     SlowThreshold,
@@ -248,9 +249,7 @@ def send(
             "negative test passes when the receiver rightly rejects.",
         ),
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print failures only, then the summary.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Build an event's payload and POST it as application/json.
 
@@ -335,6 +334,7 @@ def demo(
     seed: Seed = None,
     full: Full = False,
     json_out: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     """Send every one of the seven events once, showing both sides (the main job of
     `make run`).
@@ -343,7 +343,7 @@ def demo(
     """
     from ..api.send import demo as demo_events
 
-    on_received, on_local = receiver_hooks(json_out)
+    on_received, on_local = receiver_hooks(json_out or quiet)
     run_seed = resolve_seed(seed)
     err(f"seed: {run_seed}")
     with sigterm_as_interrupt():
@@ -352,7 +352,9 @@ def demo(
             seed=run_seed,
             clock=None if seed is not None else "now",
             full=full,
-            on_attempt=attempt_printer(JsonlLog(None, Redactor()), Redactor(), json_out),
+            on_attempt=attempt_printer(
+                JsonlLog(None, Redactor()), Redactor(), json_out, failures_only=quiet
+            ),
             on_received=on_received,
             on_local=on_local,
         )
