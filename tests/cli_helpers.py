@@ -58,3 +58,44 @@ def start_receiver(*args: str) -> tuple[subprocess.Popen[str], str]:
         text=True,
     )
     return p, f"http://127.0.0.1:{port}"
+
+
+def on_terminal(*args: str, timeout: float = 60) -> tuple[int, str]:
+    """Run the real program with a pseudo-terminal as stdin, stdout and stderr (as in a
+    user's shell): its exit code and everything it wrote to the terminal, ANSI codes
+    included."""
+    import os
+    import pty
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "atscale_mock", *args],
+        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+    )  # fmt: skip
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if not ready:
+                if p.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        code = p.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if p.poll() is None:
+            p.kill()
+        os.close(master)
+    return code, b"".join(chunks).decode("utf-8", errors="replace")

@@ -166,8 +166,8 @@ def test_run_progress_has_the_planned_total_and_an_eta(monkeypatch: pytest.Monke
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)
     progress = _Progress(total, False, Redactor())
     try:
-        assert progress.bar is not None and progress.bar.tasks[0].total == total
-        names = [type(c).__name__ for c in progress.bar.columns]
+        assert progress.bar is not None and progress.bar.total == total
+        names = progress.bar.columns
         assert "TimeRemainingColumn" in names and "MofNCompleteColumn" in names
     finally:
         progress.close()
@@ -310,3 +310,69 @@ def test_pyproject_license_is_an_spdx_expression() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert isinstance(project["license"], str) and project["license"] == "MIT"
     assert not any(c.startswith("License ::") for c in project.get("classifiers", []))
+
+
+def _plain(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pseudo-terminal")
+def test_send_n_shows_a_bar_with_its_total_and_an_eta_on_a_terminal() -> None:
+    import re
+
+    from .cli_helpers import on_terminal
+
+    code, screen = on_terminal("send", "slow-query", "-n", "30", "--rate", "60", "--to", "local")
+    text = _plain(screen)
+    assert code == 0, text[-2000:]
+    bars = re.findall(r"sending .*? (\d+)/30 (\d+:\d\d:\d\d) (\d+) passed, (\d+) failed", text)
+    assert bars, text[-2000:]
+    assert [int(done) for done, *_ in bars] == sorted(int(done) for done, *_ in bars)
+    assert bars[-1][0] == "30" and bars[-1][2:] == ("30", "0")  # all settled, all passed
+    assert "30 delivered, 30 ok, 0 failed" in text
+    assert text.count("ok  slow-query") == 30  # every line still printed, above the bar
+    # quiet: no bar, no lines, the summary
+    code, screen = on_terminal("send", "slow-query", "-n", "30", "--rate", "60", "-q",
+                               "--to", "local")  # fmt: skip
+    text = _plain(screen)
+    assert code == 0 and "sending" not in text and "ok  slow-query" not in text
+    assert "30 delivered, 30 ok, 0 failed" in text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pseudo-terminal")
+def test_send_bar_counts_a_delivery_once_across_its_retries(srv: ScriptedServer) -> None:
+    import re
+
+    from .cli_helpers import on_terminal
+
+    failing = srv.url + "/status/500"
+    code, screen = on_terminal("send", "slow-query", "-n", "4", "--retries", "2",
+                               "--retry-time-scale", "1000", "--to", failing)  # fmt: skip
+    text = _plain(screen)
+    assert code == 1
+    done = [int(d) for d in re.findall(r"sending .*? (\d+)/4 ", text)]
+    assert done and max(done) == 4, text[-2000:]  # 12 attempts, 4 deliveries
+    assert "4 delivered, 0 ok, 4 failed, 12 attempts" in text
+    # no terminal: no bar in what a pipe gets
+    r = proc("send", "slow-query", "-n", "3", "--to", srv.url + "/ok")
+    assert r.code == 0 and "sending" not in r.stdout + r.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a pseudo-terminal")
+def test_run_shows_a_bar_with_the_planned_total_on_a_terminal() -> None:
+    import re
+
+    from atscale_mock.cli.scenario_cmds import planned_total
+    from atscale_mock.scenario.loader import load_scenario
+
+    from .cli_helpers import on_terminal
+
+    file = ROOT / "scenarios" / "batch-lifecycle.yaml"
+    total = planned_total(load_scenario(file))
+    code, screen = on_terminal("run", str(file), "--to", "local", "--time-scale", "20")
+    text = _plain(screen)
+    assert code == 0, text[-2000:]
+    done = re.findall(rf"sending .*? (\d+)/{total} \d+:\d\d:\d\d", text)
+    assert done and done[-1] == str(total), text[-2000:]

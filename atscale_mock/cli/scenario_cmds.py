@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -51,6 +50,7 @@ from .delivery_opts import (
 )
 from .delivery_opts import TimeScale as RetryTimeScale
 from .options import Json, MaxTime, Quiet, Seed
+from .progress import Bar
 from .send_cmd import CaCert, Insecure, LogFile, receiver_hooks, verify_option
 
 if TYPE_CHECKING:
@@ -198,26 +198,7 @@ class _Progress:
         self.redactor = redactor
         self.quiet = quiet
         self.show = err if json_out else out  # with --json, stdout holds only the JSON
-        self.bar: Any = None
-        if not quiet and sys.stderr.isatty():
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                TextColumn("{task.fields[status]}"),
-                transient=True,
-            )
-            self.task = self.bar.add_task("sending", total=total, status="")
-            self.bar.start()
+        self.bar = Bar(total) if Bar.wanted(quiet) else None
         self.passed = self.failed = 0
 
     def result(self, r: DeliveryResult) -> None:
@@ -229,17 +210,15 @@ class _Progress:
         if r.failures:
             line += "\n      FAILED: " + self.redactor.text("; ".join(r.failures))
         if self.bar is not None:
-            self.bar.update(
-                self.task, advance=1, status=f"{self.passed} passed, {self.failed} failed"
-            )
+            self.bar.advance(f"{self.passed} passed, {self.failed} failed")
             if r.failures:
-                self.bar.console.print(line, markup=False, highlight=False)
+                self.bar.above(line)
         elif not self.quiet or r.failures:
             self.show(line)
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.stop()
+            self.bar.close()
 
 
 def planned_total(scenario: Any) -> int | None:

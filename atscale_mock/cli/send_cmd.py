@@ -11,7 +11,7 @@ import typer
 
 from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ..delivery.request import check_url, parse_header
-from ..delivery.retry import Attempt
+from ..delivery.retry import Attempt, RetryPolicy
 from ..errors import UsageError
 from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
 from ..redact import Redactor
@@ -72,6 +72,7 @@ from .options import (
     Sets,
     SlowThreshold,
 )
+from .progress import Bar
 
 To = Annotated[
     str,
@@ -162,6 +163,33 @@ def attempt_printer(
         passed = attempt.ok if expect is None else expect.status_ok(attempt.outcome.status)
         if not failures_only or not passed:
             out(attempt_line(attempt, redactor, expect))
+
+    return on_attempt
+
+
+def counted(
+    bar: Bar | None, policy: RetryPolicy, expect: Any, printer: Callable[[Attempt], None]
+) -> Callable[[Attempt], None]:
+    """``printer``, and on a terminal the bar: it moves when a delivery has settled (its
+    last attempt, or a drop); a duplicate's copy is not one of the N."""
+    if bar is None:
+        return printer
+    tally = [0, 0]  # passed, failed
+
+    def on_attempt(attempt: Attempt) -> None:
+        printer(attempt)
+        o = attempt.outcome
+        if any(f.startswith("duplicate of") for f in attempt.request.faults):
+            return
+        if (
+            o.error_class != "dropped"
+            and policy.should_retry(o)
+            and attempt.attempt < policy.attempts
+        ):
+            return  # a retry follows
+        passed = attempt.ok if expect is None else expect.status_ok(o.status)
+        tally[0 if passed else 1] += 1
+        bar.advance(f"{tally[0]} passed, {tally[1]} failed")
 
     return on_attempt
 
@@ -295,7 +323,14 @@ def send(
         message = "--expect-status" + exc.message.removeprefix("expect_status")
         raise UsageError(message, exc.hint) from None
     check_max_time(max_time)
-    with log, sigterm_as_interrupt(max_time):
+    retry = make_retry(retries, retry_schedule, retry_time_scale)
+    printer = attempt_printer(log, redactor, json_out, expect, failures_only=quiet)
+    bar = Bar(count) if count > 1 and Bar.wanted(quiet or json_out) else None
+    with (
+        log,
+        sigterm_as_interrupt(max_time),
+        contextlib.closing(bar) if bar else contextlib.nullcontext(),
+    ):
         result = send_events(
             event,
             to=to,
@@ -313,11 +348,11 @@ def send(
             clock=clock or ("now" if seed is None else None),
             headers=header_pairs,
             timeout=timeout,
-            retries=make_retry(retries, retry_schedule, retry_time_scale),
+            retries=retry,
             sign=signing,
             faults=faults,
             verify=verify_option(insecure, ca_cert),
-            on_attempt=attempt_printer(log, redactor, json_out, expect, failures_only=quiet),
+            on_attempt=counted(bar, retry.policy(), expect, printer),
             on_received=on_received,
             on_local=on_local,
             keep_records=False,
