@@ -232,6 +232,7 @@ def test_every_result_has_a_typed_summary_and_the_same_names(srv: ScriptedServer
         wrong = {k: v for k, v in result.summary.items() if not _matches(v, hints.get(k))}
         assert _matches(result.summary, record), (type(result).__name__, wrong)
         assert result.ok is True and result.failed == 0 and result.interrupted is False
+        assert isinstance(result.seed, int) and result.seed == result.to_json()["seed"]
         assert isinstance(result.to_json(), dict)
     assert typing.get_type_hints(am.SendResult)["summary"] is am.DeliverySummary
     assert typing.get_type_hints(am.RunResult.summary.fget)["return"] is am.DeliverySummary

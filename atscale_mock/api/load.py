@@ -41,6 +41,11 @@ class LoadResult:
         return not self.interrupted and all(t["passed"] for t in self.thresholds)
 
     @property
+    def seed(self) -> int:
+        """The seed of the payloads (the same run again: ``load(..., seed=result.seed)``)."""
+        return self.summary["seed"]
+
+    @property
     def failed(self) -> int:
         """Requests that completed without a 2xx (an error or another status)."""
         return self.summary["completed"] - self.summary["ok"]
