@@ -99,8 +99,8 @@ def _signing(config: pytest.Config) -> Any:
 
     try:
         return Signing(mode, secret)
-    except UsageError as exc:
-        message = str(exc).removeprefix("--sign: ").replace("--secret", "the key")
+    except UsageError as exc:  # "scheme: ..." / "secret: ...": said of this option
+        message = exc.message.removeprefix(exc.field + ": ") if exc.field else exc.message
         raise pytest.UsageError(f"--atscale-sign {mode}: {message}") from None
 
 

@@ -376,3 +376,39 @@ def test_run_shows_a_bar_with_the_planned_total_on_a_terminal() -> None:
     assert code == 0, text[-2000:]
     done = re.findall(rf"sending .*? (\d+)/{total} \d+:\d\d:\d\d", text)
     assert done and done[-1] == str(total), text[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("keywords", "field", "flags", "cli_message"),
+    [
+        ({"scheme": "md5", "secret": "k"}, "scheme", ["--sign", "md5", "--secret", "k"],
+         "--sign: unknown mode 'md5'"),
+        ({"scheme": "standard-webhooks", "secret": "whsec_!!"}, "secret",
+         ["--sign", "standard-webhooks", "--secret", "whsec_!!"],
+         "--secret: a standard-webhooks key is whsec_<base64>"),
+        ({"scheme": "hmac-sha256", "secret": "k", "header": "X:Y"}, "header",
+         ["--sign", "hmac-sha256", "--secret", "k", "--signature-header", "X:Y"],
+         "--signature-header: 'X:Y' is not a valid header name"),
+    ],
+)  # fmt: skip
+def test_signing_errors_name_the_keyword_in_the_library_and_the_flag_on_the_cli(
+    keywords: dict[str, str], field: str, flags: list[str], cli_message: str
+) -> None:
+    with pytest.raises(am.UsageError) as caught:
+        am.Signing(**keywords)  # type: ignore[arg-type]
+    assert caught.value.field == field and caught.value.message.startswith(field + ": ")
+    assert "--" not in caught.value.message
+    r = proc("send", "slow-query", "--to", "local", *flags)
+    assert r.code == 2 and f"error: {cli_message}" in r.stderr, r.stderr
+    no_traceback(r)
+
+
+def test_engine_server_errors_name_its_keywords_and_serve_its_options(tmp_path: Path) -> None:
+    from atscale_mock.serve.journal import Journal
+
+    with pytest.raises(am.UsageError, match=r"^journal_max_rows must be at least 1"):
+        Journal(tmp_path / "j.sqlite", Redactor(), max_rows=0)
+    with pytest.raises(am.UsageError, match=r"^scenarios: no such file 'nope.yaml'"):
+        am.EngineServer(port=0, scenarios=["nope.yaml"])
+    r = proc("serve", "--port", "0", "--scenario", "nope.yaml", timeout=30)
+    assert r.code == 2 and "error: --scenario: no such file 'nope.yaml'" in r.stderr

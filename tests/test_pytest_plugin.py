@@ -309,7 +309,7 @@ def test_atscale_sign_without_a_key_or_with_a_bad_mode_stops_the_session(tmp_pat
     assert "--atscale-sign needs --atscale-secret KEY or $ATSCALE_MOCK_SECRET" in no_key.stderr
     bad_mode = _pytest(tmp_path, *base, "--atscale-sign", "md5", "--atscale-secret", "k", env=env)
     assert bad_mode.returncode == 4
-    assert "--atscale-sign md5: unknown mode 'md5'" in bad_mode.stderr, bad_mode.stderr
+    assert "--atscale-sign md5: unknown signing scheme 'md5'" in bad_mode.stderr, bad_mode.stderr
     assert "Traceback" not in no_key.stderr + bad_mode.stderr
 
 

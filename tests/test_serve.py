@@ -418,7 +418,7 @@ def test_secrets_are_write_only_and_redacted(engine: EngineServer, srv: Scripted
 def test_refuses_other_addresses_without_a_token() -> None:
     r = proc("serve", "--host", "0.0.0.0", "--port", "0")
     assert r.code == 2
-    assert "refusing to listen on 0.0.0.0 without --admin-token" in r.stderr
+    assert "--admin-token: refusing to listen on 0.0.0.0 without an admin token" in r.stderr
     no_traceback(r)
 
 

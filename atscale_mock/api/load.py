@@ -114,6 +114,9 @@ def load(
         else:
             phases = [] if rate is None else [PhaseRecord(duration, rate)]
     check_rates(phases)
+    for check in checks:  # said before the run, not after it
+        if not phases:
+            check.limit(None)
     run_seed = resolve_seed(seed)
     weights = dict(mix) if mix else parse_mix(None)
     _check_placeholders(to, weights)

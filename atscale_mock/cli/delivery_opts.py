@@ -146,7 +146,28 @@ def make_signing(
             "--stale-timestamp needs --sign standard-webhooks",
             "hmac-sha256 signs the body alone: it has no timestamp to back-date",
         )
-    return Signing(sign, secret, header, bad, stale)
+    try:
+        return Signing(sign, secret, header, bad, stale)
+    except UsageError as exc:
+        raise as_flag(exc, SIGNING_FLAGS) from None
+
+
+#: the option of each Signing keyword
+SIGNING_FLAGS = {
+    "scheme": "--sign",
+    "secret": "--secret",
+    "header": "--signature-header",
+    "stale": "--stale-timestamp",
+}
+
+
+def as_flag(exc: UsageError, flags: dict[str, str] | None = None) -> UsageError:
+    """A library error that begins with a keyword (``exc.field``), beginning with its
+    command-line option instead (``--`` and the keyword, unless ``flags`` says)."""
+    if not exc.field or not exc.message.startswith(exc.field):
+        return exc
+    flag = (flags or {}).get(exc.field) or "--" + exc.field.replace("_", "-")
+    return UsageError(flag + exc.message[len(exc.field) :], exc.hint)
 
 
 def learn_secret(redactor: Redactor, signing: Signing | None) -> None:
@@ -169,10 +190,7 @@ def make_faults(
     try:
         return Faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
     except UsageError as exc:
-        if not exc.field:
-            raise
-        flag = "--" + exc.field.replace("_", "-")
-        raise UsageError(flag + exc.message[len(exc.field) :], exc.hint) from None
+        raise as_flag(exc) from None
 
 
 def make_retry(retries: int, schedule: str | None, time_scale: float) -> Retry:

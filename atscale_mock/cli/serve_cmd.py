@@ -22,6 +22,7 @@ from .common import (
     print_json,
     sigterm_as_interrupt,
 )
+from .delivery_opts import as_flag
 from .options import (
     POSITIVE_DURATION,
     Clock,
@@ -155,6 +156,8 @@ def serve(
                 on_ready=ready,
                 on_error=lambda text: err(f"warning: {text}"),
             )
+    except UsageError as exc:  # the engine's keyword, said as this command's option
+        raise as_flag(exc, {"scenarios": "--scenario"}) from None
     except KeyboardInterrupt:
         err("stopped; deliveries in flight were journaled as interrupted")
         raise typer.Exit(EXIT_INTERRUPTED) from None

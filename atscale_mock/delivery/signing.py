@@ -43,17 +43,27 @@ class Signer:
     stale: float = 0.0
 
     def __post_init__(self) -> None:
+        # each message begins with the keyword of Signing (``field``); the CLI and the
+        # pytest plugin put their own option names there
         if self.mode not in MODES:
-            raise UsageError(f"--sign: unknown mode {self.mode!r}", "use " + " or ".join(MODES))
+            raise UsageError(
+                f"scheme: unknown signing scheme {self.mode!r}",
+                "use " + " or ".join(MODES),
+                field="scheme",
+            )
         if not self.secret:
-            raise UsageError("--sign needs --secret")
-        check_name(self.header, "--signature-header")
+            raise UsageError("secret: signing needs a key", field="secret")
+        try:
+            check_name(self.header, "header")
+        except UsageError as exc:
+            raise UsageError(exc.message, exc.hint, field="header") from None
         if self.mode == "standard-webhooks":
             _standard_key(self.secret)
         elif self.stale:
             raise UsageError(
-                "a stale timestamp needs standard-webhooks signing",
+                "stale: a stale timestamp needs standard-webhooks signing",
                 "hmac-sha256 signs the body alone: it has no timestamp to back-date",
+                field="stale",
             )
 
     def headers(
@@ -88,8 +98,9 @@ def _standard_key(secret: str) -> bytes:
         return base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
     except ValueError:
         raise UsageError(
-            "--secret for standard-webhooks must be whsec_<base64>",
+            "secret: a standard-webhooks key is whsec_<base64>",
             "for example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            field="secret",
         ) from None
 
 

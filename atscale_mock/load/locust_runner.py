@@ -33,7 +33,7 @@ def _check_installed() -> None:
     import importlib.util
 
     if importlib.util.find_spec("locust") is None:
-        raise UsageError("--engine locust needs Locust", "pip install 'atscale-mock[locust]'")
+        raise UsageError("the locust engine needs Locust", "pip install 'atscale-mock[locust]'")
 
 
 def locust_environment(config: LoadConfig) -> dict[str, str]:

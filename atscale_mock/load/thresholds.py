@@ -43,7 +43,10 @@ class Threshold:
     def limit(self, target: float | None) -> float:
         if self.relative:
             if target is None:
-                raise UsageError(f"threshold {self.text!r}: 'target' needs a --rate")
+                raise UsageError(
+                    f"threshold {self.text!r}: 'target' needs a target rate",
+                    "give a rate: a closed loop (as fast as answered) has none",
+                )
             return self.value * target
         return self.value
 

@@ -105,7 +105,9 @@ class Journal:
         temporary: bool = False,
     ) -> None:
         if max_rows < 1:
-            raise UsageError(f"--journal-max-rows must be at least 1, got {max_rows}")
+            raise UsageError(
+                f"journal_max_rows must be at least 1, got {max_rows}", field="journal_max_rows"
+            )
         self.max_rows = max_rows
         self.temporary = temporary  # deleted on close
         self.path = path

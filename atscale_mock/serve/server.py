@@ -39,9 +39,10 @@ def check_bind(host: str, admin_token: str | None) -> None:
     """Off loopback, the control API must be guarded: refuse to start without a token."""
     if not is_loopback(host) and not admin_token:
         raise UsageError(
-            f"serve: refusing to listen on {host} without --admin-token",
-            "anyone who can reach the port could drive the engine; give --admin-token "
+            f"admin_token: refusing to listen on {host} without an admin token",
+            "anyone who can reach the port could drive the engine; give one "
             "(or ATSCALE_MOCK_ADMIN_TOKEN), or bind to 127.0.0.1",
+            field="admin_token",
         )
 
 
@@ -109,7 +110,7 @@ def build(
     for item in scenarios or []:
         path = Path(item)
         if not path.is_file():
-            raise UsageError(f"--scenario: no such file {str(path)!r}")
+            raise UsageError(f"scenarios: no such file {str(path)!r}", field="scenarios")
         from ..api.scenario import load
 
         load(path)  # problems now, not at the first POST
