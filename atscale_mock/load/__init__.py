@@ -1,4 +1,7 @@
-"""Sustained load: prepared requests (``generator.py``), arrival schedules
-(``schedule.py``), one worker's fast asyncio/httptools client (``client.py``,
-``worker.py``), worker processes and their merged figures (``runner.py``, ``stats.py``),
-thresholds, reports, and the Locust runner (``locust_runner.py``)."""
+"""Sustained load: what a run and each worker are given (``config.py``), payloads made
+fast (``generator.py``) and what a worker sends of them (``supply.py``: batches,
+faulted requests, counts by event), arrival schedules (``schedule.py``), one worker's
+asyncio/httptools client and loop (``client.py``, ``worker.py``, ``waker.py``), worker
+processes and their merged figures (``runner.py``, ``stats.py``), the typed summary
+(``summary.py``), thresholds, the JSON and HTML report (``report.py``), and Locust
+(``locust_runner.py``, ``locustfile.py``)."""
