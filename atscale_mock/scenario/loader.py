@@ -14,10 +14,11 @@ from ..errors import Problem, ScenarioError
 from ..events.catalogue import suggest
 from ..simulation.model import EngineSpec
 from .load_loader import load_spec
-from .loader_base import _iso_time, _positive_duration
+from .loader_base import _iso_time
 from .model import SCENARIO_VERSION, Defaults, Expect, Scenario
 from .simulation_loader import EngineLoader, parse_time_scale
 from .step_loader import StepLoader
+from .units import positive_duration
 from .yamlpos import Document, load
 
 TOP_KEYS = (
@@ -176,7 +177,7 @@ class _Loader(StepLoader):
         to = self.load_to((*p, "to"), d["to"]) if "to" in d else None
         headers = self.load_headers((*p, "headers"), d.get("headers", {}), allow_steps=False)
         timeout = (
-            self.convert((*p, "timeout"), d["timeout"], _positive_duration, "timeout")
+            self.convert((*p, "timeout"), d["timeout"], positive_duration, "timeout")
             if "timeout" in d
             else None
         )

@@ -14,7 +14,7 @@ from ..events.catalogue import suggest
 from ..events.payload import parse_timestamp
 from . import template
 from .template import Ref
-from .units import parse_duration
+from .units import parse_duration, positive_duration
 from .yamlpos import Document, Path
 
 EXPECT_KEYS = ("status", "max_latency", "json")
@@ -168,7 +168,7 @@ class LoaderBase:
             out["status"] = tuple(good)
         if "max_latency" in e:
             out["max_latency"] = self.convert(
-                (*path, "max_latency"), e["max_latency"], _positive_duration, "max_latency"
+                (*path, "max_latency"), e["max_latency"], positive_duration, "max_latency"
             )
         if "json" in e:
             if isinstance(e["json"], dict):
@@ -202,13 +202,6 @@ def _iso_time(value: str) -> str:
     except UsageError:
         raise ValueError("an ISO 8601 time such as 2024-03-01T00:00:00Z") from None
     return value
-
-
-def _positive_duration(value: Any) -> float:
-    seconds = parse_duration(value)
-    if seconds <= 0:
-        raise ValueError("a duration greater than zero")
-    return seconds
 
 
 def _status_pattern(value: Any) -> bool:

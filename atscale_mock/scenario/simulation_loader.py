@@ -11,7 +11,7 @@ from ..events.catalogue import suggest
 from ..simulation.model import CubeSpec, Distribution, EngineSpec, ProjectSpec
 from ..simulation.steps import BatchStep, EngineStep, PublishStep, QueriesStep, UnpublishStep
 from .template import _STEP_ID
-from .units import parse_duration, parse_rate
+from .units import parse_rate, positive_duration
 from .yamlpos import Path
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class EngineLoader:
     def positive(self, path: Path, raw: dict[str, Any], default: float) -> float:
         if path[-1] not in raw:
             return default
-        value = self.L.convert(path, raw[path[-1]], _positive, "duration")
+        value = self.L.convert(path, raw[path[-1]], positive_duration, "duration")
         return default if value is None else float(value)
 
     def project(self, path: Path, raw: Any) -> ProjectSpec | None:
@@ -161,7 +161,7 @@ class EngineLoader:
         d = self.L.mapping(raw, path, QUERIES_KEYS, "queries")
         cubes = self.cube_refs(path, d)
         over = (
-            self.L.convert((*path, "over"), d.get("over"), _positive, "duration `over`")
+            self.L.convert((*path, "over"), d.get("over"), positive_duration, "duration `over`")
             if "over" in d
             else None
         )
@@ -257,11 +257,15 @@ class EngineLoader:
             return default
         d = self.L.mapping(raw, path, DIST_KEYS, "a distribution")
         median = (
-            self.L.convert((*path, "median"), d.get("median"), _positive, "median")
+            self.L.convert((*path, "median"), d.get("median"), positive_duration, "median")
             if "median" in d
             else None
         )
-        p99 = self.L.convert((*path, "p99"), d.get("p99"), _positive, "p99") if "p99" in d else None
+        p99 = (
+            self.L.convert((*path, "p99"), d.get("p99"), positive_duration, "p99")
+            if "p99" in d
+            else None
+        )
         if median is None or p99 is None:
             if isinstance(raw, dict) and not ("median" in d and "p99" in d):
                 self.L.add(
@@ -280,13 +284,6 @@ class EngineLoader:
             self.L.add(path, f"bad probability {raw!r}", "expected a number from 0 to 1")
             return None
         return float(raw)
-
-
-def _positive(value: Any) -> float:
-    seconds = parse_duration(value)
-    if seconds <= 0:
-        raise ValueError("a duration greater than zero")
-    return seconds
 
 
 def parse_time_scale(value: Any) -> float:

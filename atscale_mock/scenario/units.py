@@ -25,6 +25,14 @@ def parse_duration(value: object) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
+def positive_duration(value: object) -> float:
+    """A duration (as :func:`parse_duration` reads it) greater than zero."""
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError("a duration greater than zero")
+    return seconds
+
+
 def parse_rate(value: object) -> float:
     """Events per second from ``10/s``, ``600/m``, ``2/h`` or a bare positive number."""
     if isinstance(value, bool):
