@@ -283,3 +283,17 @@ def test_a_type_checker_sees_the_twins_keywords(tmp_path: Path) -> None:
     assert 'Revealed type is "atscale_mock.api.results.SendResult"' in done.stdout
     assert 'Revealed type is "atscale_mock.scenario.result.RunResult"' in done.stdout
     assert 'Unexpected keyword argument "cuont" for "asend"' in done.stdout
+
+
+def test_a_twin_refuses_a_missing_or_unknown_keyword_like_any_function() -> None:
+    import asyncio
+    import inspect
+
+    with pytest.raises(TypeError, match="'to'"):
+        asyncio.run(am.asend("slow-query"))
+    with pytest.raises(TypeError, match="'cuont'"):
+        asyncio.run(am.asend("slow-query", to="local", cuont=2))
+    with pytest.raises(TypeError, match="'nope'"):
+        am.run(ROOT / "scenarios" / "batch-lifecycle.yaml", nope=1)
+    assert inspect.iscoroutinefunction(am.asend) and not inspect.iscoroutinefunction(am.run)
+    assert am.asend.__name__ == "asend" and "async code" in (am.asend.__doc__ or "")

@@ -1,10 +1,12 @@
 """Twins that take the same keywords: ``asend`` those of ``send``, ``run`` those of
-``arun``. A twin is declared with ``**options`` and given its model's signature, both
-for type checkers (through ``ParamSpec``) and at run time (``inspect.signature``,
-``help()``), so the list of keywords is written once and cannot drift."""
+``arun``. A twin is declared with ``**options`` and given its model's signature, for
+type checkers (through ``ParamSpec``), at run time (``inspect.signature``, ``help()``)
+and on every call (a missing or unknown keyword is the TypeError any function raises),
+so the list of keywords is written once and cannot drift."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -15,11 +17,26 @@ R = TypeVar("R")
 
 def same_keywords(model: Callable[P, Any]) -> Callable[[Callable[..., R]], Callable[P, R]]:
     """Give the decorated function ``model``'s parameters (its own return type stays)."""
-    params = inspect.signature(model).parameters.values()
+    params = list(inspect.signature(model).parameters.values())
 
     def twin(function: Callable[..., R]) -> Callable[P, R]:
-        own = inspect.signature(function)
-        function.__signature__ = own.replace(parameters=list(params))  # type: ignore[attr-defined]
-        return function
+        signature = inspect.signature(function).replace(parameters=params)
+        wrapper: Any
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                signature.bind(*args, **kwargs)  # TypeError: a missing or unknown keyword
+                return await function(*args, **kwargs)
+
+        else:
+
+            @functools.wraps(function)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                signature.bind(*args, **kwargs)
+                return function(*args, **kwargs)
+
+        wrapper.__signature__ = signature
+        return wrapper  # type: ignore[no-any-return]
 
     return twin
