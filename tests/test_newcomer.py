@@ -412,3 +412,20 @@ def test_engine_server_errors_name_its_keywords_and_serve_its_options(tmp_path: 
         am.EngineServer(port=0, scenarios=["nope.yaml"])
     r = proc("serve", "--port", "0", "--scenario", "nope.yaml", timeout=30)
     assert r.code == 2 and "error: --scenario: no such file 'nope.yaml'" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["send", "slow-query", "--to", "local"],
+     ["run", str(ROOT / "scenarios" / "batch-lifecycle.yaml"), "--to", "local"]],
+)  # fmt: skip
+def test_a_bad_retry_schedule_names_the_flag_in_every_command_that_takes_it(
+    args: list[str],
+) -> None:
+    r = proc(*args, "--retry-schedule", "5s,5x")
+    assert r.code == 2, r.stderr
+    assert "error: --retry-schedule: '5x' is not a duration" in r.stderr, r.stderr
+    no_traceback(r)
+    with pytest.raises(am.UsageError) as caught:
+        am.Retry.parse_schedule("5s,5x")
+    assert caught.value.field == "schedule" and caught.value.message.startswith("schedule: ")

@@ -89,8 +89,9 @@ class Retry:
                 waits.append(parse_duration(part.strip()))
             except ValueError as exc:
                 raise UsageError(
-                    f"retry schedule: {part.strip()!r} is not {exc}",
+                    f"schedule: {part.strip()!r} is not {exc}",
                     "for example 5s,5m,30m,2h",
+                    field="schedule",
                 ) from None
         return cls(len(waits), schedule=tuple(waits), time_scale=time_scale)
 

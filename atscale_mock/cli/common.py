@@ -15,7 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 
-from ..errors import AtscaleMockError
+from ..errors import AtscaleMockError, UsageError
 from ..report.printable import for_terminal
 
 P = ParamSpec("P")
@@ -37,6 +37,15 @@ def command_line() -> str:
     import shlex
 
     return shlex.join(["atscale-mock", *INVOCATION])
+
+
+def as_flag(exc: UsageError, flags: dict[str, str] | None = None) -> UsageError:
+    """A library error that begins with a keyword (``exc.field``), beginning with its
+    command-line option instead (``--`` and the keyword, unless ``flags`` says)."""
+    if not exc.field or not exc.message.startswith(exc.field):
+        return exc
+    flag = (flags or {}).get(exc.field) or "--" + exc.field.replace("_", "-")
+    return UsageError(flag + exc.message[len(exc.field) :], exc.hint)
 
 
 def err(text: str) -> None:

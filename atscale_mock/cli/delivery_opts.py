@@ -13,6 +13,7 @@ from ..delivery.faults import MALFORMED_KINDS, Faults
 from ..delivery.signing import DEFAULT_HMAC_HEADER, MODES
 from ..errors import UsageError
 from ..redact import Redactor
+from .common import as_flag
 from .options import DURATION, completer
 
 Sign = Annotated[
@@ -161,15 +162,6 @@ SIGNING_FLAGS = {
 }
 
 
-def as_flag(exc: UsageError, flags: dict[str, str] | None = None) -> UsageError:
-    """A library error that begins with a keyword (``exc.field``), beginning with its
-    command-line option instead (``--`` and the keyword, unless ``flags`` says)."""
-    if not exc.field or not exc.message.startswith(exc.field):
-        return exc
-    flag = (flags or {}).get(exc.field) or "--" + exc.field.replace("_", "-")
-    return UsageError(flag + exc.message[len(exc.field) :], exc.hint)
-
-
 def learn_secret(redactor: Redactor, signing: Signing | None) -> None:
     """Keep a signing key out of every output (with and without its whsec_ prefix)."""
     if signing is not None:
@@ -199,7 +191,7 @@ def make_retry(retries: int, schedule: str | None, time_scale: float) -> Retry:
     try:
         return Retry.parse_schedule(schedule, time_scale)
     except UsageError as exc:
-        raise UsageError("--" + exc.message, exc.hint) from None
+        raise as_flag(exc, {"schedule": "--retry-schedule"}) from None
 
 
 __all__ = ["DEFAULT_HMAC_HEADER"]

@@ -24,6 +24,7 @@ from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    as_flag,
     check_max_time,
     err,
     exit_if_max_time,
@@ -320,8 +321,7 @@ def send(
     try:
         expect = as_expect(expect_status)
     except UsageError as exc:
-        message = "--expect-status" + exc.message.removeprefix("expect_status")
-        raise UsageError(message, exc.hint) from None
+        raise as_flag(exc) from None
     check_max_time(max_time)
     retry = make_retry(retries, retry_schedule, retry_time_scale)
     printer = attempt_printer(log, redactor, json_out, expect, failures_only=quiet)

@@ -16,13 +16,13 @@ from ..errors import UsageError
 from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    as_flag,
     err,
     handle_errors,
     out,
     print_json,
     sigterm_as_interrupt,
 )
-from .delivery_opts import as_flag
 from .options import (
     POSITIVE_DURATION,
     Clock,

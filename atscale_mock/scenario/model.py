@@ -152,5 +152,6 @@ def as_expect(status: str | list[str] | tuple[str, ...] | None) -> Expect | None
         raise UsageError(
             f"expect_status: {status!r} is not a status code or class",
             "for example 401, 4xx or 401,403",
+            field="expect_status",
         )
     return Expect(status=wanted)
