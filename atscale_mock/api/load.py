@@ -114,8 +114,8 @@ def load(
         else:
             phases = [] if rate is None else [PhaseRecord(duration, rate)]
     check_rates(phases)
-    for check in checks:  # said before the run, not after it
-        if not phases:
+    if not phases:  # a closed loop has no target: a *target threshold is refused now
+        for check in checks:
             check.limit(None)
     run_seed = resolve_seed(seed)
     weights = dict(mix) if mix else parse_mix(None)

@@ -150,11 +150,11 @@ def receive(
             warned.append(True)
             err(f"warning: cannot write to {record} (disk full?); still answering")
         counts["valid" if got.valid else "invalid"] += 1
-        if got.signature is not None:
-            counts["signature " + got.signature.partition(":")[0]] += 1
-        failed = not got.valid or (got.signature or "valid").partition(":")[0] != "valid"
-        if quiet and not failed:
-            pass
+        verdict = got.signature.partition(":")[0] if got.signature is not None else None
+        if verdict is not None:
+            counts["signature " + verdict] += 1
+        if quiet and got.valid and verdict in (None, "valid"):
+            pass  # -q: only requests that fail a check are printed
         elif json_out:
             import json
 

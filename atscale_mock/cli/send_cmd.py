@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from ..delivery.faults import is_copy
 from ..delivery.request import check_url, parse_header
 from ..delivery.retry import Attempt, RetryPolicy
 from ..errors import UsageError
@@ -180,13 +181,9 @@ def counted(
     def on_attempt(attempt: Attempt) -> None:
         printer(attempt)
         o = attempt.outcome
-        if any(f.startswith("duplicate of") for f in attempt.request.faults):
+        if is_copy(attempt.request.faults):
             return
-        if (
-            o.error_class != "dropped"
-            and policy.should_retry(o)
-            and attempt.attempt < policy.attempts
-        ):
+        if o.error_class != "dropped" and not policy.is_last(attempt.attempt, o):
             return  # a retry follows
         passed = attempt.ok if expect is None else expect.status_ok(o.status)
         tally[0 if passed else 1] += 1

@@ -69,6 +69,15 @@ class Faults:
         )
 
 
+#: the label of a duplicate's copy: "duplicate of #3" (``Request.faults``)
+DUPLICATE_OF = "duplicate of #"
+
+
+def is_copy(labels: tuple[str, ...]) -> bool:
+    """The labels are a duplicate's copy's (sent again, not one of the planned)."""
+    return any(label.startswith(DUPLICATE_OF) for label in labels)
+
+
 @dataclass(frozen=True, slots=True)
 class Slot:
     """One send: which original delivery, and what the faults do to it."""
@@ -137,7 +146,7 @@ def _slots(
         position = start + k
         labels = []
         if dup:
-            labels.append(f"duplicate of #{i + 1}")
+            labels.append(f"{DUPLICATE_OF}{i + 1}")
         if position != places[(i, dup)]:
             labels.append(f"reordered: #{i + 1} sent in position {position + 1}")
         dropped = bool(f.drop) and rng.random() < f.drop

@@ -40,6 +40,11 @@ class RetryPolicy:
             return True
         return outcome.status == 429 or outcome.status >= 500
 
+    def is_last(self, attempt: int, outcome: Outcome) -> bool:
+        """Attempt number ``attempt`` (1-based) ended the delivery: nothing to retry, or
+        no retries left."""
+        return attempt >= self.attempts or not self.should_retry(outcome)
+
     def wait(self, retry_index: int, outcome: Outcome, rng: random.Random) -> float:
         """Seconds before retry number ``retry_index`` (0-based)."""
         hinted = parse_retry_after(outcome.retry_after)
@@ -129,7 +134,7 @@ async def deliver(
         attempts.append(attempt)
         if on_attempt:
             on_attempt(attempt)
-        if not policy.should_retry(outcome) or index == policy.attempts - 1:
+        if policy.is_last(index + 1, outcome):
             break
         await sleep(policy.wait(index, outcome, rng))
     return attempts

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import AtscaleMockError, UsageError
 from .config import LoadConfig
-from .summary import LoadSummary, SeriesRow
+from .summary import LoadSummary, Measured, SeriesRow, document
 
 
 def locustfile_path() -> str:
@@ -233,7 +233,6 @@ def _summary(
     statuses: dict[str, int] | None = None,
     events: dict[str, int] | None = None,
 ) -> LoadSummary:
-    from .summary import Measured, document  # noqa: F811
 
     count, failed = int(row["Request Count"]), int(row["Failure Count"])
     latency = {

@@ -50,7 +50,6 @@ class Worker:
         self.clock = clock
         self.target = Target.parse(config.url, config.headers, config.verify)
         self.supply = RequestSupply(config, self.target)
-        self.faulty = self.supply.faulty
         self.requests: list[bytes] = []  # without faults: requests prepared in batches
         self.idle: list[Connection] = []
         self.conns: set[Connection] = set()
@@ -111,7 +110,7 @@ class Worker:
     def next_request(self, iv: Interval) -> bytes:
         """The next request when the prepared ones have run out: a new batch, or with
         faults, the next faulted request (faults never use the prepared list)."""
-        if self.faulty:
+        if self.supply.faulty:
             return self.supply.faulted(iv)
         self.requests = self.supply.batch()
         return self.requests.pop()
