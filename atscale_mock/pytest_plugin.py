@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import glob
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -215,14 +215,14 @@ def _run_failures(result: RunResult) -> str:
         f"scenario {result.scenario.name} ({result.scenario.file}): "
         f"{result.failed} failed, {result.not_sent} not sent of {result.planned}"
     ]
-    lines_of: dict[tuple[str | int, ...], int] = {}
+    line_of: Callable[[tuple[str | int, ...]], int] | None = None
     for r in result.deliveries:
         if r.passed:
             continue
         step = r.planned.step
-        if step.path not in lines_of:
-            lines_of[step.path] = _step_line(result.scenario.file, step.path)
-        where = f"{result.scenario.file}:{lines_of[step.path]}"
+        if line_of is None:  # the file is read again once, at the first failure
+            line_of = _step_lines(result.scenario.file)
+        where = f"{result.scenario.file}:{line_of(step.path)}"
         lines.append(f"step {step.id} ({r.planned.label}) at {where}")
         for failure in r.failures:
             lines.append(f"  {failure}")
@@ -233,17 +233,21 @@ def _run_failures(result: RunResult) -> str:
     return for_terminal("\n".join(lines))
 
 
-def _step_line(file: str, path: tuple[str | int, ...]) -> int:
-    """The line where the step at ``path`` starts in the file (block or flow style);
-    0 when the file cannot be read again."""
+def _step_lines(file: str) -> Callable[[tuple[str | int, ...]], int]:
+    """Where the step at a path starts in the file (block or flow style), from one read
+    of it; 0 when the file cannot be read again."""
     from .scenario import yamlpos
 
     try:
         doc, _ = yamlpos.load(Path(file).read_bytes(), file)
     except OSError:
-        return 0
-    mark = doc.mark_of(path)
-    return mark.line if mark else 0
+        return lambda path: 0
+
+    def line(path: tuple[str | int, ...]) -> int:
+        mark = doc.mark_of(path)
+        return mark.line if mark else 0
+
+    return line
 
 
 @pytest.fixture
