@@ -9,6 +9,13 @@ from typing import Any
 MASK = "***"
 #: ``scheme://user:password@``: the password part of a URL's userinfo
 _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^/\s@]*@")
+#: ``?token=...`` / ``&api_key=...``: the value of a query parameter whose name holds a
+#: sensitive word (the list below)
+_QUERY = re.compile(
+    r"([?&;][^=&#\s\"'<>]*(?:token|key|secret|sig|password|passwd|auth|credential|session)"
+    r"[^=&#\s\"'<>]*=)[^&#\s\"'<>]+",
+    re.IGNORECASE,
+)
 #: A header whose name contains one of these words has its value masked.
 SENSITIVE_WORDS = (
     "authorization",
@@ -29,9 +36,12 @@ def is_sensitive_header(name: str) -> bool:
 
 
 #: A secret this long or longer is masked wherever it occurs inside a string; a
-#: shorter one (``X-Api-Key: 1``) only where it is a whole value, so masking it can
-#: never eat into ids, numbers or JSON syntax.
+#: shorter one of at least MIN_TOKEN characters (``X-Api-Key: k3y``) wherever it stands
+#: as a whole word (no letter, digit, ``-`` or ``_`` touching it: a receiver echoing it
+#: back in its body does not leak it); shorter still (``X-Api-Key: 1``) only where it is
+#: a whole value, so masking it can never eat into ids, numbers or JSON syntax.
 MIN_SUBSTRING = 6
+MIN_TOKEN = 3
 
 
 class Redactor:
@@ -42,6 +52,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
         self._long: list[str] = []
+        self._short: re.Pattern[str] | None = None
         for secret in secrets:
             self.add(secret)
 
@@ -51,17 +62,32 @@ class Redactor:
             self._long = sorted(
                 (s for s in self._secrets if len(s) >= MIN_SUBSTRING), key=len, reverse=True
             )
+            short = sorted(
+                (s for s in self._secrets if MIN_TOKEN <= len(s) < MIN_SUBSTRING),
+                key=len,
+                reverse=True,
+            )
+            self._short = (
+                re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(s) for s in short) + r")(?![\w-])")
+                if short
+                else None
+            )
 
     def text(self, text: str) -> str:
         """One value with the registered secrets (whole, or inside it when long enough)
-        and the password of any URL's userinfo (``https://user:password@host``) masked."""
+        the password of any URL's userinfo (``https://user:password@host``) and the value of
+        a sensitive query parameter (``?token=...``) masked."""
         if text in self._secrets:
             return MASK
         for secret in self._long:
             if secret in text:
                 text = text.replace(secret, MASK)
+        if self._short is not None:
+            text = self._short.sub(MASK, text)
         if "@" in text:
             text = _USERINFO.sub(rf"\1{MASK}@", text)
+        if "=" in text:
+            text = _QUERY.sub(rf"\1{MASK}", text)
         return text
 
     def data(self, value: Any) -> Any:

@@ -3,6 +3,7 @@ receiver, through the one delivery pipeline; the result is a :class:`Scorecard`.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -19,7 +20,12 @@ from .options import Signing, resolve_seed
 from .send_plan import Headers, in_process, normalise_headers, shown
 from .target import resolve_target
 
-__all__ = ["NAMES", "Scorecard", "check"]
+__all__ = ["MAX_BURST", "NAMES", "Scorecard", "check"]
+
+#: concurrent deliveries the latency burst may make: each holds a connection and a
+#: request in memory (30,000 held 1.4 GB). More concurrency than this is a load test:
+#: ``atscale-mock load`` (or ``am.load``) is the explicit way to it.
+MAX_BURST = 1000
 
 
 def check(
@@ -41,23 +47,41 @@ def check(
     findings_dir: str | Path | None = None,
     on_attempt: OnAttempt | None = None,
     on_check: Callable[[CheckResult], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Scorecard:
     """Run the battery against ``to`` (a URL, ``"local"``, or an ASGI/WSGI app, then at
     route ``path``): every check of :data:`NAMES` unless ``only``/``skip`` say otherwise,
     the signature checks when ``sign`` is given. ``expect`` replaces a check's expected
     status (``{"forged": "401"}`` or ``["forged=401"]``). ``fuzz`` sends that many
     generated payloads, ``fuzz_time`` fuzzes for that many seconds. Ctrl-C ends it with
-    the scorecard so far, marked ``interrupted``."""
+    the scorecard so far, marked ``interrupted``, and so does setting ``stop`` (from any
+    thread: a signal handler, a server whose client hung up): sending stops within
+    50 ms, what was in flight is recorded as interrupted. ``fuzz_time`` bounds the
+    fuzzing itself, shrinking included: a send in flight when it runs out is cut short.
+    ``burst`` is at most :data:`MAX_BURST`."""
     run_seed = resolve_seed(seed)
     signer = sign.signer() if sign else None
     expects = parse_expect(dict(expect) if isinstance(expect, Mapping) else expect)
     chosen = select(only, skip)
+    if not chosen and not (fuzz or fuzz_time):
+        raise UsageError(
+            "only and skip leave no check to run (and no fuzzing was asked for)",
+            "checks: " + ", ".join(NAMES),
+        )
     if fuzz is not None and fuzz < 1:
         raise UsageError(f"fuzz must be at least 1 payload, got {fuzz}")
     if fuzz_time is not None and not 0 < fuzz_time < 1e6:
         raise UsageError(f"fuzz_time must be a positive number of seconds, got {fuzz_time}")
-    if not 0 < max_latency < 1e6 or burst < 1:
-        raise UsageError("max_latency must be positive seconds and burst at least 1")
+    if not 0 < max_latency < 1e6:
+        raise UsageError(
+            f"max_latency must be more than 0 seconds, got {max_latency}", field="max_latency"
+        )
+    if not 1 <= burst <= MAX_BURST:
+        raise UsageError(
+            f"burst must be from 1 to {MAX_BURST} concurrent deliveries, got {burst}",
+            "for more concurrency, run a load test: atscale-mock load",
+            field="burst",
+        )
     if fuzz or fuzz_time:
         from ..check.fuzz import require
 
@@ -82,6 +106,8 @@ def check(
             verify=verify,
             transport=delivery.get("transport"),
             on_attempt=on_attempt,
+            stop=stop,
+            max_connections=max(burst, 64),
         ) as prober:
             try:
                 for c in chosen:
@@ -108,6 +134,8 @@ def check(
                         sign_flags=_sign_flags(sign),
                         findings_dir=Path(findings_dir) if findings_dir else None,
                     )
+                    if fuzz_time is not None:
+                        prober.deadline = time.monotonic() + fuzz_time
                     try:
                         figures = finder.run(fuzz, fuzz_time)
                     finally:

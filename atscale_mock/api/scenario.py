@@ -28,17 +28,19 @@ def load(
     scenario: str | Path | Scenario,
     vars: Mapping[str, Any] | None = None,  # noqa: A002 - the CLI's --var
     time_scale: float | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Scenario:
-    """A scenario from a path, YAML text (anything with a newline) or a Scenario."""
+    """A scenario from a path, YAML text (anything with a newline) or a Scenario.
+    ``${env:...}`` and ``${secret:...}`` read ``environ`` (default: ``os.environ``)."""
     from ..scenario.loader import load_scenario, parse_scenario
     from ..scenario.model import Scenario as Model
 
     if isinstance(scenario, Model):
         loaded = scenario
     elif isinstance(scenario, str) and "\n" in scenario:
-        loaded = parse_scenario(scenario.encode(), "<text>", var_overrides=vars)
+        loaded = parse_scenario(scenario.encode(), "<text>", environ, var_overrides=vars)
     else:
-        loaded = load_scenario(scenario, var_overrides=vars)
+        loaded = load_scenario(scenario, environ, var_overrides=vars)
     return replace(loaded, time_scale=time_scale) if time_scale is not None else loaded
 
 

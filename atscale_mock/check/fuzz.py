@@ -15,7 +15,9 @@ built with hypothesis's own ``fixed_dictionaries`` from the same schema.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shlex
 import tempfile
 import time
@@ -28,7 +30,7 @@ from typing import Any
 from ..errors import UsageError
 from ..events.catalogue import EVENTS, Event
 from ..events.payload import encode
-from .prober import Prober
+from .prober import OutOfTime, Prober
 from .probes import Context
 from .scorecard import Finding, FuzzFigures
 
@@ -37,6 +39,32 @@ SHORT_SET = 120  # a value this long (as JSON) or shorter is reproduced with --s
 EXTRA = "+extra"
 WHOLE = "*"
 _IGNORED = ("description", "x-source", "x-not-in-spec")
+#: seconds one target's shrinking may take: against a receiver that hangs on a payload
+#: every shrink step costs a whole timeout; past this the smallest failure so far stands
+SHRINK_SECONDS = 10.0
+
+
+class _ShrinkDone(BaseException):  # noqa: N818 - a signal to leave hypothesis, not an error
+    """Shrinking ran out of its time: hypothesis is left, the last failure kept."""
+
+
+@contextlib.contextmanager
+def _storage_outside_cwd() -> Iterator[None]:
+    """Hypothesis keeps a cache (``.hypothesis/``) in the working directory even with no
+    example database: while fuzzing it lives in a temporary directory, removed after,
+    unless the user chose a place (HYPOTHESIS_STORAGE_DIRECTORY)."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield
+        return
+    from hypothesis import configuration
+
+    before = vars(configuration).get("__hypothesis_home_directory")
+    with tempfile.TemporaryDirectory(prefix="atscale-mock-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(before)
 
 
 def require() -> None:
@@ -183,6 +211,18 @@ class Finder:
         others share what is left of the budget, each round with new seeds."""
         require()
         start = time.monotonic()
+        with _storage_outside_cwd(), contextlib.suppress(OutOfTime):
+            self._rounds(budget, seconds, start)
+        self.findings = _without_repeats(self.findings)
+        return FuzzFigures(
+            self.examples,
+            self.shrink_sends,
+            time.monotonic() - start,
+            self.ctx.seed,
+            tuple(self.unfuzzed),
+        )
+
+    def _rounds(self, budget: int | None, seconds: float | None, start: float) -> None:
         live = [t for t in targets() if self._baseline_ok(t.event)]
         round_no = 0
         while live:
@@ -203,14 +243,6 @@ class Finder:
                     spent.append(target)
             live = [t for t in live if t not in spent]
             round_no += 1
-        self.findings = _without_repeats(self.findings)
-        return FuzzFigures(
-            self.examples,
-            self.shrink_sends,
-            time.monotonic() - start,
-            self.ctx.seed,
-            tuple(self.unfuzzed),
-        )
 
     def _baseline_ok(self, event: Event) -> bool:
         """Whether the event's seeded default payload gets no 5xx: when it fails, every
@@ -255,13 +287,17 @@ class Finder:
         strategy, build = self._strategy(target)
         label = f"fuzz {target.event.name} [{target.path}]"
         failing = False
+        shrink_until = 0.0
+        last: dict[str, _Found] = {}  # per outcome, the latest (smallest) failure seen
         run_seed = zlib.crc32(
             f"{self.ctx.seed}:{round_no}:{target.event.name}:{target.path}".encode()
         )
 
         def probe(value: Any) -> None:
-            nonlocal failing
+            nonlocal failing, shrink_until
             if failing:
+                if time.monotonic() > shrink_until:
+                    raise _ShrinkDone
                 self.shrink_sends += 1
             else:
                 self.examples += 1
@@ -270,13 +306,16 @@ class Finder:
             o = attempts[0][0].outcome if attempts and attempts[0] else None
             if o is not None and o.status is not None and o.status < 500:
                 return
+            if not failing:
+                shrink_until = time.monotonic() + SHRINK_SECONDS
             failing = True
             kind = (
                 str(o.status)
                 if o and o.status is not None
                 else (o.error_class if o else None) or "error"
             )
-            raise _finding_class(kind)(target, value, payload, kind)
+            last[kind] = _finding_class(kind)(target, value, payload, kind)
+            raise last[kind]
 
         test: Callable[[], None] = settings(
             max_examples=count,
@@ -291,8 +330,13 @@ class Finder:
         )(hseed(run_seed)(given(strategy)(probe)))  # type: ignore[no-untyped-call]
         try:
             test()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, OutOfTime):
+            for found in last.values():  # found before the stop: kept, unshrunk
+                self._record(found)
             raise
+        except _ShrinkDone:
+            for found in last.values():
+                self._record(found)
         except BaseException as exc:  # hypothesis re-raises the minimal failures
             for found in _walk(exc):
                 self._record(found)

@@ -7,6 +7,8 @@ test function and a worker thread alike."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,6 +16,20 @@ from ..delivery.dispatch import Dispatcher, Job, Prepared, make_sender
 from ..delivery.retry import Attempt, OnAttempt, RetryPolicy
 from ..delivery.signing import Signer
 from ..delivery.transport import Sender
+
+POLL = 0.05  # seconds between looks at the stop flag and the deadline while sending
+
+
+class Stopped(KeyboardInterrupt):
+    """The check's ``stop`` flag was set (Ctrl-C or SIGTERM seen by the CLI's handler,
+    serve's reset, a client that hung up, shutdown): what was in flight is recorded as
+    interrupted. A KeyboardInterrupt, so every layer that keeps a partial result on
+    Ctrl-C keeps it here too."""
+
+
+class OutOfTime(BaseException):  # noqa: N818 - a signal between layers, not an error
+    """The prober's ``deadline`` passed mid-send (``fuzz_time`` spent). A BaseException,
+    so hypothesis does not take it for a failure of the payload and shrink it."""
 
 
 class Prober:
@@ -29,13 +45,21 @@ class Prober:
         verify: bool | str = True,
         transport: Any = None,
         on_attempt: OnAttempt | None = None,
+        stop: threading.Event | None = None,
+        max_connections: int | None = None,
     ) -> None:
         self.url = url
         self.signer = signer
         self.on_attempt = on_attempt
         self.sent = 0  # attempts made, all calls together
+        #: set from anywhere (a signal handler, another thread): sending stops within POLL
+        self.stop = stop if stop is not None else threading.Event()
+        #: a time.monotonic() past which send raises OutOfTime, or None
+        self.deadline: float | None = None
         self._loop = asyncio.new_event_loop()
-        self._sender: Sender = self._loop.run_until_complete(_open(timeout, verify, transport, url))
+        self._sender: Sender = self._loop.run_until_complete(
+            _open(timeout, verify, transport, url, max_connections)
+        )
 
     def __enter__(self) -> Prober:
         return self
@@ -68,14 +92,31 @@ class Prober:
             concurrent=concurrent,
             max_in_flight=max(1, len(probes)),
         )
+        self._check_flags()
         task = self._loop.create_task(dispatcher.run(jobs))
         try:
-            self._loop.run_until_complete(task)
-        except KeyboardInterrupt:
+            self._loop.run_until_complete(self._watch(task))
+        except BaseException:
             task.cancel()
             self._loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
             raise
         return [got.get(i, []) for i in range(len(probes))]
+
+    def _check_flags(self) -> None:
+        if self.stop.is_set():
+            raise Stopped
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise OutOfTime
+
+    async def _watch(self, task: asyncio.Task[Any]) -> None:
+        """Until ``task`` ends; sooner when the stop flag is set or the deadline passes
+        (the caller cancels the task: its attempts are recorded as interrupted)."""
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=POLL)
+            if done:
+                task.result()
+                return
+            self._check_flags()
 
     def _count(self, attempt: Attempt) -> None:
         self.sent += 1
@@ -83,8 +124,10 @@ class Prober:
             self.on_attempt(attempt)
 
 
-async def _open(timeout: float, verify: bool | str, transport: Any, url: str) -> Sender:
-    return make_sender(timeout, verify, transport, url)
+async def _open(
+    timeout: float, verify: bool | str, transport: Any, url: str, max_connections: int | None
+) -> Sender:
+    return make_sender(timeout, verify, transport, url, max_connections)
 
 
 def _const(prepared: Prepared) -> Callable[[], Prepared]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from ..check.probes import DEFAULT_MAX_LATENCY
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.request import check_url, parse_header
 from ..errors import UsageError
@@ -96,7 +100,14 @@ def check(
         ),
     ] = "10s",
     burst: Annotated[
-        int, typer.Option("--burst", min=1, help="Concurrent deliveries in the latency check.")
+        int,
+        typer.Option(
+            "--burst",
+            min=1,
+            max=1000,
+            help="Concurrent deliveries in the latency check (at most 1000; for more, "
+            "run a load test).",
+        ),
     ] = 50,
     headers: Headers = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
@@ -159,6 +170,10 @@ def check(
     if report is not None and report.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--report {report}: the scorecard report is HTML", "name it FILE.html")
     check_writable(junit, report, log_file)
+    if findings_dir is not None:
+        from ..report.files import check_output_dir
+
+        check_output_dir(findings_dir, "--findings-dir")
     header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
     redactor = Redactor()
     redactor.learn_headers(dict(header_pairs))
@@ -173,7 +188,8 @@ def check(
         if not json_out and not quiet:
             err(redactor.text(f"  {getattr(result, 'verdict', '')}: {getattr(result, 'name', '')}"))
 
-    with log, sigterm_as_interrupt():
+    stop = threading.Event()
+    with log, sigterm_as_interrupt(), _interrupt_sets(stop):
         card = run_check(
             to,
             sign=signing,
@@ -183,7 +199,7 @@ def check(
             fuzz=fuzz,
             fuzz_time=_seconds(fuzz_time, "--fuzz-time"),
             seed=run_seed,
-            max_latency=_seconds(max_latency, "--max-latency") or 10.0,
+            max_latency=_positive(_seconds(max_latency, "--max-latency"), "--max-latency"),
             burst=burst,
             headers=header_pairs,
             timeout=timeout,
@@ -191,17 +207,64 @@ def check(
             findings_dir=findings_dir,
             on_attempt=log.write,
             on_check=heard,
+            stop=stop,
         )
-    from ..report.files import write_text
-
-    if junit is not None:
-        write_text(junit, redactor.text(card.junit()))
-    if report is not None:
-        write_text(report, redactor.text(card.html()))
+    # the scorecard first: a report file that cannot be written loses nothing shown
     if json_out:
         print_json(redactor.data(card.to_json()))
     else:
         out(redactor.text(card.text()))
+    problems = [p for p in (log.problem(), *_write_reports(card, junit, report, redactor)) if p]
+    for problem in problems:
+        err(f"error: {problem}")
     if card.interrupted:
         raise typer.Exit(EXIT_INTERRUPTED)
-    raise typer.Exit(EXIT_OK if card.ok else EXIT_FAILED)
+    raise typer.Exit(EXIT_OK if card.ok and not problems else EXIT_FAILED)
+
+
+def _write_reports(
+    card: Any, junit: Path | None, report: Path | None, redactor: Redactor
+) -> list[str]:
+    from ..report.files import write_text
+
+    problems = []
+    for path, render in ((junit, card.junit), (report, card.html)):
+        if path is None:
+            continue
+        try:
+            write_text(path, redactor.text(render()))
+        except UsageError as exc:
+            problems.append(exc.message)
+    return problems
+
+
+def _positive(value: float | None, flag: str) -> float:
+    if value is None:
+        return DEFAULT_MAX_LATENCY
+    if value <= 0:
+        raise UsageError(f"{flag}: must be more than 0, got {value:g}s", "for example 2s or 500ms")
+    return value
+
+
+@contextlib.contextmanager
+def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
+    """While the check runs, Ctrl-C (and SIGTERM, forwarded to it) sets ``stop`` instead
+    of raising where it lands: inside hypothesis's gc callback a KeyboardInterrupt is
+    swallowed ("Exception ignored in: gc_callback") and the check ran to its end. The
+    check sees the flag within 50 ms, stops and returns its scorecard so far."""
+    import signal
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():  # a second Ctrl-C: the user insists
+            raise KeyboardInterrupt
+        stop.set()
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -110,11 +110,11 @@ def print_json(data: Any) -> None:
 
 def check_writable(*paths: Path | None) -> None:
     """Fail before any work when a report could not be written afterwards."""
-    from ..errors import UsageError
+    from ..report.files import check_output
 
     for path in paths:
-        if path is not None and not path.parent.is_dir():
-            raise UsageError(f"cannot write {path}: no such directory {path.parent}")
+        if path is not None:
+            check_output(path)
 
 
 _max_time_hit: list[float] = []  # this command's, cleared as each command starts

@@ -109,6 +109,24 @@ def serve(
             help="Rows the journal keeps; the oldest go first.",
         ),
     ] = DEFAULT_JOURNAL_MAX_ROWS,
+    deliver_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--deliver-to",
+            metavar="HOST",
+            help="Deliver only to this host (a name, an IP address or a CIDR range such as "
+            "10.0.0.0/8). Repeatable. Default: any host but serve itself.",
+        ),
+    ] = None,
+    scenario_env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario-env",
+            metavar="NAME",
+            help="An environment variable a posted scenario's ${env:NAME} or "
+            "${secret:NAME} may read (none by default). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Run a mock AtScale engine: subscribe receivers, fire events, run scenarios and
     read the delivery journal over HTTP (/_mock/..., OpenAPI at /_mock/openapi.json),
@@ -127,6 +145,11 @@ def serve(
     Browsers cannot drive it from other sites: /_mock writes need a JSON (or YAML)
     body and no foreign Origin; a Host that is not an IP address, localhost or an
     --allow-host name is refused (421).
+
+    Serve never delivers to itself: a subscription naming its own port is refused, and
+    a delivery that reaches any serve's control API gets 508 (no amplification loop).
+    A scenario posted over HTTP cannot read serve's environment unless --scenario-env
+    names the variable; the --scenario files serve was started with can.
 
     Stops on Ctrl-C or SIGTERM (exit 130): deliveries in flight are journaled as
     interrupted. Needs the serve extra: pip install 'atscale-mock[serve]'.
@@ -153,6 +176,8 @@ def serve(
                 verify=not insecure,
                 allow_hosts=tuple(allow_hosts or ()),
                 journal_max_rows=journal_max_rows,
+                deliver_to=tuple(deliver_to or ()),
+                scenario_env=tuple(scenario_env or ()),
                 on_ready=ready,
                 on_error=lambda text: err(f"warning: {text}"),
             )

@@ -217,20 +217,25 @@ def make_sender(
     verify: bool | str = True,
     transport: Any = None,
     url: str = "",
+    max_connections: int | None = None,
 ) -> Sender:
     """The transport for a run: the pooled asyncio client (it holds a rate), or httpx
     where httpx serves better: a given httpx transport (an in-process ASGI/WSGI app,
     a mock) or a proxy configured in the environment for ``url``. A :class:`Sender` of
-    the caller's is used as it is and left open (the caller closes it)."""
+    the caller's is used as it is and left open (the caller closes it).
+    ``max_connections`` per origin (the pooled client's default unless given): a burst
+    of N concurrent requests wants N, or its requests wait for a free connection."""
     if transport is not None and hasattr(transport, "send") and hasattr(transport, "aclose"):
         return Borrowed(transport)
     if transport is not None or _proxied(url):
         from .transport import HttpxSender
 
         return HttpxSender(timeout=timeout, verify=verify, transport=transport)
-    from .pool import PoolSender
+    from .pool import DEFAULT_MAX_CONNECTIONS, PoolSender
 
-    return PoolSender(timeout=timeout, verify=verify)
+    return PoolSender(
+        timeout=timeout, verify=verify, max_connections=max_connections or DEFAULT_MAX_CONNECTIONS
+    )
 
 
 class Borrowed:

@@ -12,7 +12,13 @@ would hold it to:
 * its answer is read to at most ``RESPONSE_BODY_READ_CAP`` bytes (an endless stream
   ends there, as over the network);
 * an exception, or an ASGI app that returns without answering, is a 500 (what uvicorn
-  and gunicorn answer), so retries and expectations apply as to any 5xx.
+  and gunicorn answer), so retries and expectations apply as to any 5xx; an app still
+  silent at the deadline is a timeout, always (never a 500 by a race);
+* when the transport closes, what still runs on the app's loop is cancelled and given
+  ``CLOSE_GRACE`` seconds; a loop whose tasks will not end is left running on its
+  daemon thread rather than closed under them (a task collected later on a closed loop
+  fails in its ``finally``: "Event loop is closed", an unraisable exception that fails a
+  pytest session).
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ import httpx
 from ..config import DEFAULT_TIMEOUT, RESPONSE_BODY_READ_CAP
 
 IN_PROCESS_BASE = "http://testserver"
+CLOSE_GRACE = 1.0  # seconds tasks on a closing app loop get to end once cancelled
+_SILENT = object()  # _call_asgi's answer when the app said nothing by the deadline
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
@@ -65,22 +73,35 @@ class _AppTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         future = asyncio.wrap_future(self.start(request, body))
-        try:
-            status, headers, content = await asyncio.wait_for(future, self.timeout)
+        try:  # the app's own deadline decides; this one only catches a blocked loop
+            answer = await asyncio.wait_for(future, self.timeout + 0.5)
         except TimeoutError:
-            raise httpx.ReadTimeout("the in-process app did not answer in time") from None
+            answer = _SILENT
+        if answer is _SILENT:
+            raise httpx.ReadTimeout("the in-process app did not answer in time")
+        status, headers, content = answer
         return httpx.Response(status, headers=headers, content=content)
 
-    def start(self, request: httpx.Request, body: bytes) -> concurrent.futures.Future[Answer]:
+    def start(self, request: httpx.Request, body: bytes) -> concurrent.futures.Future[Any]:
         raise NotImplementedError
 
 
 def _run_then_close(loop: asyncio.AbstractEventLoop) -> None:
-    """The app's loop until ``aclose`` stops it, then closed (its self-pipe with it)."""
-    try:
-        loop.run_forever()
-    finally:
-        loop.close()
+    """The app's loop until ``aclose`` stops it; then its tasks cancelled and, once they
+    have all ended, the loop closed (its self-pipe with it). Tasks that outlive
+    ``CLOSE_GRACE`` keep the loop running on this daemon thread until the process
+    exits: nothing is ever collected pending on a closed loop."""
+    asyncio.set_event_loop(loop)
+    loop.run_forever()
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.wait(pending, timeout=CLOSE_GRACE))
+    if any(not t.done() for t in pending):
+        loop.run_forever()  # never stopped again: the thread is a daemon
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
 
 
 class ASGIAppTransport(_AppTransport):
@@ -103,7 +124,7 @@ class ASGIAppTransport(_AppTransport):
             ).start()
         return self._loop
 
-    def start(self, request: httpx.Request, body: bytes) -> concurrent.futures.Future[Answer]:
+    def start(self, request: httpx.Request, body: bytes) -> concurrent.futures.Future[Any]:
         deadline = time.monotonic() + self.timeout
         coro = _call_asgi(self.app, _scope(request), body, self.cap, deadline)
         return asyncio.run_coroutine_threadsafe(coro, self._app_loop())
@@ -115,17 +136,46 @@ class ASGIAppTransport(_AppTransport):
 
 
 class WSGIAppTransport(_AppTransport):
-    """A WSGI app on a daemon worker thread per request."""
+    """A WSGI app on a daemon worker thread per request. A thread blocked in the app
+    cannot be stopped, so at most ``MAX_HUNG_CALLS`` may be; past that, a request is a
+    timeout at once (the app is not called), and a hung app costs a bounded number of
+    threads however many requests a check or a run sends it."""
 
-    def start(self, request: httpx.Request, body: bytes) -> concurrent.futures.Future[Answer]:
-        future: concurrent.futures.Future[Answer] = concurrent.futures.Future()
+    MAX_HUNG_CALLS = 8
+
+    def __init__(
+        self, app: Any, timeout: float = DEFAULT_TIMEOUT, cap: int = RESPONSE_BODY_READ_CAP
+    ):
+        super().__init__(app, timeout, cap)
+        self._running: dict[int, float] = {}  # call number -> its deadline
+        self._calls = 0
+        self._lock = threading.Lock()
+
+    def hung(self) -> int:
+        """Calls still in the app past their deadline."""
+        now = time.monotonic()
+        with self._lock:
+            return sum(deadline < now for deadline in self._running.values())
+
+    def start(self, request: httpx.Request, body: bytes) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         deadline = time.monotonic() + self.timeout
+        if self.hung() >= self.MAX_HUNG_CALLS:
+            future.set_result(_SILENT)
+            return future
+        with self._lock:
+            self._calls += 1
+            call = self._calls
+            self._running[call] = deadline
 
         def work() -> None:
             try:
                 answer = _call_wsgi(self.app, _environ(request, body), self.cap, deadline)
             except BaseException as exc:  # noqa: BLE001 - the app's failure is its answer
                 answer = _crashed(exc)
+            finally:
+                with self._lock:
+                    del self._running[call]
             if not future.cancelled():
                 future.set_result(answer)
 
@@ -155,7 +205,7 @@ def _scope(request: httpx.Request) -> dict[str, Any]:
 
 async def _call_asgi(
     app: Any, scope: dict[str, Any], body: bytes, cap: int, deadline: float
-) -> Answer:
+) -> Any:
     status: int | None = None
     headers: list[tuple[bytes, bytes]] = []
     chunks: list[bytes] = []
@@ -198,6 +248,8 @@ async def _call_asgi(
         done_wait.cancel()
     if not task.done():
         task.cancel()  # answered (or capped): what it does after that is not our concern
+        if status is None:
+            return _SILENT  # silent at the deadline: a timeout
         exc: BaseException | None = None
     else:
         exc = None if task.cancelled() else task.exception()

@@ -7,6 +7,7 @@ Faker is imported only when a field needs a realistic text value.
 from __future__ import annotations
 
 import json
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,10 +78,35 @@ def parse_timestamp(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+class NonFiniteNumber(ValueError):
+    """A number JSON cannot carry (``NaN``, ``Infinity``, ``1e999``)."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NonFiniteNumber(f"{text} is not a finite number (JSON has no Infinity or NaN)")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise NonFiniteNumber(f"{text} is not JSON (JSON has no Infinity or NaN)")
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """``json.loads`` as RFC 8259 reads JSON: ``NaN``, ``Infinity`` and numbers beyond a
+    double (``1e999``) are a :class:`NonFiniteNumber` error, not floats that cannot be
+    written back as JSON."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
 def parse_value(text: str) -> Any:
-    """A ``--set`` value: JSON when it parses (true, null, 3.5, "x"), else the string."""
+    """A ``--set`` value: JSON when it parses (true, null, 3.5, "x"), else the string;
+    ``NaN``, ``Infinity`` and ``1e999`` are refused (no receiver could parse them)."""
     try:
-        return json.loads(text)
+        return strict_loads(text)
+    except NonFiniteNumber:
+        raise
     except ValueError:
         return text
 
@@ -93,7 +119,13 @@ def parse_assignment(text: str) -> tuple[str, Any]:
             f"--set expects PATH=VALUE, got {text!r}",
             "for example --set context.project_id=91db9aa1-... or --set cube_id=null",
         )
-    return path.strip(), parse_value(value)
+    try:
+        return path.strip(), parse_value(value)
+    except NonFiniteNumber as exc:
+        raise UsageError(
+            f"--set {path.strip()}: {exc}",
+            "use a finite number, or quote it to send a string: --set 'time_taken=\"NaN\"'",
+        ) from None
 
 
 def check_paths(event: Event, paths: list[str] | tuple[str, ...]) -> None:
@@ -218,8 +250,46 @@ def build_payload(
 
 
 def encode(payload: Any) -> bytes:
-    """The wire body: compact JSON in the payload's key order."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    """The wire body: compact JSON in the payload's key order. A float that JSON cannot
+    carry (NaN, an infinity: YAML's ``.inf`` or a library caller's ``float("nan")``) is a
+    UsageError naming its field, never ``NaN`` on the wire."""
+    try:
+        return json.dumps(
+            payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
+    except ValueError:
+        where = _non_finite_path(payload) or "the payload"
+        raise UsageError(
+            f"{where}: {_non_finite_value(payload)} is not a JSON number "
+            "(JSON has no Infinity or NaN)",
+            "use a finite number, or a string",
+            field=where,
+        ) from None
+
+
+def _non_finite_path(node: Any, prefix: str = "") -> str | None:
+    if isinstance(node, float) and not math.isfinite(node):
+        return prefix or None
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, value in items:
+        found = _non_finite_path(value, f"{prefix}.{key}" if prefix else str(key))
+        if found:
+            return found
+    return None
+
+
+def _non_finite_value(node: Any) -> str:
+    path = _non_finite_path(node)
+    try:
+        return repr(get_path(node, path)) if path else "a value"
+    except (KeyError, TypeError):
+        return "a value"
 
 
 def get_path(payload: Any, path: str) -> Any:

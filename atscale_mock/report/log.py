@@ -54,6 +54,9 @@ class JsonlLog:
         self.error: str | None = None
         self._fh: IO[str] | None = None
         if path is not None:
+            from .files import check_output
+
+            check_output(path, "log file")  # a FIFO would block the open; a directory...
             try:
                 self._fh = path.open("a", encoding="utf-8")
             except OSError as exc:

@@ -3,6 +3,10 @@
 * :func:`for_terminal`: control characters (C0 but tab and newline, DEL, C1) shown as
   ``\\u001b``-style escapes, so a body cannot clear the screen, move the cursor or plant
   an OSC 8 link; the escape is also valid inside a JSON string, so JSON stays JSON.
+  Invisible format characters are escaped too: bidi overrides and isolates
+  (``\\u202e`` would print the rest of a line reversed), zero-width spaces and joiners
+  (``slow\\u200b-query`` would print as ``slow-query``), the BOM, soft hyphen and the
+  line and paragraph separators.
 * :func:`for_xml`: what XML 1.0 cannot hold (C0 but tab, newline and return;
   surrogates; U+FFFE and U+FFFF) escaped the same way, so JUnit files stay well-formed.
 """
@@ -11,7 +15,12 @@ from __future__ import annotations
 
 import re
 
-_TERMINAL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: C0 but tab and newline, DEL, C1, and the invisible characters that reorder or hide
+#: text (Unicode's bidi controls, zero-width characters, separators)
+_TERMINAL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
 _XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 

@@ -9,13 +9,17 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .printable import for_terminal
+
 W, H = 760, 280  # the drawing, in CSS pixels
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 36, 48  # margins: tick labels and axis titles
 TEXT_WIDTH = 7  # CSS pixels a character of the charts' 11px sans-serif takes, at most
 
 
 def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    """Text for HTML: markup escaped, and control and invisible bidi characters shown as
+    ``\\u001b``-style escapes (a page's ``<title>`` and tables hold receivers' text)."""
+    return html.escape(for_terminal(str(value)), quote=True)
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5, whole: bool = False) -> list[float]:

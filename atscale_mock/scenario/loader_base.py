@@ -96,7 +96,8 @@ class LoaderBase:
                     self.add(
                         path,
                         f"environment variable {ref.name} is not set and {ref.raw} has no default",
-                        f"export {ref.name}=... or write ${{{ref.kind}:{ref.name}:-VALUE}}",
+                        getattr(self.environ, "missing_hint", "").format(name=ref.name)
+                        or f"export {ref.name}=... or write ${{{ref.kind}:{ref.name}:-VALUE}}",
                     )
                     return ""
                 if ref.kind == "secret":

@@ -146,11 +146,14 @@ def as_expect(status: str | list[str] | tuple[str, ...] | None) -> Expect | None
     bad = [
         w
         for w in wanted
-        if not (len(w) == 3 and (w.isdigit() or (w[0] in "12345" and w[1:] == "xx")))
+        if not (
+            len(w) == 3
+            and ((w.isdigit() and 100 <= int(w) <= 599) or (w[0] in "12345" and w[1:] == "xx"))
+        )
     ]
     if not wanted or bad:
         raise UsageError(
-            f"expect_status: {status!r} is not a status code or class",
+            f"expect_status: {status!r} is not a status code (100-599) or class",
             "for example 401, 4xx or 401,403",
             field="expect_status",
         )

@@ -251,8 +251,11 @@ def load(raw: bytes, file: str) -> tuple[Document, list[Problem]]:
             Problem(file, 0, 0, f"not UTF-8 text (byte {exc.start})", "save the scenario as UTF-8")
         ]
     doc.lines = text.splitlines()
+    too_deep = [Problem(file, 0, 0, f"the document nests deeper than {MAX_DEPTH} levels")]
     try:
         root = yaml.compose(text, Loader=_LOADER)
+    except RecursionError:  # PyYAML's parser recurses once per level: far past MAX_DEPTH
+        return doc, too_deep
     except yaml.MarkedYAMLError as first:
         return doc, [_syntax_problem(doc, _worded(text, first))]
     except yaml.YAMLError as exc:
@@ -287,8 +290,8 @@ def load(raw: bytes, file: str) -> tuple[Document, list[Problem]]:
                 "use fewer aliases",
             )
         ]
-    except _TooDeep:
-        return doc, [Problem(file, 0, 0, f"the document nests deeper than {MAX_DEPTH} levels")]
+    except (_TooDeep, RecursionError):
+        return doc, too_deep
     if not builder.problems:
         doc.release()  # the data is all a valid file needs; positions come back on demand
     return doc, builder.problems
@@ -300,6 +303,8 @@ def _worded(text: str, error: yaml.MarkedYAMLError) -> yaml.MarkedYAMLError:
         yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as worded:
         return worded
+    except RecursionError:
+        return error
     return error
 
 

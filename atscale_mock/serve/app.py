@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from ..errors import AtscaleMockError, ScenarioError
-from .engine import MockEngine
+from .engine import Busy, MockEngine
 from .guard import MAX_BODY, BrowserGuard
 from .model import FieldError, check_options, fault_rule, subscription, trigger_options
 from .params import (
@@ -70,15 +70,18 @@ def build_app(
     bodies at most ``max_body`` bytes."""
 
     async def health(request: Request) -> Response:
+        failing = engine.journal.failing
         return JSONResponse(
             {
-                "status": "ok",
+                "status": "degraded" if failing else "ok",
+                "journal_error": failing,
                 "webhooks": len(engine.subs),
                 "in_flight": engine.in_flight(),
                 "journal": str(engine.journal.path),
                 "attempts": await asyncio.to_thread(engine.journal.count),
                 "journal_errors": engine.journal.errors,
-            }
+            },
+            503 if failing else 200,
         )
 
     async def list_webhooks(request: Request) -> Response:
@@ -111,7 +114,7 @@ def build_app(
         kind = request.headers.get("content-type", "")
         raw = await request.body()
         body = run_body(kind, raw, dict(request.query_params))
-        run = engine.start_run(**run_request(body, engine.scenarios))
+        run = await engine.start_run(**run_request(body, engine.scenarios))
         return JSONResponse(run.public(), 202)
 
     async def list_runs(request: Request) -> Response:
@@ -211,10 +214,11 @@ def build_app(
         return Response(status_code=204)
 
     async def run_check(request: Request) -> Response:
-        from ..api.check import check
-
         options = check_options(json_body(await request.body()))
-        card = await asyncio.to_thread(check, **options)  # its own loop, off this one
+        try:  # on a thread of its own; stopped when this client hangs up
+            card = await engine.check(options, request.is_disconnected)
+        except Busy as exc:
+            return error_response(429, str(exc))
         return JSONResponse(card.to_json())
 
     async def reset(request: Request) -> Response:

@@ -6,14 +6,19 @@ told to the console's listeners."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import json
+import os
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..api.deliver import adeliver
 from ..delivery.retry import Attempt
@@ -21,11 +26,44 @@ from ..delivery.signing import new_message_id
 from ..delivery.transport import Outcome, Request, Sender
 from ..events.catalogue import Event
 from ..events.make import batch_of, payload
-from ..events.payload import resolve_event
+from ..events.payload import encode, resolve_event
+from .destinations import Destinations
 from .journal import Context, Journal
 from .model import FaultRule, Subscription
 
 FANOUT_URL = "http://127.0.0.1/_mock/fanout"  # nominal: a scenario run's hop never leaves
+MAX_CHECKS = 2  # checks running at once (each on a thread of its own); more get 429
+MAX_RUNS_KEPT = 100  # ended runs listed by GET /_mock/scenarios; older ones are forgotten
+MIN_CYCLE = 0.5  # seconds a continuous run's cycle takes at least (an empty one spun)
+SLOTS_PER_ORIGIN = 64  # attempts in flight to one receiver (the sender's pool size)
+
+
+class Busy(Exception):
+    """Every check slot is taken: the caller is told to try again (429)."""
+
+
+class PostedEnvironment(Mapping[str, str]):
+    """What ``${env:...}`` and ``${secret:...}`` see in a scenario posted to serve: only
+    the variables named with ``serve --scenario-env`` (none by default). Any local
+    process may post a scenario to a token-less serve; it must not read the environment
+    of the user who started it."""
+
+    missing_hint = (
+        "a scenario posted to serve reads only the variables serve was started with "
+        "--scenario-env for: start it with --scenario-env {name}, or give a default"
+    )
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._values = {n: os.environ[n] for n in names if n in os.environ}
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 @dataclass
@@ -67,6 +105,7 @@ class MockEngine:
         scenarios: dict[str, Path] | None = None,
         verify: bool | str = True,
         on_error: Callable[[str], None] | None = None,
+        scenario_env: Iterable[str] = (),
     ) -> None:
         self.journal = journal
         self.redactor = journal.redactor
@@ -79,9 +118,20 @@ class MockEngine:
         self.on_error = on_error
         self._tasks: set[asyncio.Task[Any]] = set()
         self._senders: dict[float, Sender] = {}
+        #: where deliveries may go; set once serve knows its own address
+        self.destinations: Destinations | None = None
+        self.scenario_env = tuple(scenario_env)
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._checks: set[threading.Event] = set()  # the stop flags of running checks
+        # blocking work off the event loop, on threads of its own (never the pool the
+        # journal's queries use): checks, and parsing a posted scenario
+        self._check_pool = concurrent.futures.ThreadPoolExecutor(MAX_CHECKS, "serve-check")
+        self._parse_pool = concurrent.futures.ThreadPoolExecutor(1, "serve-parse")
 
     # subscriptions ---------------------------------------------------------------
     def subscribe(self, sub: Subscription) -> Subscription:
+        if self.destinations is not None:
+            self.destinations.check(sub.url)
         if sub.signing:
             self.redactor.add(sub.signing.secret)
         self.redactor.learn_headers(dict(sub.headers))
@@ -97,6 +147,7 @@ class MockEngine:
         the delivery ids, at once (the deliveries go on in the background)."""
         ev = resolve_event(event)
         body = payload(ev.name, **options)
+        encode(body)  # a value JSON cannot carry is refused now (422), never journaled
         return self._launch(self._plan(ev, body))
 
     def lifecycle(self, options: dict[str, Any], prune: bool) -> dict[str, list[str]]:
@@ -212,7 +263,7 @@ class MockEngine:
                 queue.put_nowait(row)
 
     # scenario runs --------------------------------------------------------------
-    def start_run(
+    async def start_run(
         self,
         source: str,
         *,
@@ -221,14 +272,26 @@ class MockEngine:
         continuous: bool = False,
         time_scale: float | None = None,
     ) -> Run:
-        """Load (now, so problems are answered at once) and start a scenario run."""
+        """Load (now, so problems are answered at once, on a thread: a big scenario
+        does not stall the loop) and start a scenario run. A posted scenario (``name``
+        "inline") sees only the environment variables of ``scenario_env``."""
         from ..api.scenario import load
 
-        loaded = load(source, time_scale=time_scale)
+        environ = PostedEnvironment(self.scenario_env) if name == "inline" else None
+        parse = functools.partial(load, source, time_scale=time_scale, environ=environ)
+        loaded = await asyncio.get_running_loop().run_in_executor(self._parse_pool, parse)
+        for secret in loaded.secrets:
+            self.redactor.add(secret)
+        self._prune_runs()
         run = Run(uuid.uuid4().hex[:12], name, continuous)
         self.runs[run.id] = run
         run.task = self._track(self._run(run, loaded, seed))
         return run
+
+    def _prune_runs(self) -> None:
+        ended = [r for r in self.runs.values() if r.status != "running"]
+        for run in ended[: max(0, len(ended) - MAX_RUNS_KEPT + 1)]:
+            del self.runs[run.id]
 
     async def _run(self, run: Run, loaded: Any, seed: int | None) -> None:
         from ..api.scenario import arun
@@ -236,6 +299,7 @@ class MockEngine:
         hop = FanOut(self, run)
         try:
             while not run.stopping:
+                began = time.monotonic()
                 cycle_seed = None if seed is None else seed + run.cycles
                 # the journal keeps every attempt: the run itself needs only counts
                 await arun(
@@ -247,6 +311,7 @@ class MockEngine:
                 run.cycles += 1
                 if not run.continuous:
                     break
+                await asyncio.sleep(max(0.0, MIN_CYCLE - (time.monotonic() - began)))
             if run.stopping:
                 raise asyncio.CancelledError
             run.status = "finished"
@@ -269,9 +334,50 @@ class MockEngine:
                 await run.task
         return run
 
+    # checks --------------------------------------------------------------------------
+    async def check(
+        self, options: dict[str, Any], gone: Callable[[], Awaitable[bool]] | None = None
+    ) -> Any:
+        """Run :func:`atscale_mock.check` on a thread of its own (at most MAX_CHECKS at
+        once: Busy past that). It stops within 50 ms when ``gone()`` says the caller
+        hung up, on reset, and on shutdown; its scorecard, or CancelledError."""
+        from ..api.check import check
+
+        if len(self._checks) >= MAX_CHECKS:
+            raise Busy(f"{MAX_CHECKS} checks are running; try again when one ends")
+        stop = threading.Event()
+        self._checks.add(stop)
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(
+            self._check_pool, functools.partial(check, **options, stop=stop)
+        )
+        try:
+            while True:
+                done, _ = await asyncio.wait({future}, timeout=0.25)
+                if done:
+                    break
+                if gone is not None and await gone():
+                    stop.set()
+                    await asyncio.wait({future})
+                    raise asyncio.CancelledError
+            if stop.is_set():
+                raise asyncio.CancelledError  # reset or shutdown: nobody wants the card
+            return future.result()
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+        finally:
+            self._checks.discard(stop)
+
+    def stop_checks(self) -> None:
+        for stop in list(self._checks):
+            stop.set()
+
     # control ----------------------------------------------------------------------
     async def reset(self) -> None:
-        """Stop every run and delivery; forget subscriptions, faults, runs, journal."""
+        """Stop every run, check and delivery; forget subscriptions, faults, runs,
+        journal."""
+        self.stop_checks()
         await self.cancel_all()
         self.subs.clear()
         self.faults.clear()
@@ -292,10 +398,26 @@ class MockEngine:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def close(self) -> None:
+        self.stop_checks()
         await self.cancel_all()
         for sender in self._senders.values():
             await sender.aclose()
         self._senders.clear()
+        self._parse_pool.shutdown(wait=False, cancel_futures=True)
+        self._check_pool.shutdown(wait=False, cancel_futures=True)
+
+    def slot(self, url: str) -> asyncio.Semaphore:
+        """The attempts in flight to ``url``'s origin are bounded by the sender's pool:
+        one waits here, before its clock starts, never in the pool (where the wait
+        counted against the receiver's time and 5,000 subscriptions timed out)."""
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        sem = self._slots.get(key)
+        if sem is None:
+            if len(self._slots) > 10_000:
+                self._slots.clear()
+            sem = self._slots[key] = asyncio.Semaphore(SLOTS_PER_ORIGIN)
+        return sem
 
     def in_flight(self) -> int:
         return sum(not t.done() for t in self._tasks)
@@ -331,14 +453,17 @@ class FaultySender:
         n = self._attempts[request.id] = self._attempts.get(request.id, 0) + 1
         rule = self._rule()
         if rule is None:
-            return await self.inner.send(request)
+            async with self.engine.slot(request.url):
+                return await self.inner.send(request)
         self.acted[f"{request.id}#{n}"] = rule.describe()
         if rule.action == "drop":
             return Outcome(None, 0.0, "engine_fault", f"{rule.describe()} (not sent)")
         if rule.action == "delay":
             await asyncio.sleep(rule.delay)
-            return await self.inner.send(request)
-        real = await self.inner.send(request)
+            async with self.engine.slot(request.url):
+                return await self.inner.send(request)
+        async with self.engine.slot(request.url):
+            real = await self.inner.send(request)
         got = real.status if real.status is not None else real.error_class
         said = f"{rule.describe()}; the receiver answered {got}"
         if rule.status is not None:  # the status the engine pretends it got, as a status

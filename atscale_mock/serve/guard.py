@@ -10,6 +10,9 @@ middleware in front of every request of ``serve``.
   ``cross-site``). A body must say ``application/json`` or ``application/yaml``
   (415 otherwise): the types a page can send without a CORS preflight (text/plain,
   forms) are never accepted.
+* **Loops** are refused with 508: a ``/_mock`` request made by atscale-mock's own sender
+  (its ``User-Agent``) is a delivery that reached a control API, this serve's or
+  another's (see :mod:`.destinations`), and would start more deliveries.
 * **Bodies** are bounded (413 past ``max_body`` bytes, counted as they arrive, with or
   without a Content-Length).
 """
@@ -21,6 +24,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
+
+from ..config import USER_AGENT
 
 MAX_BODY = 16 * 1024 * 1024  # bytes: a scenario of 100,000 steps is about 5 MB
 #: text/plain (or no type) is what a browser may send cross-site without asking first, so
@@ -106,7 +111,15 @@ class BrowserGuard:
                 f"Host {headers.get('host', '')!r} does not name this server; "
                 "start serve with --allow-host NAME to accept it"
             )
-        if not scope["path"].startswith("/_mock") or scope["method"] not in _WRITES:
+        if not scope["path"].startswith("/_mock"):
+            return None
+        agent = headers.get("user-agent", "")
+        if agent == USER_AGENT or agent.startswith(USER_AGENT + "/"):
+            return 508, (
+                "a delivery of atscale-mock reached serve's control API (a subscription "
+                "pointing at a serve): refused, it would start more deliveries"
+            )
+        if scope["method"] not in _WRITES:
             return None
         origin = headers.get("origin")
         if origin is not None and _origin(origin) != _origin_of(scope, headers):

@@ -114,6 +114,8 @@ class Journal:
         self.redactor = redactor
         self.on_error = on_error
         self.errors = 0
+        #: the last write's error while writes fail (a full disk), None once one succeeds
+        self.failing: str | None = None
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -185,8 +187,10 @@ class Journal:
                         self._db.executemany(sql, rows)
                         self._trim(rows[-1][0])
                         self._db.execute("COMMIT")
+                    self.failing = None
                 except sqlite3.Error as exc:  # a full disk: the deliveries went, rows did not
                     self.errors += len(rows)
+                    self.failing = str(exc)
                     with contextlib.suppress(sqlite3.Error):
                         self._db.execute("ROLLBACK")
                     if self.on_error:

@@ -30,8 +30,10 @@ def json_body(raw: bytes) -> Any:
     """A request's JSON body (None when empty); FieldError names what is wrong."""
     if not raw.strip():
         return None
+    from ..events.payload import strict_loads
+
     try:
-        return json.loads(raw)
+        return strict_loads(raw)
     except ValueError as exc:
         raise FieldError("body", f"not JSON: {exc}") from None
     except RecursionError:

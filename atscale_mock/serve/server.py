@@ -100,6 +100,7 @@ def build(
     on_error: Callable[[str], None] | None = None,
     allow_hosts: tuple[str, ...] = (),
     journal_max_rows: int | None = None,
+    scenario_env: tuple[str, ...] = (),
 ) -> tuple[Any, Any]:
     """The engine and its ASGI app."""
     require_extra()
@@ -117,7 +118,11 @@ def build(
         named[path.stem] = path
     redactor = Redactor([admin_token] if admin_token else [])
     engine = MockEngine(
-        open_journal(journal, redactor, on_error, journal_max_rows), named, verify, on_error
+        open_journal(journal, redactor, on_error, journal_max_rows),
+        named,
+        verify,
+        on_error,
+        scenario_env,
     )
     return engine, build_app(engine, admin_token, allow_hosts)
 
@@ -134,18 +139,31 @@ def serve(
     on_error: Callable[[str], None] | None = None,
     allow_hosts: tuple[str, ...] = (),
     journal_max_rows: int | None = None,
+    deliver_to: tuple[str, ...] = (),
+    scenario_env: tuple[str, ...] = (),
 ) -> None:
     """Run the mock engine until SIGINT or SIGTERM (then deliveries in flight are
     journaled as interrupted, and the signal is re-raised for the caller). Requests
     whose Host is not an IP literal, ``localhost`` or one of ``allow_hosts`` are
-    refused; the journal keeps its newest ``journal_max_rows`` rows."""
+    refused; the journal keeps its newest ``journal_max_rows`` rows. Deliveries never
+    go to serve itself, and only to ``deliver_to`` hosts when given
+    (:mod:`.destinations`); a posted scenario reads only the environment variables
+    named in ``scenario_env``."""
     check_bind(host, admin_token)
     engine, app = build(  # checks that the serve extra is installed
-        journal, admin_token, scenarios, verify, on_error, allow_hosts, journal_max_rows
+        journal,
+        admin_token,
+        scenarios,
+        verify,
+        on_error,
+        allow_hosts,
+        journal_max_rows,
+        scenario_env,
     )
     import uvicorn
 
     sock = bind(host, port)
+    engine.destinations = destinations_of(sock, deliver_to)
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -190,6 +208,17 @@ def _run(coro: Any) -> None:
         runner.run(coro)
 
 
+def destinations_of(sock: socket.socket, deliver_to: tuple[str, ...]) -> Any:
+    from .destinations import Destinations
+    from .model import FieldError
+
+    host, port = sock.getsockname()[:2]
+    try:
+        return Destinations(host, port, deliver_to)
+    except FieldError as exc:
+        raise UsageError(f"deliver_to: {exc}", field="deliver_to") from None
+
+
 class EngineServer:
     """The mock engine on a background thread, for tests and scripts::
 
@@ -206,6 +235,8 @@ class EngineServer:
         scenarios: list[str | Path] | None = None,
         allow_hosts: tuple[str, ...] = (),
         journal_max_rows: int | None = None,
+        deliver_to: tuple[str, ...] = (),
+        scenario_env: tuple[str, ...] = (),
     ) -> None:
         check_bind(host, admin_token)
         self.engine, self.app = build(
@@ -214,8 +245,10 @@ class EngineServer:
             scenarios,
             allow_hosts=allow_hosts,
             journal_max_rows=journal_max_rows,
+            scenario_env=scenario_env,
         )
         self._sock = bind(host, port)
+        self.engine.destinations = destinations_of(self._sock, deliver_to)
         self.url = url_of(self._sock)
         self._server: Any = None
         self._thread: threading.Thread | None = None
