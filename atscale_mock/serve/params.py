@@ -4,7 +4,6 @@ error that names the field. The routes in ``app.py`` stay one call each."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
