@@ -345,10 +345,31 @@ def pytest_collection_modifyitems(
             raise pytest.UsageError(f"--atscale-scenarios {pattern!r} matches no file")
         files += [Path(m).resolve() for m in matched]
     sign = _signing(config)  # a bad mode or a missing key stops the session here
+    added: list[pytest.Item] = []
     for path in dict.fromkeys(files):
-        item = ScenarioItem.from_parent(session, name=f"{path.stem}", path=path)
+        rel = _relative(path, root)
+        # the node id carries the file's path: two smoke.yaml in a/ and b/ are told
+        # apart in reports and JUnit, and -k selects by any part of the path
+        item = ScenarioItem.from_parent(
+            session, name=path.stem, path=path, nodeid=f"{rel}::{path.stem}"
+        )
+        item.extra_keyword_matches.update(Path(rel).parts)
         item.sign = sign
-        items.append(item)
+        added.append(item)
+    items.extend(added)
+    if added:  # counted as collected (--collect-only said "no tests collected")
+        from _pytest.reports import CollectReport
+
+        config.hook.pytest_collectreport(
+            report=CollectReport(nodeid="", outcome="passed", longrepr=None, result=list(added))
+        )
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 class ScenarioItem(pytest.Item):

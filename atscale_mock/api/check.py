@@ -130,8 +130,8 @@ def check(
                     finder = Finder(
                         prober,
                         ctx,
-                        reproduce_to="URL" if app_target else shown(target_url),
-                        sign_flags=_sign_flags(sign),
+                        reproduce_to="URL" if app_target else _reproduce_to(target_url),
+                        sign_flags=_header_flags(ctx.headers) + _sign_flags(sign),
                         findings_dir=Path(findings_dir) if findings_dir else None,
                     )
                     if fuzz_time is not None:
@@ -171,3 +171,41 @@ def _sign_flags(sign: Signing | None) -> str:
         else ""
     )
     return f" --sign {sign.scheme}{header}  # with $ATSCALE_MOCK_SECRET set"
+
+
+def _reproduce_to(url: str) -> str:
+    """The URL a reproducer sends to, shell-quoted: a password in it becomes
+    ``$ATSCALE_MOCK_URL_PASSWORD`` (expanded by the shell, never printed), so the
+    reproducer reaches the receiver the check reached."""
+    import shlex
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return shlex.quote(url)
+    head, _, rest = url.partition("://")
+    userinfo, _, after = rest.partition("@")
+    user = userinfo.partition(":")[0]
+    return f'"{head}://{user}:${{{URL_PASSWORD_ENV}}}@"' + shlex.quote(after)
+
+
+URL_PASSWORD_ENV = "ATSCALE_MOCK_URL_PASSWORD"
+
+
+def _header_flags(headers: Sequence[tuple[str, str]]) -> str:
+    """The check's ``-H`` headers for a reproducer: a plain one as it was, a sensitive
+    one (Authorization, a token, a key) as a shell variable named after it, so the
+    reproducer sends what the check sent without printing the secret."""
+    import re
+    import shlex
+
+    from ..redact import is_sensitive_header
+
+    flags = []
+    for name, value in headers:
+        if is_sensitive_header(name):
+            var = "ATSCALE_MOCK_H_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
+            flags.append(f' -H "{name}: ${{{var}}}"')
+        else:
+            flags.append(" -H " + shlex.quote(f"{name}: {value}"))
+    return "".join(flags)

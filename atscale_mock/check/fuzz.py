@@ -70,7 +70,9 @@ def _storage_outside_cwd() -> Iterator[None]:
 def require() -> None:
     try:
         import hypothesis  # noqa: F401
-        import hypothesis_jsonschema  # noqa: F401
+
+        with _storage_outside_cwd():  # importing it writes .hypothesis/ in the cwd
+            import hypothesis_jsonschema  # noqa: F401
     except ImportError:
         raise UsageError(
             "--fuzz needs the 'check' extra (hypothesis, hypothesis-jsonschema)",
@@ -189,7 +191,7 @@ class Finder:
         prober: Prober,
         ctx: Context,
         *,
-        reproduce_to: str,
+        reproduce_to: str,  # shell-ready: quoted, maybe with a $VARIABLE
         sign_flags: str = "",
         findings_dir: Path | None = None,
     ) -> None:
@@ -353,7 +355,7 @@ class Finder:
             command = (
                 f"atscale-mock send {event} --seed {self.ctx.seed} "
                 f"--set {shlex.quote(found.target.path + '=' + short)} "
-                f"--to {shlex.quote(self.reproduce_to)}"
+                f"--to {self.reproduce_to}"
             )
         else:
             if self._folder is None:
@@ -368,9 +370,7 @@ class Finder:
             }
             file.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
             saved = str(file)
-            command = (
-                f"atscale-mock replay {shlex.quote(saved)} --to {shlex.quote(self.reproduce_to)}"
-            )
+            command = f"atscale-mock replay {shlex.quote(saved)} --to {self.reproduce_to}"
         self.findings.append(
             Finding(
                 event,

@@ -2,6 +2,7 @@
 pooled transport, httpx and the load client): the error classes that logs, summaries
 and reports count by.
 
+    dns       the receiver's host name could not be resolved
     refused   the connection could not be made
     timeout   no whole answer within the attempt's deadline
     reset     the receiver closed or reset the connection before answering
@@ -12,9 +13,10 @@ and reports count by.
 
 from __future__ import annotations
 
+import socket
 import ssl
 
-ERROR_CLASSES = ("refused", "timeout", "reset", "protocol", "tls", "transport")
+ERROR_CLASSES = ("dns", "refused", "timeout", "reset", "protocol", "tls", "transport")
 
 
 def classify_os_error(exc: BaseException) -> tuple[str, str]:
@@ -26,6 +28,8 @@ def classify_os_error(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, ConnectionResetError | BrokenPipeError):
         return "reset", f"connection reset: {exc}"
     text = str(exc) or exc.__class__.__name__
+    if isinstance(exc, socket.gaierror):
+        return "dns", f"cannot resolve the host name: {exc.strerror or text}"
     if isinstance(exc, OSError):
         return "refused", f"connection failed: {text}"
     return "transport", text

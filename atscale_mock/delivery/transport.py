@@ -67,6 +67,14 @@ def classify(exc: httpx.TransportError) -> tuple[str, str]:
     if "ssl" in lowered or "certificate" in lowered:
         return "tls", f"TLS failed: {text}"
     if isinstance(exc, httpx.ConnectError):
+        import socket
+
+        if isinstance(exc.__cause__ or exc.__context__, socket.gaierror) or (
+            "name or service not known" in lowered
+            or "nodename nor servname" in lowered
+            or "temporary failure in name resolution" in lowered
+        ):
+            return "dns", f"cannot resolve the host name: {text}"
         return "refused", f"connection failed: {text}"
     if isinstance(exc, httpx.RemoteProtocolError):
         if "disconnected" in lowered:

@@ -35,9 +35,9 @@ STREAMS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr"})
 def check_output(path: Path, what: str = "") -> None:
     """A UsageError now, before any work, for an output file that could not be written
     afterwards: a missing or read-only directory, a directory, a FIFO (opening it would
-    block until something reads), a device such as ``/dev/full``. ``/dev/null``,
-    ``/dev/stdout`` and ``/dev/stderr`` are allowed. A full disk can only show when the
-    file is written: then :func:`write_text` says so."""
+    block until something reads), a socket or a disk device. Character devices
+    (``/dev/null``, ``/dev/stdout``) are allowed. A full disk (or ``/dev/full``) can
+    only show when the file is written: the command says so after its summary."""
     name = f"{what} {path}" if what else str(path)
     if str(path) in STREAMS:
         return
@@ -54,9 +54,9 @@ def check_output(path: Path, what: str = "") -> None:
         raise UsageError(f"cannot write {name}: {exc.strerror}") from None
     if stat.S_ISDIR(mode):
         raise UsageError(f"cannot write {name}: it is a directory", "name a file in it")
-    if not stat.S_ISREG(mode):
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISBLK(mode):
         raise UsageError(
-            f"cannot write {name}: not a regular file (a FIFO, socket or device)",
+            f"cannot write {name}: not a regular file (a FIFO, socket or disk device)",
             "name a regular file",
         )
     if not os.access(path, os.W_OK):

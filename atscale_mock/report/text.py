@@ -41,6 +41,11 @@ def _hint(attempt: Attempt) -> str:
 
         where = urlsplit(attempt.request.url).netloc
         return f" (hint: nothing listens on {where}: is the receiver running, on that port?)"
+    if kind == "dns":
+        from urllib.parse import urlsplit
+
+        host = urlsplit(attempt.request.url).hostname
+        return f" (hint: the name {host!r} does not resolve: check its spelling, or use an IP)"
     if kind == "tls":
         return (
             " (hint: a plain-HTTP receiver needs http://; a self-signed certificate needs "

@@ -54,6 +54,8 @@ class StepLoader(LoaderBase):
         self.all_ids: dict[str, EventStep] = {}
         self.id_paths: dict[str, Path] = {}
         self.engine_ids: set[str] = set()
+        self.sizes: dict[tuple[str, str], int] = {}  # (step id, set key) -> est. chars
+        self.ids_by_path: dict[Path, str] = {}
 
     # -- steps ---------------------------------------------------------------------
     def load_steps(self, raw: Any, defaults: Defaults) -> list[Step]:
@@ -97,6 +99,7 @@ class StepLoader(LoaderBase):
                     )
                 else:
                     self.id_paths[sid] = path
+                    self.ids_by_path[path] = sid
 
     def load_step(
         self,
@@ -286,7 +289,49 @@ class StepLoader(LoaderBase):
                 )
                 continue
             out[key] = self.static(key_path, value, allow_steps=True)
+            self._bound_expansion(key_path, out[key])
         return out
+
+    #: characters a generated field is taken to hold when a reference names it (the
+    #: longest generated value, an error message, is well under this)
+    GENERATED_SIZE = 1024
+
+    def _bound_expansion(self, path: Path, value: Any) -> None:
+        """``${steps.a.payload.x}${steps.a.payload.x}`` in each of forty steps doubles
+        forty times: refused here, at validation, with the estimate of what each
+        ``set`` value expands to (a referenced step's own estimate, or
+        GENERATED_SIZE), not first by plan or run."""
+        from . import template
+
+        if not isinstance(value, str) or "${" not in value:
+            size = len(value) if isinstance(value, str) else 0
+        else:
+            size = 0
+            try:
+                parts = template.parse(value)
+            except ValueError:
+                return  # reported by static()
+            for part in parts:
+                if isinstance(part, str):
+                    size += len(part)
+                elif part.kind == "steps":
+                    field = part.path.removeprefix("payload.")
+                    size += self.sizes.get((part.name, field), self.GENERATED_SIZE)
+                else:
+                    size += self.GENERATED_SIZE
+        step_id = self._step_id_at(path)
+        if step_id is not None:
+            self.sizes[(step_id, str(path[-1]))] = size
+        if size > template.MAX_EXPANDED:
+            self.add(
+                path,
+                f"{value[:60]!r} expands to more than {template.MAX_EXPANDED} characters",
+                "reference fewer (or smaller) values",
+            )
+
+    def _step_id_at(self, path: Path) -> str | None:
+        """The id of the step whose ``set`` is at ``path`` (…, "set", key)."""
+        return self.ids_by_path.get(tuple(path[:-2]))
 
     def load_repeat(self, path: Path, raw: Any) -> Repeat:
         r = self.mapping(raw, path, REPEAT_KEYS, "repeat")

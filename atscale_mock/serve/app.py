@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from ..errors import AtscaleMockError, ScenarioError
-from .engine import Busy, MockEngine
+from .engine import Busy, CheckStopped, MockEngine
 from .guard import MAX_BODY, BrowserGuard
 from .model import FieldError, check_options, fault_rule, subscription, trigger_options
 from .params import (
@@ -219,6 +219,8 @@ def build_app(
             card = await engine.check(options, request.is_disconnected)
         except Busy as exc:
             return error_response(429, str(exc))
+        except CheckStopped as exc:
+            return error_response(503, str(exc))
         return JSONResponse(card.to_json())
 
     async def reset(request: Request) -> Response:

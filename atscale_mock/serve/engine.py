@@ -42,6 +42,10 @@ class Busy(Exception):
     """Every check slot is taken: the caller is told to try again (429)."""
 
 
+class CheckStopped(Exception):
+    """A check was stopped before its end (reset, shutdown): no scorecard (503)."""
+
+
 class PostedEnvironment(Mapping[str, str]):
     """What ``${env:...}`` and ``${secret:...}`` see in a scenario posted to serve: only
     the variables named with ``serve --scenario-env`` (none by default). Any local
@@ -359,9 +363,9 @@ class MockEngine:
                 if gone is not None and await gone():
                     stop.set()
                     await asyncio.wait({future})
-                    raise asyncio.CancelledError
-            if stop.is_set():
-                raise asyncio.CancelledError  # reset or shutdown: nobody wants the card
+                    raise CheckStopped("the client hung up")
+            if stop.is_set():  # reset or shutdown: nobody wants a partial card
+                raise CheckStopped("stopped: serve was reset or is shutting down")
             return future.result()
         except asyncio.CancelledError:
             stop.set()

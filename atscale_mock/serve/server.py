@@ -185,14 +185,25 @@ def serve(
                     on_ready(url_of(sock), engine.journal.path)
 
         waiter = asyncio.get_running_loop().create_task(announce())
+        watcher = asyncio.get_running_loop().create_task(stop_checks_on_exit(server, engine))
         try:
             await server.serve(sockets=[sock])
         finally:
             waiter.cancel()
+            watcher.cancel()
             engine.journal.close()
             sock.close()
 
     _run(main())
+
+
+async def stop_checks_on_exit(server: Any, engine: Any) -> None:
+    """Checks stop as soon as shutdown begins (SIGTERM, Ctrl-C), so their requests end
+    with an answer inside the grace period instead of being cancelled by uvicorn with
+    a traceback, and no check's thread keeps the process alive."""
+    while not server.should_exit:
+        await asyncio.sleep(0.1)
+    engine.stop_checks()
 
 
 def _run(coro: Any) -> None:
@@ -260,9 +271,17 @@ class EngineServer:
             self.app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=lambda: _run(self._server.serve(sockets=[self._sock])), daemon=True
-        )
+
+        async def main() -> None:
+            watcher = asyncio.get_running_loop().create_task(
+                stop_checks_on_exit(self._server, self.engine)
+            )
+            try:
+                await self._server.serve(sockets=[self._sock])
+            finally:
+                watcher.cancel()
+
+        self._thread = threading.Thread(target=lambda: _run(main()), daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
