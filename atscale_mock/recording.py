@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,27 +33,44 @@ class Recorded:
 
 def load_recording(path: Path) -> tuple[list[Recorded], list[str]]:
     """The deliveries in a log or record file, in order, and warnings (redacted headers
-    that cannot be replayed). Attempts of one delivery collapse into one entry."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a UTF-8 JSON Lines file") from None
-    deliveries: dict[str, dict[str, Any]] = {}
-    order: list[str] = []
-    warnings: set[str] = set()
-    last = max((n for n, line in enumerate(lines, 1) if line.strip()), default=0)
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    that cannot be replayed). Attempts of one delivery collapse into one entry. Holds
+    the whole file's deliveries: :func:`stream_recording` holds one at a time."""
+    warnings: list[str] = []
+    return list(stream_recording(path, warnings.append, finals=True)), sorted(warnings)
+
+
+def stream_recording(
+    path: Path,
+    on_warning: Callable[[str], None] | None = None,
+    *,
+    finals: bool = False,
+) -> Iterator[Recorded]:
+    """The deliveries in ``path`` one at a time, as the file is read: the first line of
+    each (its later attempts are skipped), in file order. Memory holds one line and the
+    set of deliveries seen, not the file: a 1 GB log starts sending at once.
+    ``Recorded.ok`` is the delivery's final outcome when ``finals`` (a first pass over
+    the file notes each delivery's last status), else its first line's. A line that is
+    not JSON is an error where it stands, unless it is the last one (a writer cut off
+    mid-line: skipped with a warning). ``on_warning`` hears each warning once."""
+    told: set[str] = set()
+
+    def warn(text: str) -> None:
+        if text not in told:
+            told.add(text)
+            if on_warning is not None:
+                on_warning(text)
+
+    final_ok = _final_outcomes(path) if finals else None
+    seen: set[str] = set()
+    torn: int | None = None  # a line that did not parse, pending: is it the last one?
+    for number, line in _lines(path):
+        if torn is not None:
+            raise UsageError(f"{path}:{torn}: not a JSON line") from None
         try:
             record = json.loads(line)
         except ValueError:
-            if number == last:  # the writer was cut off mid-line (kill -9, a full disk)
-                warnings.add(f"{path}:{number}: skipped a torn last line")
-                continue
-            raise UsageError(f"{path}:{number}: not a JSON line") from None
+            torn = number
+            continue
         if not isinstance(record, dict) or ("body" not in record and "body_b64" not in record):
             raise UsageError(
                 f"{path}:{number}: no body to replay",
@@ -60,23 +78,58 @@ def load_recording(path: Path) -> tuple[list[Recorded], list[str]]:
             )
         if record.get("error_class") == "dropped":
             continue  # never sent, so not replayed
-        record["_line"] = number
         key = str(record.get("delivery") or f"line{number}")
-        if key not in deliveries:
-            order.append(key)
-            deliveries[key] = record
-        deliveries[key]["_final"] = record
-    out = []
-    for key in order:
-        first = deliveries[key]
+        if key in seen:
+            continue
+        seen.add(key)
+        record["_line"] = number
+        record["_final"] = record
+        warnings: set[str] = set()
         try:
-            out.append(_recorded(first, warnings))
+            found = _recorded(record, warnings)
         except (TypeError, ValueError, AttributeError) as exc:
             raise UsageError(
-                f"{path}:{first['_line']}: a field cannot be replayed ({exc})",
+                f"{path}:{number}: a field cannot be replayed ({exc})",
                 "replay reads files written by --log or receive --record",
             ) from None
-    return out, sorted(warnings)
+        for text in sorted(warnings):
+            warn(text)
+        if final_ok is not None:
+            found = replace(found, ok=final_ok.get(key, found.ok))
+        yield found
+    if torn is not None:
+        warn(f"{path}:{torn}: skipped a torn last line")
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered non-empty lines, read as they are needed."""
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    with fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise UsageError(f"{path}:{number}: not UTF-8 (a JSON Lines file?)") from None
+            if line.strip():
+                yield number, line
+
+
+def _final_outcomes(path: Path) -> dict[str, bool]:
+    """Each delivery's last status as a 2xx or not (a first pass: one bool a delivery)."""
+    final: dict[str, bool] = {}
+    for number, line in _lines(path):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # the second pass says where
+        if isinstance(record, dict):
+            status = record.get("status")
+            key = str(record.get("delivery") or f"line{number}")
+            final[key] = isinstance(status, int) and 200 <= status < 300
+    return final
 
 
 def _recorded(first: dict[str, Any], warnings: set[str]) -> Recorded:
@@ -126,8 +179,10 @@ def _time(text: Any) -> float:
 MAX_GAP = 24 * 3600.0  # seconds: --keep-timing refuses to wait longer between two records
 
 
-def check_timing(path: Path, recorded: list[Recorded]) -> None:
-    """For ``--keep-timing``: every record has a time, and no gap is absurd."""
+def check_timing(path: Path, recorded: Iterable[Recorded]) -> Iterator[Recorded]:
+    """For ``--keep-timing``: ``recorded`` again, each checked as it passes: it has a
+    time, and its gap from the one before is not absurd (a UsageError naming its line
+    otherwise, before it is sent)."""
     previous: Recorded | None = None
     for r in recorded:
         if math.isnan(r.time):
@@ -142,3 +197,4 @@ def check_timing(path: Path, recorded: list[Recorded]) -> None:
                 "edit the times, or replay without --keep-timing",
             )
         previous = r
+        yield r

@@ -4,7 +4,7 @@ not redacted, and, when asked, new headers and a fresh signature."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 def _jobs(
     start: float,
-    recorded: list[Recorded],
+    recorded: Iterable[Recorded],
     url: str,
     headers: tuple[tuple[str, str], ...],
     sign: Signing | None,
@@ -41,7 +41,7 @@ def _jobs(
     keep_timing: bool,
     collect: Collector,
 ) -> Iterator[Job]:
-    first = recorded[0].time if recorded else 0.0  # check_timing: no NaN when keep_timing
+    first: float | None = None  # the first record's time: the others' gaps count from it
     # recorded headers give way to the ones given, and when signing again, the old
     # signature (which cannot verify) to the new one
     skip = {name.lower() for name, _ in headers}
@@ -53,7 +53,9 @@ def _jobs(
         request = build_request(r.event, url, None, dict(kept + list(headers)), body=r.body)
         request = replace(request, faults=("replayed",))
         prepared = Prepared(request, None, r.label or str(i + 1), msg_id=msg_id)
+        first = r.time if first is None else first
         due = start + (r.time - first) if keep_timing else None
+        collect.extra["replayed"] = i + 1
         yield Job(due, _constant(prepared), collect.done)
 
 
@@ -84,18 +86,22 @@ def replay(
     with the original gaps). ``headers`` are added (replacing recorded ones of the same
     name); ``sign`` signs each again with a fresh timestamp, keeping the recorded
     ``webhook-id`` unless ``new_ids``. Redacted headers cannot be replayed:
-    ``on_warning`` hears of them. Ctrl-C ends it early, marked ``interrupted``."""
-    from ..recording import check_timing, load_recording
+    ``on_warning`` hears of them. The file is read as it is sent (a 1 GB log starts
+    at once, in bounded memory); a bad line stops the replay there with a UsageError
+    naming it (what was sent before it went through ``on_attempt``). Ctrl-C ends it
+    early, marked ``interrupted``."""
+    from ..recording import check_timing, stream_recording
 
-    recorded, warnings = load_recording(Path(file))
-    if keep_timing:
-        check_timing(Path(file), recorded)
-    for warning in warnings:
-        if on_warning:
-            on_warning(warning)
-    if only_failed:
-        recorded = [r for r in recorded if not r.ok]
-    collect = Collector(keep_records, None, {"file": str(file), "replayed": len(recorded)})
+    path = Path(file)
+    if keep_timing:  # every time checked before the first send (one pass, no records kept)
+        for _ in check_timing(path, stream_recording(path)):
+            pass
+
+    def recorded() -> Iterator[Recorded]:
+        records = stream_recording(path, on_warning, finals=only_failed)
+        return (r for r in records if not r.ok) if only_failed else records
+
+    collect = Collector(keep_records, None, {"file": str(file), "replayed": 0})
     how = Delivery(retries, sign, timeout, verify, 1, transport, on_attempt)
     pairs = normalise_headers(headers)
 
@@ -103,7 +109,7 @@ def replay(
         with resolve_target(to, on_received, on_local) as url:
 
             def jobs(start: float) -> Iterator[Job]:
-                return _jobs(start, recorded, url, pairs, sign, new_ids, keep_timing, collect)
+                return _jobs(start, recorded(), url, pairs, sign, new_ids, keep_timing, collect)
 
             await dispatch_all([(jobs, False, None)], collect, how, url)
 
