@@ -76,7 +76,11 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from ..interrupts import release
+
         try:
+            if not getattr(func, "holds_signals", False):
+                release()  # a signal held since start-up is this command's Ctrl-C
             return func(*args, **kwargs)
         except AtscaleMockError as exc:
             err(exc.render())
@@ -86,6 +90,14 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper
+
+
+def holds_signals(func: Callable[P, R]) -> Callable[P, R]:
+    """Mark a command whose library call takes SIGINT over itself and acts on a signal
+    held since start-up (:mod:`atscale_mock.interrupts`); put it under handle_errors.
+    The command must call ``release()`` on every path that does not."""
+    func.holds_signals = True  # type: ignore[attr-defined]
+    return func
 
 
 def resolve_seed(seed: int | None) -> int:

@@ -20,6 +20,7 @@ from .common import (
     command_line,
     err,
     handle_errors,
+    holds_signals,
     out,
     print_json,
     resolve_seed,
@@ -58,6 +59,7 @@ def locustfile() -> None:
 
 
 @handle_errors
+@holds_signals  # the built-in engine's runner acts on a Ctrl-C held since start-up
 def load(
     file: Annotated[
         Path | None,
@@ -179,6 +181,7 @@ def load(
     from ..api.load import load as run_load_test
     from ..api.load_plan import plan_load
     from ..delivery.request import check_url, parse_header
+    from ..interrupts import release
 
     check_writable(report)
     if report:
@@ -214,6 +217,8 @@ def load(
         f"{plan.connections} connections, {plan.processes} process(es), seed {run_seed}"
     )
     live = LiveLine(quiet or json_out or engine != "builtin", plan.duration)
+    if engine != "builtin":
+        release()  # Locust's runner takes signals its own way
     try:
         with sigterm_as_interrupt():
             result = run_load_test(
@@ -240,6 +245,7 @@ def load(
             )
     finally:
         live.close()
+    release()  # SIGTERM's default back for what is left (the summary)
     summary = result.summary
     summary["command"] = redactor.text(command_line())  # for the report (keys redacted)
     interrupted = result.interrupted

@@ -103,9 +103,20 @@ def _run_worker_here(
             gc.collect()
             gc.freeze()
         if own:
+            cancelled: list[bool] = []
+
+            def stop() -> None:  # once: a second cancel would cut the settling short
+                if not cancelled:
+                    cancelled.append(True)
+                    task.cancel()
+
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(sig, task.cancel)
+                    loop.add_signal_handler(sig, stop)
+            # the parent forked this process with both signals blocked; they are taken
+            # once the worker's first step has run (inside its try: a signal then
+            # settles it; before, it would cancel a coroutine never started)
+            loop.call_soon(_unblock_signals)
         restore = None if own else _cancel_on_sigint(loop, task)
         try:
             return loop.run_until_complete(task)
@@ -132,9 +143,12 @@ def _cancel_on_sigint(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) 
     its default handler, on the main thread; the caller restores the one returned."""
     import threading
 
+    from ..interrupts import held, is_holding
+
     if threading.current_thread() is not threading.main_thread():
         return None
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    current = signal.getsignal(signal.SIGINT)
+    if current is not signal.default_int_handler and not is_holding(current):
         return None
     heard = [0]
 
@@ -145,7 +159,26 @@ def _cancel_on_sigint(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) 
             return
         raise KeyboardInterrupt
 
-    return signal.signal(signal.SIGINT, on_sigint)
+    signal.signal(signal.SIGINT, on_sigint)
+    if held(current):  # Ctrl-C during start-up: the worker's first step, then settle
+        on_sigint(signal.SIGINT, None)
+    return signal.default_int_handler
+
+
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _block_signals() -> Any:
+    """Block SIGINT and SIGTERM in this thread (a child forked now inherits the mask);
+    the previous mask, or None where there are no masks."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+
+
+def _unblock_signals() -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
 
 
 def _child(config: WorkerConfig, queue: Any) -> None:
@@ -169,35 +202,39 @@ def _run_processes(
         ctx.Process(target=_child, args=(config.worker(i), queue), daemon=True)
         for i in range(config.processes)
     ]
-    for p in procs:
-        p.start()
+    heard = _ParentSignals(procs)
+    previous = _block_signals()  # until every worker has started: none is half-made
+    try:
+        for p in procs:
+            p.start()
+        heard.install()  # a signal pending since is delivered to it below
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     results: list[WorkerResult] = []
     errors: list[str] = []
-    interrupted = False
     deadline = time.monotonic() + config.duration + config.timeout + 30
-    while len(results) + len(errors) < len(procs) and time.monotonic() < deadline:
-        try:
-            kind, value = queue.get(timeout=0.5)
-        except KeyboardInterrupt:
-            interrupted = True  # the workers got the signal too and are settling
-            for p in procs:
-                if p.is_alive() and p.pid:
-                    os.kill(p.pid, signal.SIGTERM)
-            continue
-        except Exception:  # queue.Empty: check that the workers are alive
-            if not any(p.is_alive() for p in procs) and queue.empty():
-                break
-            continue
-        if kind == "snap":
-            on_snapshot(value)
-        elif kind == "done":
-            results.append(value)
-        else:
-            errors.append(value)
-    for p in procs:
-        p.join(timeout=5)
-        if p.is_alive():
-            p.kill()
+    try:
+        while len(results) + len(errors) < len(procs) and time.monotonic() < deadline:
+            try:
+                kind, value = queue.get(timeout=0.5)
+            except Exception:  # queue.Empty: check that the workers are alive
+                if not any(p.is_alive() for p in procs) and queue.empty():
+                    break
+                continue
+            if kind == "snap":
+                on_snapshot(value)
+            elif kind == "done":
+                results.append(value)
+            else:
+                errors.append(value)
+    finally:
+        heard.restore()
+        for p in procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
+    interrupted = heard.count > 0
     if interrupted:
         for r in results:
             r.interrupted = True
@@ -206,3 +243,46 @@ def _run_processes(
 
         raise AtscaleMockError("a load worker failed: " + "; ".join(errors))
     return results
+
+
+class _ParentSignals:
+    """While the workers run, SIGINT (and SIGTERM or --max-time, which the CLI turns
+    into it) is heard, not raised where it lands: the first is passed on to the
+    workers as SIGTERM (each settles and sends what it measured), a second raises
+    KeyboardInterrupt. A KeyboardInterrupt in the middle of a queue read or a progress
+    redraw lost the summary."""
+
+    def __init__(self, procs: list[Any]) -> None:
+        self.procs = procs
+        self.count = 0
+        self.previous: Any = None
+        self.installed = False
+
+    def install(self) -> None:
+        import threading
+
+        from ..interrupts import held, is_holding
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.previous = signal.signal(signal.SIGINT, self.heard)
+        self.installed = True
+        if is_holding(self.previous):  # the CLI held signals since start-up
+            pending = held(self.previous)
+            self.previous = signal.default_int_handler
+            if pending:
+                self.heard(signal.SIGINT, None)
+
+    def heard(self, signum: int, frame: Any) -> None:
+        self.count += 1
+        if self.count > 1:
+            raise KeyboardInterrupt
+        for p in self.procs:
+            if p.is_alive() and p.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(p.pid, signal.SIGTERM)
+
+    def restore(self) -> None:
+        if self.installed:
+            signal.signal(signal.SIGINT, self.previous)
+            self.installed = False
