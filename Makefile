@@ -18,7 +18,7 @@ run: install
 	$(BIN)/atscale-mock demo
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 check: install
 	$(BIN)/ruff format --check atscale_mock tests bench

@@ -96,7 +96,7 @@ def test_fuzz_time_bounds_the_whole_fuzzing_shrinking_included(
     )  # fmt: skip
     took = time.monotonic() - start
     no_traceback(r)
-    assert took < 4 + 15, took  # the battery's one check, start-up, and the 4 s
+    assert took < 4 + 25, took  # the battery's one check, start-up, and the 4 s
     data = json.loads(r.stdout)
     assert data["fuzz"]["examples"] >= 1
 

@@ -366,3 +366,22 @@ def test_scenario_items_under_xdist(tmp_path: Path) -> None:
                        "--atscale-target", receiver.url + "/hooks", "-q", timeout=300)  # fmt: skip
     files = list((tmp_path / "scenarios").glob("*.yaml"))
     assert f"{len(files)} passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_scenario_items_carry_their_path_and_are_counted(tmp_path: Path) -> None:
+    """Two smoke.yaml in a/ and b/: two node ids, two JUnit classnames, -k b selects
+    the one in b/, and --collect-only counts what it lists."""
+    smoke = "version: 1\nsteps:\n  - event: slow-query\n"
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "smoke.yaml").write_text(smoke)
+    common = ["--atscale-scenarios", "*/smoke.yaml", "--atscale-target", "local"]
+    listed = _pytest(tmp_path, *common, "--collect-only", "-q")
+    lines = [ln for ln in listed.stdout.splitlines() if "::" in ln]
+    assert lines == ["a/smoke.yaml::smoke", "b/smoke.yaml::smoke"], listed.stdout
+    assert "2 tests collected" in listed.stdout and "no tests collected" not in listed.stdout
+    junit = tmp_path / "j.xml"
+    ran = _pytest(tmp_path, *common, "-k", "b", f"--junitxml={junit}")
+    assert "1 passed, 1 deselected" in ran.stdout, ran.stdout + ran.stderr
+    cases = list(ET.parse(junit).getroot().iter("testcase"))
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [("b.smoke.yaml", "smoke")]

@@ -132,7 +132,9 @@ def test_checks_against_a_hanging_receiver_do_not_starve_serve(silent: Silent) -
         threads = [threading.Thread(target=post, daemon=True) for _ in range(6)]
         for t in threads:
             t.start()
-        time.sleep(1.0)
+        deadline = time.monotonic() + 20
+        while len(answers) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
         started = time.monotonic()
         for path in ("/_mock/health", "/_mock/deliveries", "/_mock/report.html"):
             assert serve.api("GET", path).status_code == 200
@@ -255,16 +257,16 @@ def test_a_big_posted_scenario_does_not_stall_other_calls(engine: EngineServer) 
 
     t = threading.Thread(target=post)
     t.start()
-    time.sleep(0.3)
-    slowest = 0.0
+    answered_meanwhile = 0
     while t.is_alive():
-        t0 = time.monotonic()
-        httpx.get(engine.url + "/_mock/health", timeout=10)
-        slowest = max(slowest, time.monotonic() - t0)
+        httpx.get(engine.url + "/_mock/health", timeout=30)
+        if t.is_alive():  # answered while the scenario was still being parsed
+            answered_meanwhile += 1
         time.sleep(0.05)
     t.join()
     assert got == [202]
-    assert slowest < 1.0  # parsing took seconds; health never waited for it
+    # parsing on the loop froze every call until it ended: one health at most got in
+    assert answered_meanwhile >= 3, answered_meanwhile
 
 
 def test_an_empty_continuous_run_is_paced_and_ended_runs_are_pruned(
@@ -291,11 +293,11 @@ def test_an_empty_continuous_run_is_paced_and_ended_runs_are_pruned(
 def test_many_subscriptions_wait_for_a_slot_not_against_their_timeout(
     engine: EngineServer, srv: ScriptedServer
 ) -> None:
-    """600 subscriptions to one receiver that takes 0.3 s: the sender's pool holds 64
-    connections, so most wait (about 3 s for the last); the wait is not the receiver's
+    """600 subscriptions to one receiver that takes 0.5 s: the sender's pool holds 64
+    connections, so most wait (about 5 s for the last); the wait is not the receiver's
     time, none times out."""
     for _ in range(600):
-        hook = {"url": srv.url + "/slow/0.3", "timeout": 1.5, "retry": {"retries": 0}}
+        hook = {"url": srv.url + "/slow/0.5", "timeout": 3, "retry": {"retries": 0}}
         httpx.post(engine.url + "/_mock/webhooks", json=hook)
     httpx.post(engine.url + "/_mock/events/slow-query", json={})
     settle(lambda m, p: httpx.request(m, engine.url + p), timeout=30)

@@ -6,7 +6,7 @@ Exit codes: 0 success; 1 a delivery got no 2xx or an expectation failed;
 :func:`main` holds SIGINT and SIGTERM before it imports the commands (about 0.15 s):
 a signal that arrives meanwhile is kept for the command, which ends with its exit code
 and summary as for any later signal, instead of a traceback from inside an import.
-The app itself is in :mod:`.app` (``from atscale_mock.cli import app`` still works).
+The app itself is in :mod:`.root` (``from atscale_mock.cli import app`` still works).
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ def main() -> None:
     from ..interrupts import hold
 
     hold()
-    from .app import main as run
+    from .root import main as run
 
     run()
 
 
 def __getattr__(name: str) -> Any:
     if name == "app":
-        from .app import app
+        from .root import app
 
         return app
     raise AttributeError(name)
