@@ -385,3 +385,11 @@ def test_scenario_items_carry_their_path_and_are_counted(tmp_path: Path) -> None
     assert "1 passed, 1 deselected" in ran.stdout, ran.stdout + ran.stderr
     cases = list(ET.parse(junit).getroot().iter("testcase"))
     assert [(c.get("classname"), c.get("name")) for c in cases] == [("b.smoke.yaml", "smoke")]
+
+
+def test_a_scenario_item_nesting_past_the_stack_fails_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 1100 + "]" * 1100 + "\n")
+    done = _pytest(tmp_path, "--atscale-scenarios", "deep.yaml", "--atscale-target", "local")
+    assert "1 failed" in done.stdout, done.stdout + done.stderr
+    assert "nest" in done.stdout.split("short test summary")[0]
+    assert "RecursionError" not in done.stdout + done.stderr

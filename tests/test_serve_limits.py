@@ -306,10 +306,38 @@ def test_many_subscriptions_wait_for_a_slot_not_against_their_timeout(
     assert {r["status"] for r in rows} == {200}, {r["error_class"] for r in rows}
 
 
-def test_health_says_degraded_while_the_journal_cannot_write(engine: EngineServer) -> None:
-    engine.engine.journal.failing = "database or disk is full"
-    r = httpx.get(engine.url + "/_mock/health")
-    assert r.status_code == 503
-    assert r.json()["status"] == "degraded" and "disk is full" in r.json()["journal_error"]
-    engine.engine.journal.failing = None
+def test_health_says_degraded_while_the_journal_cannot_write(
+    engine: EngineServer, srv: ScriptedServer
+) -> None:
+    """The journal's connection swapped for a read-only one: every write fails as on a
+    full disk (SQLite refuses it), and health says so until a write succeeds again."""
+    import sqlite3
+
+    journal = engine.engine.journal
+    api = lambda m, p: httpx.request(m, engine.url + p)  # noqa: E731
+    httpx.post(engine.url + "/_mock/webhooks", json={"url": srv.url + "/ok"})
+    writable = journal._db
+    read_only = sqlite3.connect(
+        f"file:{journal.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+    )
+    with journal._lock:
+        journal._db = read_only
+    try:
+        httpx.post(engine.url + "/_mock/events/slow-query", json={})
+        settle(api)
+        deadline = time.monotonic() + 5
+        while journal.errors == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = httpx.get(engine.url + "/_mock/health")
+        assert r.status_code == 503, r.text
+        assert r.json()["status"] == "degraded" and "readonly" in r.json()["journal_error"]
+    finally:
+        with journal._lock:
+            journal._db = writable
+        read_only.close()
+    httpx.post(engine.url + "/_mock/events/slow-query", json={})
+    settle(api)
+    deadline = time.monotonic() + 5
+    while journal.failing and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert httpx.get(engine.url + "/_mock/health").json()["status"] == "ok"

@@ -131,6 +131,9 @@ class LoaderBase:
         value = self.static(path, raw, allow_steps)
         if len(self.problems) > before:  # its reference is already reported
             return str(value)
+        if not isinstance(value, str):  # `to: ${vars.v}` with v a number or null
+            self.add(path, f"`to` must be a URL; its reference gave {value!r}")
+            return None
         if value.strip().lower() != "local" and "${" not in value:
             try:
                 check_url(value, "to")
