@@ -164,9 +164,9 @@ def test_a_check_stops_when_its_client_hangs_up(silent: Silent) -> None:
         with pytest.raises(httpx.ReadTimeout):
             httpx.post(engine.url + "/_mock/checks", json=body, timeout=1.0)
         deadline = time.monotonic() + 5
-        while engine.engine._checks and time.monotonic() < deadline:
+        while engine.engine.checks.running and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not engine.engine._checks  # the check stopped: its slot is free again
+        assert not engine.engine.checks.running  # the check stopped: its slot is free again
 
 
 # -- non-JSON numbers -----------------------------------------------------------------

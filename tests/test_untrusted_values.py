@@ -6,8 +6,6 @@ expansion bomb through step references caught by validate."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -146,20 +144,10 @@ def test_send_reports_a_name_that_does_not_resolve(monkeypatch: pytest.MonkeyPat
 
 
 def test_validate_catches_a_step_reference_expansion_bomb(tmp_path: Path) -> None:
-    lines = ["version: 1", "steps:", "  - id: s0", "    event: slow-query"]
-    lines += ["    set: {query_id: abcdefghijabcdefghijabcdefghij}"]
-    for i in range(1, 41):
-        ref = f"${{steps.s{i - 1}.payload.query_id}}"
-        lines += [f"  - id: s{i}", "    event: slow-query", f"    set: {{query_id: '{ref}{ref}'}}"]
-    f = tmp_path / "bomb.yaml"
-    f.write_text("\n".join(lines) + "\n")
-    exe = Path(sys.executable).parent / "atscale-mock"
-    done = subprocess.run(
-        ["bash", "-c", f"ulimit -v 1000000; exec {exe} validate {f}"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    from .test_hostile3 import _bombs, _limited
+
+    _, steps_bomb = _bombs(tmp_path)
+    done = _limited("validate", str(steps_bomb), cwd=tmp_path)
     assert done.returncode in (1, 2), done.stderr[-1000:]
     assert "expands to more than 1048576 characters" in done.stderr
     assert "Traceback" not in done.stderr

@@ -18,7 +18,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from ..errors import AtscaleMockError, ScenarioError
-from .engine import Busy, CheckStopped, MockEngine
+from .checks import Busy, CheckStopped
+from .engine import MockEngine
 from .guard import MAX_BODY, BrowserGuard
 from .model import FieldError, check_options, fault_rule, subscription, trigger_options
 from .params import (
@@ -216,7 +217,7 @@ def build_app(
     async def run_check(request: Request) -> Response:
         options = check_options(json_body(await request.body()))
         try:  # on a thread of its own; stopped when this client hangs up
-            card = await engine.check(options, request.is_disconnected)
+            card = await engine.checks.run(options, request.is_disconnected)
         except Busy as exc:
             return error_response(429, str(exc))
         except CheckStopped as exc:

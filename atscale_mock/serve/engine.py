@@ -9,12 +9,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
-import json
-import os
-import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,51 +20,21 @@ from urllib.parse import urlsplit
 from ..api.deliver import adeliver
 from ..delivery.retry import Attempt
 from ..delivery.signing import new_message_id
-from ..delivery.transport import Outcome, Request, Sender
+from ..delivery.transport import Sender
 from ..events.catalogue import Event
 from ..events.make import batch_of, payload
 from ..events.payload import encode, resolve_event
+from .checks import Checks
 from .destinations import Destinations
+from .hops import FanOut, FaultySender
 from .journal import Context, Journal
 from .model import FaultRule, Subscription
+from .params import PostedEnvironment
 
 FANOUT_URL = "http://127.0.0.1/_mock/fanout"  # nominal: a scenario run's hop never leaves
-MAX_CHECKS = 2  # checks running at once (each on a thread of its own); more get 429
 MAX_RUNS_KEPT = 100  # ended runs listed by GET /_mock/scenarios; older ones are forgotten
 MIN_CYCLE = 0.5  # seconds a continuous run's cycle takes at least (an empty one spun)
 SLOTS_PER_ORIGIN = 64  # attempts in flight to one receiver (the sender's pool size)
-
-
-class Busy(Exception):
-    """Every check slot is taken: the caller is told to try again (429)."""
-
-
-class CheckStopped(Exception):
-    """A check was stopped before its end (reset, shutdown): no scorecard (503)."""
-
-
-class PostedEnvironment(Mapping[str, str]):
-    """What ``${env:...}`` and ``${secret:...}`` see in a scenario posted to serve: only
-    the variables named with ``serve --scenario-env`` (none by default). Any local
-    process may post a scenario to a token-less serve; it must not read the environment
-    of the user who started it."""
-
-    missing_hint = (
-        "a scenario posted to serve reads only the variables serve was started with "
-        "--scenario-env for: start it with --scenario-env {name}, or give a default"
-    )
-
-    def __init__(self, names: Iterable[str]) -> None:
-        self._values = {n: os.environ[n] for n in names if n in os.environ}
-
-    def __getitem__(self, name: str) -> str:
-        return self._values[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
 
 
 @dataclass
@@ -126,10 +93,8 @@ class MockEngine:
         self.destinations: Destinations | None = None
         self.scenario_env = tuple(scenario_env)
         self._slots: dict[str, asyncio.Semaphore] = {}
-        self._checks: set[threading.Event] = set()  # the stop flags of running checks
-        # blocking work off the event loop, on threads of its own (never the pool the
-        # journal's queries use): checks, and parsing a posted scenario
-        self._check_pool = concurrent.futures.ThreadPoolExecutor(MAX_CHECKS, "serve-check")
+        self.checks = Checks()  # POST /_mock/checks, each on a thread of its own
+        # parsing a posted scenario: off the event loop, never on the journal's pool
         self._parse_pool = concurrent.futures.ThreadPoolExecutor(1, "serve-parse")
 
     # subscriptions ---------------------------------------------------------------
@@ -338,50 +303,11 @@ class MockEngine:
                 await run.task
         return run
 
-    # checks --------------------------------------------------------------------------
-    async def check(
-        self, options: dict[str, Any], gone: Callable[[], Awaitable[bool]] | None = None
-    ) -> Any:
-        """Run :func:`atscale_mock.check` on a thread of its own (at most MAX_CHECKS at
-        once: Busy past that). It stops within 50 ms when ``gone()`` says the caller
-        hung up, on reset, and on shutdown; its scorecard, or CancelledError."""
-        from ..api.check import check
-
-        if len(self._checks) >= MAX_CHECKS:
-            raise Busy(f"{MAX_CHECKS} checks are running; try again when one ends")
-        stop = threading.Event()
-        self._checks.add(stop)
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(
-            self._check_pool, functools.partial(check, **options, stop=stop)
-        )
-        try:
-            while True:
-                done, _ = await asyncio.wait({future}, timeout=0.25)
-                if done:
-                    break
-                if gone is not None and await gone():
-                    stop.set()
-                    await asyncio.wait({future})
-                    raise CheckStopped("the client hung up")
-            if stop.is_set():  # reset or shutdown: nobody wants a partial card
-                raise CheckStopped("stopped: serve was reset or is shutting down")
-            return future.result()
-        except asyncio.CancelledError:
-            stop.set()
-            raise
-        finally:
-            self._checks.discard(stop)
-
-    def stop_checks(self) -> None:
-        for stop in list(self._checks):
-            stop.set()
-
     # control ----------------------------------------------------------------------
     async def reset(self) -> None:
         """Stop every run, check and delivery; forget subscriptions, faults, runs,
         journal."""
-        self.stop_checks()
+        self.checks.stop_all()
         await self.cancel_all()
         self.subs.clear()
         self.faults.clear()
@@ -402,13 +328,13 @@ class MockEngine:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def close(self) -> None:
-        self.stop_checks()
+        self.checks.stop_all()
         await self.cancel_all()
         for sender in self._senders.values():
             await sender.aclose()
         self._senders.clear()
         self._parse_pool.shutdown(wait=False, cancel_futures=True)
-        self._check_pool.shutdown(wait=False, cancel_futures=True)
+        self.checks.close()
 
     def slot(self, url: str) -> asyncio.Semaphore:
         """The attempts in flight to ``url``'s origin are bounded by the sender's pool:
@@ -431,85 +357,3 @@ def _schema_ok(ev: Event, body: Any) -> bool:
     from ..events.schema import validation_errors
 
     return not validation_errors(ev, body) if isinstance(body, dict) else False
-
-
-class FaultySender:
-    """The engine's own misbehaviour (``POST /_mock/faults``) around the real sender."""
-
-    def __init__(self, engine: MockEngine, sub: Subscription, inner: Sender) -> None:
-        self.engine = engine
-        self.sub = sub
-        self.inner = inner
-        self.acted: dict[str, str] = {}
-        self._attempts: dict[str, int] = {}
-
-    def _rule(self) -> FaultRule | None:
-        now = time.time()
-        for rule in list(self.engine.faults.values()):
-            if rule.webhook_id not in (None, self.sub.id):
-                continue
-            if rule.live(now):
-                rule.used += 1
-                return rule
-        return None
-
-    async def send(self, request: Request) -> Outcome:
-        n = self._attempts[request.id] = self._attempts.get(request.id, 0) + 1
-        rule = self._rule()
-        if rule is None:
-            async with self.engine.slot(request.url):
-                return await self.inner.send(request)
-        self.acted[f"{request.id}#{n}"] = rule.describe()
-        if rule.action == "drop":
-            return Outcome(None, 0.0, "engine_fault", f"{rule.describe()} (not sent)")
-        if rule.action == "delay":
-            await asyncio.sleep(rule.delay)
-            async with self.engine.slot(request.url):
-                return await self.inner.send(request)
-        async with self.engine.slot(request.url):
-            real = await self.inner.send(request)
-        got = real.status if real.status is not None else real.error_class
-        said = f"{rule.describe()}; the receiver answered {got}"
-        if rule.status is not None:  # the status the engine pretends it got, as a status
-            return Outcome(rule.status, real.latency, None, said, real.body)
-        return Outcome(None, real.latency, "engine_fault", said, real.body)
-
-    async def aclose(self) -> None:
-        return None
-
-
-class FanOut:
-    """The transport of a scenario run inside ``serve``: each delivery the run makes is
-    handed to the engine, which sends that payload to every matching subscription."""
-
-    def __init__(self, engine: MockEngine, run: Run) -> None:
-        self.engine = engine
-        self.run = run
-        self.tasks: list[asyncio.Task[Any]] = []
-
-    async def send(self, request: Request) -> Outcome:
-        try:
-            body = json.loads(request.body)
-        except ValueError:
-            return Outcome(422, 0.0, body="a malformed body is not fanned out")
-        ev = resolve_event(request.event)
-        msg_id = next((v for k, v in request.headers if k.lower() == "webhook-id"), None)
-        plan = self.engine._plan(ev, body, msg_id, self.run.id)
-        for item in plan:
-            self.tasks.append(self.engine._track(self.engine._deliver(*item)))
-        self.run.deliveries += len(plan)
-        return Outcome(202, 0.0)
-
-    async def settle(self) -> None:
-        """Wait for the deliveries this cycle launched."""
-        tasks, self.tasks = self.tasks, []
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def cancel(self) -> None:
-        tasks, self.tasks = self.tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def aclose(self) -> None:
-        return None

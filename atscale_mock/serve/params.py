@@ -4,7 +4,8 @@ error that names the field. The routes in ``app.py`` stay one call each."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -172,3 +173,27 @@ def since_param(value: str | None) -> float | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
         raise FieldError("since", f"expected epoch seconds or ISO 8601, got {value!r}") from None
+
+
+class PostedEnvironment(Mapping[str, str]):
+    """What ``${env:...}`` and ``${secret:...}`` see in a scenario posted to serve: only
+    the variables named with ``serve --scenario-env`` (none by default). Any local
+    process may post a scenario to a token-less serve; it must not read the environment
+    of the user who started it."""
+
+    missing_hint = (
+        "a scenario posted to serve reads only the variables serve was started with "
+        "--scenario-env for: start it with --scenario-env {name}, or give a default"
+    )
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._values = {n: os.environ[n] for n in names if n in os.environ}
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)

@@ -203,7 +203,7 @@ async def stop_checks_on_exit(server: Any, engine: Any) -> None:
     a traceback, and no check's thread keeps the process alive."""
     while not server.should_exit:
         await asyncio.sleep(0.1)
-    engine.stop_checks()
+    engine.checks.stop_all()
 
 
 def _run(coro: Any) -> None:

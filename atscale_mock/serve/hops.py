@@ -1,0 +1,100 @@
+"""The transports between serve's engine and the network: :class:`FaultySender`, the
+engine's own misbehaviour (``POST /_mock/faults``) around the real sender, with one
+slot per attempt in flight to a receiver; and :class:`FanOut`, the transport of a
+scenario run, which hands each delivery to the engine's subscriptions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..delivery.transport import Outcome, Request, Sender
+from ..events.payload import resolve_event
+from .model import FaultRule, Subscription
+
+if TYPE_CHECKING:
+    from .engine import MockEngine, Run
+
+
+class FaultySender:
+    """The engine's own misbehaviour (``POST /_mock/faults``) around the real sender."""
+
+    def __init__(self, engine: MockEngine, sub: Subscription, inner: Sender) -> None:
+        self.engine = engine
+        self.sub = sub
+        self.inner = inner
+        self.acted: dict[str, str] = {}
+        self._attempts: dict[str, int] = {}
+
+    def _rule(self) -> FaultRule | None:
+        now = time.time()
+        for rule in list(self.engine.faults.values()):
+            if rule.webhook_id not in (None, self.sub.id):
+                continue
+            if rule.live(now):
+                rule.used += 1
+                return rule
+        return None
+
+    async def send(self, request: Request) -> Outcome:
+        n = self._attempts[request.id] = self._attempts.get(request.id, 0) + 1
+        rule = self._rule()
+        if rule is None:
+            async with self.engine.slot(request.url):
+                return await self.inner.send(request)
+        self.acted[f"{request.id}#{n}"] = rule.describe()
+        if rule.action == "drop":
+            return Outcome(None, 0.0, "engine_fault", f"{rule.describe()} (not sent)")
+        if rule.action == "delay":
+            await asyncio.sleep(rule.delay)
+            async with self.engine.slot(request.url):
+                return await self.inner.send(request)
+        async with self.engine.slot(request.url):
+            real = await self.inner.send(request)
+        got = real.status if real.status is not None else real.error_class
+        said = f"{rule.describe()}; the receiver answered {got}"
+        if rule.status is not None:  # the status the engine pretends it got, as a status
+            return Outcome(rule.status, real.latency, None, said, real.body)
+        return Outcome(None, real.latency, "engine_fault", said, real.body)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class FanOut:
+    """The transport of a scenario run inside ``serve``: each delivery the run makes is
+    handed to the engine, which sends that payload to every matching subscription."""
+
+    def __init__(self, engine: MockEngine, run: Run) -> None:
+        self.engine = engine
+        self.run = run
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    async def send(self, request: Request) -> Outcome:
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            return Outcome(422, 0.0, body="a malformed body is not fanned out")
+        ev = resolve_event(request.event)
+        msg_id = next((v for k, v in request.headers if k.lower() == "webhook-id"), None)
+        plan = self.engine._plan(ev, body, msg_id, self.run.id)
+        for item in plan:
+            self.tasks.append(self.engine._track(self.engine._deliver(*item)))
+        self.run.deliveries += len(plan)
+        return Outcome(202, 0.0)
+
+    async def settle(self) -> None:
+        """Wait for the deliveries this cycle launched."""
+        tasks, self.tasks = self.tasks, []
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def cancel(self) -> None:
+        tasks, self.tasks = self.tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        return None
