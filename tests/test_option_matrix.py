@@ -63,6 +63,39 @@ def test_run(srv: ScriptedServer, tmp_path: Path) -> None:
         assert s.path.startswith("/m/")
 
 
+def test_run_takes_timeout_and_headers_over_the_files(srv: ScriptedServer, tmp_path: Path) -> None:
+    scenario = tmp_path / "t.yaml"
+    scenario.write_text(
+        f"""version: 1
+defaults: {{to: "{srv.url}/slow/3", timeout: 30s, headers: {{X-A: file, X-B: file}}}}
+steps:
+  - event: slow-query
+"""
+    )
+    r = cli("run", str(scenario), "--timeout", "500ms", "-H", "X-A: cli", "--json")
+    assert r.code == 1, r.stdout + r.stderr
+    assert json.loads(r.stdout)["errors"] == {"timeout": 1}, r.stdout
+    assert {k.lower(): v for k, v in srv.seen[-1].headers.items()}["x-a"] == "cli"
+    assert {k.lower(): v for k, v in srv.seen[-1].headers.items()}["x-b"] == "file"
+
+
+def test_trigger_takes_slow_threshold(srv: ScriptedServer) -> None:
+    import httpx
+
+    from atscale_mock.serve import EngineServer
+
+    with EngineServer() as engine:
+        httpx.post(engine.url + "/_mock/webhooks", json={"url": srv.url + "/ok"})
+        r = cli(
+            "trigger", "slow-query", "--server", engine.url, "--slow-threshold", "1h",
+            "--seed", "1", "--wait", "10s",
+        )  # fmt: skip
+        assert r.code == 0, r.stderr
+        bad = httpx.post(engine.url + "/_mock/events/slow-query", json={"slow_threshold": -1})
+        assert bad.status_code == 422 and bad.json()["field"] == "slow_threshold"
+    assert json.loads(srv.seen[-1].body)["time_taken"] >= 3600
+
+
 def test_replay_signs_again_and_keeps_the_ids(srv: ScriptedServer, tmp_path: Path) -> None:
     log = tmp_path / "sent.jsonl"
     url = srv.url + "/m/{org_id}"

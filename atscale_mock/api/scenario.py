@@ -15,6 +15,7 @@ from ..delivery.faults import Faults
 from ..delivery.retry import OnAttempt
 from ..errors import UsageError
 from .options import Retry, Signing, resolve_clock, resolve_seed
+from .send_plan import Headers, normalise_headers
 from .target import resolve_target
 from .twins import same_keywords
 
@@ -75,6 +76,7 @@ async def arun(
     time_scale: float | None = None,
     retries: int | Retry | None = None,
     timeout: float | None = None,
+    headers: Headers = None,
     sign: Signing | None = None,
     faults: Faults | None = None,
     verify: bool | str = True,
@@ -90,7 +92,8 @@ async def arun(
     """Run a scenario (a path, YAML text or a Scenario) against ``to`` (else the file's
     ``defaults.to``; ``"local"`` for the built-in receiver; an ASGI or WSGI app object,
     in process, at route ``path``). ``retries`` and ``timeout``
-    override the file's defaults, ``faults`` (when any is active) its ``faults:``
+    override the file's defaults, ``headers`` are added to its ``defaults.headers``
+    (replacing one of the same name), ``faults`` (when any is active) its ``faults:``
     section. A cancelled run returns what it did, marked ``interrupted``.
     ``keep_results=False`` keeps the counts but not the per-delivery ``results`` (memory
     that does not grow with the run: for millions of deliveries and no report)."""
@@ -122,7 +125,7 @@ async def arun(
                 resolved,
                 sender,
                 policy,
-                loaded.defaults.headers,
+                _merged_headers(loaded.defaults.headers, headers),
                 on_attempt=on_attempt,
                 on_result=on_result,
                 faults=active,
@@ -133,6 +136,15 @@ async def arun(
             return await runner.run()
         finally:
             await sender.aclose()
+
+
+def _merged_headers(file: Mapping[str, str], given: Headers) -> dict[str, str]:
+    """The file's default headers with the given ones on top (names case-insensitive)."""
+    extra = normalise_headers(given)
+    if not extra:
+        return dict(file)
+    names = {k.lower() for k, _ in extra}
+    return {**{k: v for k, v in file.items() if k.lower() not in names}, **dict(extra)}
 
 
 @same_keywords(arun)

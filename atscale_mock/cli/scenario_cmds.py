@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..delivery.request import check_url
+from ..delivery.request import check_url, parse_header
 from ..errors import ScenarioError, UsageError
 from ..redact import Redactor
 from .common import (
@@ -49,9 +49,9 @@ from .delivery_opts import (
     make_signing,
 )
 from .delivery_opts import TimeScale as RetryTimeScale
-from .options import Json, MaxTime, Quiet, Seed
+from .options import POSITIVE_DURATION, Json, MaxTime, Quiet, Seed
 from .progress import Bar
-from .send_cmd import CaCert, Insecure, LogFile, receiver_hooks, verify_option
+from .send_cmd import CaCert, Headers, Insecure, LogFile, receiver_hooks, verify_option
 
 if TYPE_CHECKING:
     from ..scenario.model import Scenario
@@ -287,6 +287,16 @@ def run(
     retry_schedule: RetrySchedule = None,
     retry_time_scale: RetryTimeScale = 1.0,
     max_time: MaxTime = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            metavar="DURATION",
+            parser=POSITIVE_DURATION,
+            help="Per-attempt timeout, e.g. 10s (overrides the file's defaults.timeout).",
+        ),
+    ] = None,
+    headers: Headers = None,
 ) -> None:
     """Run a scenario against a receiver, with live progress and a final summary.
 
@@ -314,8 +324,13 @@ def run(
     if url.strip().lower() != "local":
         check_url(url, "--to")
     redactor = Redactor(scenario.secrets)
-    for headers in [scenario.defaults.headers, *(s.headers for s in scenario.event_steps())]:
-        redactor.learn_headers(headers)
+    header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
+    for known in [
+        scenario.defaults.headers,
+        dict(header_pairs),
+        *(s.headers for s in scenario.event_steps()),
+    ]:
+        redactor.learn_headers(known)
     signing = make_signing(sign, secret, signature_header, bad_signature, stale_timestamp)
     learn_secret(redactor, signing)
     cli_faults = make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
@@ -335,6 +350,8 @@ def run(
                 to=url,
                 seed=run_seed,
                 retries=retry,
+                timeout=timeout,
+                headers=header_pairs,
                 sign=signing,
                 faults=cli_faults,
                 verify=verify_option(insecure, ca_cert),

@@ -13,6 +13,7 @@ import typer
 
 from ..config import DEFAULT_JOURNAL_MAX_ROWS
 from ..errors import UsageError
+from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
 from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -36,6 +37,7 @@ from .options import (
     Project,
     Seed,
     Sets,
+    SlowThreshold,
 )
 
 AdminToken = Annotated[
@@ -202,6 +204,7 @@ def trigger(
     project: Project = None,
     cube: Cube = None,
     clock: Clock = None,
+    slow_threshold: SlowThreshold = DEFAULT_SLOW_QUERY_THRESHOLD,
     wait: Annotated[
         float | None,
         typer.Option(
@@ -245,6 +248,8 @@ def trigger(
         body["full"] = True
     if failed:
         body["failed"] = True
+    if slow_threshold != DEFAULT_SLOW_QUERY_THRESHOLD:
+        body["slow_threshold"] = slow_threshold
     from ..events.payload import resolve_event
 
     event = resolve_event(event).name  # an unknown name (or '../reset') never leaves here

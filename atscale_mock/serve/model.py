@@ -283,7 +283,19 @@ def fault_rule(body: Any, webhooks: set[str]) -> FaultRule:
     return FaultRule(uuid.uuid4().hex[:8], action, webhook, count, until, status, delay)
 
 
-TRIGGER_KEYS = ("set", "seed", "failed", "full", "error", "org", "project", "cube", "clock")
+TRIGGER_KEYS = (
+    "set",
+    "seed",
+    "failed",
+    "full",
+    "error",
+    "org",
+    "project",
+    "cube",
+    "clock",
+    "slow_threshold",
+)
+MAX_SLOW_THRESHOLD = 86_400.0  # seconds: a slow query's generated time_taken floor
 
 
 def trigger_options(body: Any) -> dict[str, Any]:
@@ -308,6 +320,10 @@ def trigger_options(body: Any) -> dict[str, Any]:
             if not isinstance(body[text], str):
                 raise FieldError(text, "expected a string")
             out[text] = body[text]
+    if body.get("slow_threshold") is not None:  # seconds, as send --slow-threshold
+        out["slow_threshold"] = _number(
+            body["slow_threshold"], "slow_threshold", 0.0, MAX_SLOW_THRESHOLD
+        )
     return out
 
 
