@@ -12,8 +12,10 @@ prints a traceback from an import nor ends the process with no summary. Then:
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -60,3 +62,33 @@ def release() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if held(handler):
         raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def sigint_sets(stop: threading.Event) -> Iterator[threading.Event]:
+    """While the block runs, SIGINT sets ``stop`` instead of raising where it lands (a
+    second one raises KeyboardInterrupt: the user insists). For work that polls a flag
+    between steps: a KeyboardInterrupt raised inside a library's callback (hypothesis's
+    gc callback) is swallowed, and the work went on to its end. Only on the main
+    thread, and only over Python's default handler (or a held one, whose signals count);
+    elsewhere the block runs with signals as they are."""
+    current = signal.getsignal(signal.SIGINT)
+    own = threading.current_thread() is threading.main_thread() and (
+        current is signal.default_int_handler or is_holding(current)
+    )
+    if not own:
+        yield stop
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    if held(current):
+        stop.set()
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

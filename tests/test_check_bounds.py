@@ -302,3 +302,21 @@ def test_a_reproducer_keeps_the_url_password_as_a_variable() -> None:
         text=True,
     ).stdout.strip()
     assert out == "http://user:pa55@127.0.0.1:9/h?x=1"
+
+
+def test_the_library_check_hears_ctrl_c_as_a_flag(srv: ScriptedServer, tmp_path: Path) -> None:
+    """am.check from a user's script: Ctrl-C during fuzzing returns the scorecard so far,
+    marked interrupted, within a second, never lost in a callback."""
+    script = tmp_path / "user.py"
+    script.write_text(
+        "import os, signal, threading, time, sys\n"
+        "import atscale_mock as am\n"
+        "threading.Timer(2.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        "t0 = time.monotonic()\n"
+        f"card = am.check({srv.url + '/ok'!r}, only=['events'], fuzz_time=60)\n"
+        "print(card.interrupted, round(time.monotonic() - t0))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    interrupted, took = done.stdout.split()
+    assert interrupted == "True" and int(took) < 10

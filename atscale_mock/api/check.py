@@ -16,6 +16,7 @@ from ..config import DEFAULT_TIMEOUT
 from ..delivery.retry import OnAttempt
 from ..delivery.signing import DEFAULT_HMAC_HEADER
 from ..errors import UsageError
+from ..interrupts import sigint_sets
 from .options import Signing, resolve_seed
 from .send_plan import Headers, in_process, normalise_headers, shown
 from .target import resolve_target
@@ -86,6 +87,33 @@ def check(
         from ..check.fuzz import require
 
         require()
+    with sigint_sets(stop or threading.Event()) as flag:
+        return _check(
+            to, sign, expects, chosen, fuzz, fuzz_time, run_seed, signer, max_latency, burst,
+            headers, timeout, verify, path, findings_dir, on_attempt, on_check, flag,
+        )  # fmt: skip
+
+
+def _check(
+    to: Any,
+    sign: Signing | None,
+    expects: dict[str, tuple[str, ...]],
+    chosen: list[Any],
+    fuzz: int | None,
+    fuzz_time: float | None,
+    run_seed: int,
+    signer: Any,
+    max_latency: float,
+    burst: int,
+    headers: Headers,
+    timeout: float,
+    verify: bool | str,
+    path: str,
+    findings_dir: str | Path | None,
+    on_attempt: OnAttempt | None,
+    on_check: Callable[[CheckResult], None] | None,
+    stop: threading.Event,
+) -> Scorecard:
     app_target = not isinstance(to, str)
     url, delivery = in_process(to, path, {"timeout": timeout})
     results: list[CheckResult] = []

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -188,8 +185,7 @@ def check(
         if not json_out and not quiet:
             err(redactor.text(f"  {getattr(result, 'verdict', '')}: {getattr(result, 'name', '')}"))
 
-    stop = threading.Event()
-    with log, sigterm_as_interrupt(), _interrupt_sets(stop):
+    with log, sigterm_as_interrupt():  # Ctrl-C, and SIGTERM with it: the library's stop flag
         card = run_check(
             to,
             sign=signing,
@@ -207,7 +203,6 @@ def check(
             findings_dir=findings_dir,
             on_attempt=log.write,
             on_check=heard,
-            stop=stop,
         )
     # the scorecard first: a report file that cannot be written loses nothing shown
     if json_out:
@@ -244,27 +239,3 @@ def _positive(value: float | None, flag: str) -> float:
     if value <= 0:
         raise UsageError(f"{flag}: must be more than 0, got {value:g}s", "for example 2s or 500ms")
     return value
-
-
-@contextlib.contextmanager
-def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
-    """While the check runs, Ctrl-C (and SIGTERM, forwarded to it) sets ``stop`` instead
-    of raising where it lands: inside hypothesis's gc callback a KeyboardInterrupt is
-    swallowed ("Exception ignored in: gc_callback") and the check ran to its end. The
-    check sees the flag within 50 ms, stops and returns its scorecard so far."""
-    import signal
-
-    def handler(signum: int, frame: Any) -> None:
-        if stop.is_set():  # a second Ctrl-C: the user insists
-            raise KeyboardInterrupt
-        stop.set()
-
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
