@@ -22,7 +22,14 @@ Async twins: ``asend``, ``arun`` (the same keywords as ``send``, ``run``). Optio
 frozen records (``Signing``, ``Retry``, ``Faults``); results are frozen records with
 ``ok``, ``failed``, ``interrupted`` and ``to_json()``, and their ``summary`` is a typed
 record (``DeliverySummary``; a load's ``LoadSummary``). Errors derive from
-``AtscaleMockError``. Nothing here prints, exits or installs signal handlers.
+``AtscaleMockError``. Nothing here prints or exits. A long call (``check``, ``load``)
+turns Ctrl-C into its own stop flag while it runs (the scorecard or summary so far comes
+back, marked interrupted) and puts Python's default handler back after.
+
+What callbacks receive is exported to annotate them: ``Attempt`` (``on_attempt``, with
+its ``Request`` and ``Outcome``), ``DeliveryResult`` (``run``'s ``on_result``),
+``Received`` (the built-in receiver's ``on_received``), ``CheckResult`` (``check``'s
+``on_check``) and ``Finding``.
 """
 
 from __future__ import annotations
@@ -35,6 +42,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AtscaleMockError",
+    "Attempt",
+    "CheckResult",
+    "DeliveryResult",
+    "Finding",
+    "Outcome",
+    "Received",
+    "Request",
     "DeliveryRecord",
     "DeliverySummary",
     "EngineServer",
@@ -67,6 +81,11 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .api.check import Scorecard, check
+    from .check.scorecard import CheckResult, Finding
+    from .delivery.retry import Attempt
+    from .delivery.transport import Outcome, Request
+    from .receiver.local import Received
+    from .scenario.result import DeliveryResult
     from .api.deliver import adeliver
     from .api.load import LoadResult, load
     from .api.options import Retry, Signing
@@ -93,6 +112,13 @@ if TYPE_CHECKING:
 #: where each public name lives; imported on first use, so `atscale-mock --help` and
 #: `import atscale_mock` stay fast
 _LAZY = {
+    "Attempt": "delivery.retry",
+    "CheckResult": "check.scorecard",
+    "DeliveryResult": "scenario.result",
+    "Finding": "check.scorecard",
+    "Outcome": "delivery.transport",
+    "Received": "receiver.local",
+    "Request": "delivery.transport",
     "adeliver": "api.deliver",
     "check": "api.check",
     "Scorecard": "api.check",

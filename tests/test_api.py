@@ -297,3 +297,47 @@ def test_a_twin_refuses_a_missing_or_unknown_keyword_like_any_function() -> None
         am.run(ROOT / "scenarios" / "batch-lifecycle.yaml", nope=1)
     assert inspect.iscoroutinefunction(am.asend) and not inspect.iscoroutinefunction(am.run)
     assert am.asend.__name__ == "asend" and "async code" in (am.asend.__doc__ or "")
+
+
+CALLBACK_USE = """\
+import atscale_mock as am
+
+
+def on_attempt(attempt: am.Attempt) -> None:
+    request: am.Request = attempt.request
+    outcome: am.Outcome = attempt.outcome
+    print(request.url, outcome.status, outcome.error_class)
+
+
+def on_result(result: am.DeliveryResult) -> None:
+    print(result.passed, len(result.attempts))
+
+
+def on_check(result: am.CheckResult) -> None:
+    print(result.name, result.verdict)
+
+
+def on_received(got: am.Received) -> None:
+    print(got)
+
+
+am.send("slow-query", to="local", on_attempt=on_attempt, on_received=on_received)
+am.run("s.yaml", to="local", on_attempt=on_attempt, on_result=on_result)
+am.check("local", on_check=on_check)
+wrong: am.Outcome = 5
+"""
+
+
+def test_a_users_callbacks_annotated_with_the_exported_types_type_check(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "use.py").write_text(CALLBACK_USE)
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"),
+         "use.py"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(ROOT)},
+    )  # fmt: skip
+    errors = [ln for ln in done.stdout.splitlines() if ln.startswith("use.py:")]
+    # the one planted error, and nothing else: every exported type is what it names
+    assert len(errors) == 1 and errors[0].startswith("use.py:25:"), done.stdout
