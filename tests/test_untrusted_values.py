@@ -144,7 +144,7 @@ def test_send_reports_a_name_that_does_not_resolve(monkeypatch: pytest.MonkeyPat
 
 
 def test_validate_catches_a_step_reference_expansion_bomb(tmp_path: Path) -> None:
-    from .test_hostile3 import _bombs, _limited
+    from .test_hostile_input import _bombs, _limited
 
     _, steps_bomb = _bombs(tmp_path)
     done = _limited("validate", str(steps_bomb), cwd=tmp_path)

@@ -1,4 +1,4 @@
-"""A newcomer's first hour (issue 24, the parts landed so far): one duration and rate
+"""The CLI as a newcomer meets it: one duration and rate
 syntax on every option, and a run report that says "no" rather than "False"."""
 
 from __future__ import annotations
