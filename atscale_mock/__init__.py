@@ -81,11 +81,6 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .api.check import Scorecard, check
-    from .check.scorecard import CheckResult, Finding
-    from .delivery.retry import Attempt
-    from .delivery.transport import Outcome, Request
-    from .receiver.local import Received
-    from .scenario.result import DeliveryResult
     from .api.deliver import adeliver
     from .api.load import LoadResult, load
     from .api.options import Retry, Signing
@@ -94,8 +89,11 @@ if TYPE_CHECKING:
     from .api.scenario import arun, plan, run
     from .api.send import asend, demo, send
     from .api.signing import sign_headers
+    from .check.scorecard import CheckResult, Finding
     from .delivery.faults import Faults
+    from .delivery.retry import Attempt
     from .delivery.summary import DeliverySummary
+    from .delivery.transport import Outcome, Request
     from .errors import (
         AtscaleMockError,
         ScenarioError,
@@ -105,8 +103,8 @@ if TYPE_CHECKING:
     )
     from .events.make import payload
     from .load.summary import LoadSummary
-    from .receiver.local import Receiver
-    from .scenario.result import RunResult
+    from .receiver.local import Received, Receiver
+    from .scenario.result import DeliveryResult, RunResult
     from .serve.server import EngineServer
 
 #: where each public name lives; imported on first use, so `atscale-mock --help` and

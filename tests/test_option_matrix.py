@@ -96,6 +96,30 @@ def test_trigger_takes_slow_threshold(srv: ScriptedServer) -> None:
     assert json.loads(srv.seen[-1].body)["time_taken"] >= 3600
 
 
+def test_replay_takes_the_fault_options(srv: ScriptedServer, tmp_path: Path) -> None:
+    """replay --duplicates 0.5: each copy is its original again (bytes and webhook-id),
+    as a receiver that deduplicates by webhook-id needs; the same seed, the same copies."""
+    log = tmp_path / "sent.jsonl"
+    assert cli("send", "slow-query", "-n", "8", "--to", srv.url + "/m/{org_id}", *COMMON,
+               "--log", str(log)).code == 0  # fmt: skip
+    runs = []
+    for _ in range(2):
+        srv.clear()
+        r = cli("replay", str(log), "--to", srv.url + "/m/default", "--duplicates", "0.5",
+                "--seed", "3", *COMMON, "--json")  # fmt: skip
+        assert r.code == 0, r.stderr
+        ids = [s.headers["webhook-id"] for s in srv.seen]
+        bodies = {s.headers["webhook-id"]: s.body for s in srv.seen}
+        copies = Counter(ids)
+        assert len(copies) == 8 and sum(copies.values()) > 8  # some sent twice
+        for s in srv.seen:  # a copy carries the same bytes as its original
+            assert bodies[s.headers["webhook-id"]] == s.body
+        _check(srv.seen, 8)
+        runs.append(ids)
+        assert json.loads(r.stdout)["duplicates"] == sum(copies.values()) - 8
+    assert runs[0] == runs[1]  # the same seed, the same duplicates in the same order
+
+
 def test_replay_signs_again_and_keeps_the_ids(srv: ScriptedServer, tmp_path: Path) -> None:
     log = tmp_path / "sent.jsonl"
     url = srv.url + "/m/{org_id}"

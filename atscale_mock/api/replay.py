@@ -4,17 +4,20 @@ not redacted, and, when asked, new headers and a fresh signature."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import DEFAULT_TIMEOUT
-from ..delivery.dispatch import Job, Prepared
+from ..delivery.dispatch import Copies, Job, Prepared
+from ..delivery.faults import Faults, Slot, arrange_items
 from ..delivery.request import build_request
 from ..delivery.retry import OnAttempt
 from ..delivery.signing import SIGNATURE_HEADERS
-from .options import Retry, Signing
+from ..events.ids import derive_seed
+from .options import Retry, Signing, resolve_seed
 from .results import SendResult
 from .send_plan import (
     Collector,
@@ -40,23 +43,43 @@ def _jobs(
     new_ids: bool,
     keep_timing: bool,
     collect: Collector,
+    faults: Faults,
+    seed: int,
 ) -> Iterator[Job]:
+    """The recorded deliveries as jobs, through the same fault arrangement as send's
+    (duplicates, drops, reordering within a window, delays, malformed bodies), made as
+    the file is read."""
     first: float | None = None  # the first record's time: the others' gaps count from it
     # recorded headers give way to the ones given, and when signing again, the old
     # signature (which cannot verify) to the new one
     skip = {name.lower() for name, _ in headers}
     if sign is not None:
         skip |= SIGNATURE_HEADERS | {sign.header.lower()}
-    for i, r in enumerate(recorded):
-        kept = [(k, v) for k, v in r.headers if k.lower() not in skip]
-        msg_id = None if new_ids else dict((k.lower(), v) for k, v in r.headers).get("webhook-id")
-        request = build_request(r.event, url, None, dict(kept + list(headers)), body=r.body)
-        request = replace(request, faults=("replayed",))
-        prepared = Prepared(request, None, r.label or str(i + 1), msg_id=msg_id)
-        first = r.time if first is None else first
-        due = start + (r.time - first) if keep_timing else None
-        collect.extra["replayed"] = i + 1
-        yield Job(due, _constant(prepared), collect.done)
+    rng = random.Random(derive_seed(seed, "faults"))
+    copies = Copies()
+    sent = 0
+    for slot, r, timed in arrange_items(recorded, faults, rng):
+
+        def build(slot: Slot = slot, r: Recorded = r) -> Prepared:
+            return copies.take(slot.index, slot, lambda: _prepared(r, slot))
+
+        def _prepared(r: Recorded, slot: Slot) -> Prepared:
+            kept = [(k, v) for k, v in r.headers if k.lower() not in skip]
+            msg_id = (
+                None if new_ids else dict((k.lower(), v) for k, v in r.headers).get("webhook-id")
+            )
+            merged = dict(kept + list(headers))
+            request = build_request(r.event, url, None, merged, slot, rng, body=r.body)
+            request = replace(request, faults=("replayed", *request.faults))
+            label = r.label or str(slot.index + 1)
+            return Prepared(request, None, label, slot.dropped, msg_id=msg_id)
+
+        first = timed.time if first is None else first
+        due = start + (timed.time - first) + slot.delay if keep_timing else None
+        if not slot.duplicate:
+            sent += 1
+            collect.extra["replayed"] = sent
+        yield Job(due, build, collect.done, delay=0.0 if keep_timing else slot.delay)
 
 
 def _constant(prepared: Prepared) -> Callable[[], Prepared]:
@@ -73,6 +96,8 @@ def replay(
     sign: Signing | None = None,
     new_ids: bool = False,
     retries: int | Retry = 0,
+    faults: Faults | None = None,
+    seed: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     verify: bool | str = True,
     transport: Any = None,
@@ -86,10 +111,11 @@ def replay(
     with the original gaps). ``headers`` are added (replacing recorded ones of the same
     name); ``sign`` signs each again with a fresh timestamp, keeping the recorded
     ``webhook-id`` unless ``new_ids``. Redacted headers cannot be replayed:
-    ``on_warning`` hears of them. The file is read as it is sent (a 1 GB log starts
-    at once, in bounded memory); a bad line stops the replay there with a UsageError
-    naming it (what was sent before it went through ``on_attempt``). Ctrl-C ends it
-    early, marked ``interrupted``."""
+    ``on_warning`` hears of them. ``faults`` apply as in :func:`send` (seeded by
+    ``seed``): a duplicate is the same bytes and ``webhook-id`` again. The file is
+    read as it is sent (a 1 GB log starts at once, in bounded memory); a bad line
+    stops the replay there with a UsageError naming it (what was sent before it went
+    through ``on_attempt``). Ctrl-C ends it early, marked ``interrupted``."""
     from ..recording import check_timing, stream_recording
 
     path = Path(file)
@@ -101,7 +127,8 @@ def replay(
         records = stream_recording(path, on_warning, finals=only_failed)
         return (r for r in records if not r.ok) if only_failed else records
 
-    collect = Collector(keep_records, None, {"file": str(file), "replayed": 0})
+    run_seed = resolve_seed(seed)
+    collect = Collector(keep_records, run_seed, {"file": str(file), "replayed": 0})
     how = Delivery(retries, sign, timeout, verify, 1, transport, on_attempt)
     pairs = normalise_headers(headers)
 
@@ -109,7 +136,10 @@ def replay(
         with resolve_target(to, on_received, on_local) as url:
 
             def jobs(start: float) -> Iterator[Job]:
-                return _jobs(start, recorded(), url, pairs, sign, new_ids, keep_timing, collect)
+                return _jobs(
+                    start, recorded(), url, pairs, sign, new_ids, keep_timing, collect,
+                    faults or Faults(), run_seed,
+                )  # fmt: skip
 
             await dispatch_all([(jobs, False, None)], collect, how, url)
 

@@ -12,13 +12,21 @@ from ..redact import Redactor
 from .common import check_max_time, err, handle_errors, sigterm_as_interrupt
 from .delivery_opts import (
     DEFAULT_HMAC_HEADER,
+    Delay,
+    Drop,
+    Duplicates,
+    Jitter,
+    Malformed,
+    MalformedRate,
+    Reorder,
     Secret,
     Sign,
     SignatureHeader,
     learn_secret,
+    make_faults,
     make_signing,
 )
-from .options import Json, MaxTime, Quiet
+from .options import Json, MaxTime, Quiet, Seed
 from .send_cmd import (
     CaCert,
     Headers,
@@ -55,6 +63,14 @@ def replay(
     ] = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
     retries: Retries = 0,
+    duplicates: Duplicates = 0.0,
+    reorder: Reorder = 0,
+    drop: Drop = 0.0,
+    delay: Delay = 0.0,
+    jitter: Jitter = 0.0,
+    malformed: Malformed = None,
+    malformed_rate: MalformedRate = 1.0,
+    seed: Seed = None,
     log_file: LogFile = None,
     json_out: Json = False,
     quiet: Quiet = False,
@@ -72,6 +88,8 @@ def replay(
       atscale-mock replay sent.jsonl --to http://127.0.0.1:8080/hooks --only-failed
 
       atscale-mock replay got.jsonl --to local --keep-timing
+
+      atscale-mock replay sent.jsonl --to http://127.0.0.1:8080/hooks --duplicates 0.5 --seed 7
 
       atscale-mock replay sent.jsonl --to http://127.0.0.1:8080/hooks \\
           --sign standard-webhooks --secret whsec_... -H 'Authorization: Bearer T'
@@ -103,6 +121,8 @@ def replay(
             sign=signing,
             new_ids=new_ids,
             retries=retries,
+            faults=make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate),
+            seed=seed,
             timeout=timeout,
             verify=verify_option(insecure, ca_cert),
             on_attempt=attempt_printer(log, redactor, json_out, failures_only=quiet),
