@@ -341,3 +341,18 @@ def test_a_users_callbacks_annotated_with_the_exported_types_type_check(
     errors = [ln for ln in done.stdout.splitlines() if ln.startswith("use.py:")]
     # the one planted error, and nothing else: every exported type is what it names
     assert len(errors) == 1 and errors[0].startswith("use.py:25:"), done.stdout
+
+
+def test_send_and_run_name_a_deliverys_facts_alike(srv: ScriptedServer) -> None:
+    """event, label, status, error_class, error and latency read the same on a send's
+    record and a run's result (the last attempt decides)."""
+    sent = am.send("slow-query", to=srv.url + "/status/503", retries=0).deliveries[0]
+    ran = am.run(
+        "version: 1\nsteps:\n  - event: slow-query\n", to=srv.url + "/status/503", retries=0
+    ).deliveries[0]
+    for record in (sent, ran):
+        assert record.event == "slow-query"
+        assert record.status == 503 and record.error_class is None
+        assert record.latency > 0
+    refused = am.run("version: 1\nsteps:\n  - event: slow-query\n", to="http://127.0.0.1:9/x")
+    assert refused.deliveries[0].error_class == "refused" and refused.deliveries[0].error

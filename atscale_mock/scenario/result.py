@@ -31,6 +31,31 @@ class DeliveryResult:
     def faults(self) -> tuple[str, ...]:
         return self.attempts[-1].request.faults
 
+    # what SendResult's DeliveryRecord says, under the same names (its last attempt)
+    @property
+    def event(self) -> str:
+        return self.planned.step.event.name
+
+    @property
+    def label(self) -> str:
+        return self.planned.label
+
+    @property
+    def status(self) -> int | None:
+        return self.attempts[-1].outcome.status if self.attempts else None
+
+    @property
+    def error_class(self) -> str | None:
+        return self.attempts[-1].outcome.error_class if self.attempts else None
+
+    @property
+    def error(self) -> str | None:
+        return self.attempts[-1].outcome.error if self.attempts else None
+
+    @property
+    def latency(self) -> float:
+        return self.attempts[-1].outcome.latency if self.attempts else 0.0
+
 
 @dataclass
 class RunResult:
