@@ -50,6 +50,7 @@ class BigBodyHang:
 
     def _conn(self, conn: socket.socket) -> None:
         conn.settimeout(30)
+        held = False
         try:
             while not self.stop.is_set():
                 data = b""
@@ -64,13 +65,17 @@ class BigBodyHang:
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":")[1])
                 if length > 2048:
-                    self.held.append(conn)
+                    self.held.append(conn)  # closed by close()
+                    held = True
                     return
                 while len(body) < length:
                     body += conn.recv(65536)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
         except OSError:
             return
+        finally:
+            if not held:
+                conn.close()
 
     def close(self) -> None:
         self.stop.set()
