@@ -43,7 +43,12 @@ def load_scenario(
     environ: Mapping[str, str] | None = None,
     var_overrides: Mapping[str, Any] | None = None,
 ) -> Scenario:
-    """The scenario in ``file``; ScenarioError listing every problem otherwise."""
+    """The scenario in ``file``; ScenarioError listing every problem otherwise.
+    ``scenarios/NAME.yaml`` that is not there is the bundled example of that name
+    (:func:`atscale_mock.examples.resolve`)."""
+    from ..examples import resolve
+
+    file = resolve(file)
     name = str(file)
     try:
         raw = FsPath(file).read_bytes()

@@ -108,8 +108,10 @@ def build(
     from .engine import MockEngine
 
     named: dict[str, Path] = {}
+    from ..examples import resolve
+
     for item in scenarios or []:
-        path = Path(item)
+        path = resolve(item)
         if not path.is_file():
             raise UsageError(f"scenarios: no such file {str(path)!r}", field="scenarios")
         from ..api.scenario import load
