@@ -27,3 +27,22 @@ DEFAULT_HMAC_HEADER: Final = "X-Signature"  # hmac-sha256's header unless told a
 MIN_TIME_SCALE: Final = 1e-6
 MAX_TIME_SCALE: Final = 1e6
 DEFAULT_JOURNAL_MAX_ROWS: Final = 1_000_000  # serve: rows kept (about 1.5 KB a row)
+
+
+def install_hint(extra: str) -> str:
+    """The command that installs an extra's packages into this environment, read from
+    this installation's own metadata (so it names what pyproject.toml declares, and
+    works however atscale-mock was installed: a wheel, a checkout, a path)."""
+    import importlib.metadata
+    import shlex
+
+    try:
+        requires = importlib.metadata.requires("atscale-mock") or []
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        requires = []
+    wanted = [
+        r.split(";", 1)[0].strip() for r in requires if f'extra == "{extra}"' in r.replace("'", '"')
+    ]
+    if not wanted:
+        return f"install atscale-mock's {extra} extra (from a checkout: pip install '.[{extra}]')"
+    return "pip install " + " ".join(shlex.quote(w) for w in wanted) + f"   (the {extra} extra)"

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import install_hint as _install_hint
 from ..errors import UsageError
 from ..events.catalogue import EVENTS, Event
 from ..events.payload import encode
@@ -76,7 +77,7 @@ def require() -> None:
     except ImportError:
         raise UsageError(
             "--fuzz needs the 'check' extra (hypothesis, hypothesis-jsonschema)",
-            "pip install 'atscale-mock[check]'",
+            _install_hint("check"),
         ) from None
 
 

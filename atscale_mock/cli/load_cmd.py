@@ -140,7 +140,7 @@ def load(
             "--engine",
             metavar="builtin|locust",
             help="locust: a headless Locust master with --processes local workers "
-            "(pip install 'atscale-mock[locust]').",
+            "(the locust extra: Locust installed beside atscale-mock).",
         ),
     ] = "builtin",
     duplicates: Duplicates = 0.0,

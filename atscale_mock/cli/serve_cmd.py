@@ -12,6 +12,7 @@ from urllib.parse import quote
 import typer
 
 from ..config import DEFAULT_JOURNAL_MAX_ROWS
+from ..config import install_hint as _install_hint
 from ..errors import UsageError
 from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
 from .common import (
@@ -154,14 +155,12 @@ def serve(
     names the variable; the --scenario files serve was started with can.
 
     Stops on Ctrl-C or SIGTERM (exit 130): deliveries in flight are journaled as
-    interrupted. Needs the serve extra: pip install 'atscale-mock[serve]'.
+    interrupted. Needs the serve extra (Starlette and uvicorn).
     """
     try:
         from ..serve import serve as run_server
     except ImportError:  # pragma: no cover - depends on the install
-        raise UsageError(
-            "serve needs Starlette and uvicorn", "pip install 'atscale-mock[serve]'"
-        ) from None
+        raise UsageError("serve needs Starlette and uvicorn", _install_hint("serve")) from None
 
     def ready(url: str, journal_path: Path) -> None:
         err(f"mock engine on {url} (console {url}/, API {url}/_mock); journal {journal_path}")

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..config import install_hint as _install_hint
 from ..errors import AtscaleMockError, UsageError
 from .config import LoadConfig
 from .summary import LoadSummary, Measured, SeriesRow, document
@@ -33,7 +34,7 @@ def _check_installed() -> None:
     import importlib.util
 
     if importlib.util.find_spec("locust") is None:
-        raise UsageError("the locust engine needs Locust", "pip install 'atscale-mock[locust]'")
+        raise UsageError("the locust engine needs Locust", _install_hint("locust"))
 
 
 def locust_environment(config: LoadConfig) -> dict[str, str]:

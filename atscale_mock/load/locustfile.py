@@ -1,6 +1,6 @@
 """A Locust file that emits AtScale engine webhooks, for load spread over many machines.
 
-    pip install 'atscale-mock[locust]'
+    pip install '.[locust]'   # in a checkout of atscale-mock (or the wheel's path)
     locust -f "$(atscale-mock locustfile)" --host http://receiver:8080/hooks \\
         --mix slow-query=8,batch-start=1 --seed 7 --rate-per-user 20
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ..config import install_hint as _install_hint
 from ..errors import UsageError
 from ..receiver.http_server import url_of
 from ..redact import Redactor
@@ -70,7 +71,7 @@ def require_extra() -> None:
     if missing:
         raise UsageError(
             f"serve needs {' and '.join(missing)}, which are not installed",
-            "pip install 'atscale-mock[serve]'",
+            _install_hint("serve"),
         )
 
 
