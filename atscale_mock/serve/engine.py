@@ -195,7 +195,7 @@ class MockEngine:
         run_id: str | None,
         schema_ok: bool,
     ) -> None:
-        faulty = FaultySender(self, sub, self._sender(sub.timeout))
+        faulty = FaultySender(self.faults, self.slot, sub, self._sender(sub.timeout))
 
         def on_attempt(attempt: Attempt) -> None:
             fault = faulty.acted.pop(attempt.request.id + f"#{attempt.attempt}", None)
@@ -265,7 +265,7 @@ class MockEngine:
     async def _run(self, run: Run, loaded: Any, seed: int | None) -> None:
         from ..api.scenario import arun
 
-        hop = FanOut(self, run)
+        hop = FanOut(self._plan, lambda item: self._track(self._deliver(*item)), run)
         try:
             while not run.stopping:
                 began = time.monotonic()

@@ -1,28 +1,46 @@
 """The transports between serve's engine and the network: :class:`FaultySender`, the
 engine's own misbehaviour (``POST /_mock/faults``) around the real sender, with one
 slot per attempt in flight to a receiver; and :class:`FanOut`, the transport of a
-scenario run, which hands each delivery to the engine's subscriptions."""
+scenario run, which hands each delivery to the engine's subscriptions. Both are given
+what they need of the engine as values and callables: nothing here imports it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from ..delivery.transport import Outcome, Request, Sender
+from ..events.catalogue import Event
 from ..events.payload import resolve_event
 from .model import FaultRule, Subscription
 
-if TYPE_CHECKING:
-    from .engine import MockEngine, Run
+
+class Counted(Protocol):
+    """The run a FanOut counts deliveries for."""
+
+    id: str
+    deliveries: int
+
+
+#: the engine's plan for one payload: a delivery per subscription that wants it
+Planner = Callable[[Event, Any, "str | None", "str | None"], list[Any]]
 
 
 class FaultySender:
     """The engine's own misbehaviour (``POST /_mock/faults``) around the real sender."""
 
-    def __init__(self, engine: MockEngine, sub: Subscription, inner: Sender) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        faults: Mapping[str, FaultRule],
+        slot: Callable[[str], asyncio.Semaphore],
+        sub: Subscription,
+        inner: Sender,
+    ) -> None:
+        self.faults = faults  # the engine's, live: a rule added later applies at once
+        self.slot = slot
         self.sub = sub
         self.inner = inner
         self.acted: dict[str, str] = {}
@@ -30,7 +48,7 @@ class FaultySender:
 
     def _rule(self) -> FaultRule | None:
         now = time.time()
-        for rule in list(self.engine.faults.values()):
+        for rule in list(self.faults.values()):
             if rule.webhook_id not in (None, self.sub.id):
                 continue
             if rule.live(now):
@@ -42,16 +60,16 @@ class FaultySender:
         n = self._attempts[request.id] = self._attempts.get(request.id, 0) + 1
         rule = self._rule()
         if rule is None:
-            async with self.engine.slot(request.url):
+            async with self.slot(request.url):
                 return await self.inner.send(request)
         self.acted[f"{request.id}#{n}"] = rule.describe()
         if rule.action == "drop":
             return Outcome(None, 0.0, "engine_fault", f"{rule.describe()} (not sent)")
         if rule.action == "delay":
             await asyncio.sleep(rule.delay)
-            async with self.engine.slot(request.url):
+            async with self.slot(request.url):
                 return await self.inner.send(request)
-        async with self.engine.slot(request.url):
+        async with self.slot(request.url):
             real = await self.inner.send(request)
         got = real.status if real.status is not None else real.error_class
         said = f"{rule.describe()}; the receiver answered {got}"
@@ -67,8 +85,11 @@ class FanOut:
     """The transport of a scenario run inside ``serve``: each delivery the run makes is
     handed to the engine, which sends that payload to every matching subscription."""
 
-    def __init__(self, engine: MockEngine, run: Run) -> None:
-        self.engine = engine
+    def __init__(
+        self, plan: Planner, launch: Callable[[Any], asyncio.Task[Any]], run: Counted
+    ) -> None:
+        self.plan = plan
+        self.launch = launch
         self.run = run
         self.tasks: list[asyncio.Task[Any]] = []
 
@@ -79,9 +100,9 @@ class FanOut:
             return Outcome(422, 0.0, body="a malformed body is not fanned out")
         ev = resolve_event(request.event)
         msg_id = next((v for k, v in request.headers if k.lower() == "webhook-id"), None)
-        plan = self.engine._plan(ev, body, msg_id, self.run.id)
+        plan = self.plan(ev, body, msg_id, self.run.id)
         for item in plan:
-            self.tasks.append(self.engine._track(self.engine._deliver(*item)))
+            self.tasks.append(self.launch(item))
         self.run.deliveries += len(plan)
         return Outcome(202, 0.0)
 
