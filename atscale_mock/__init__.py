@@ -19,8 +19,9 @@ The library is the product; the ``atscale-mock`` command is a thin layer over it
     with am.EngineServer() as engine: ...             # the mock engine (serve), on a thread
 
 Async twins: ``asend``, ``arun`` (the same keywords as ``send``, ``run``). Options are
-frozen records (``Signing``, ``Retry``, ``Faults``); results are frozen records with
-``ok``, ``failed``, ``interrupted`` and ``to_json()``, and their ``summary`` is a typed
+frozen records (``Signing``, ``Retry``, ``Faults``); results are records with ``ok``,
+``failed``, ``interrupted`` and ``to_json()`` (frozen but ``RunResult``, which a run
+fills in as its deliveries settle), and their ``summary`` is a typed
 record (``DeliverySummary``; a load's ``LoadSummary``). Errors derive from
 ``AtscaleMockError``. Nothing here prints or exits. A long call (``check``, ``load``)
 turns Ctrl-C into its own stop flag while it runs (the scorecard or summary so far comes
