@@ -1,34 +1,42 @@
-# atscale-mock: `make run` installs and sends every event to the built-in receiver;
-# `make test` installs and runs the tests. Both create .venv on first use.
+# atscale-mock: `make run` installs the core and sends every event to the built-in
+# receiver; `make test` installs the dev extras too and runs the tests. Both create
+# .venv on first use (and again when pyproject.toml changes).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+DEV := $(VENV)/.dev-installed
 
 .PHONY: install run test check bench clean
 
+# the core alone (typer, httpx, faker, rich, ...): what `make run` needs, in seconds
 $(BIN)/atscale-mock: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
 	  echo "atscale-mock needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)."; \
 	  echo "Try: make $(MAKECMDGOALS) PYTHON=python3.11"; exit 2; }
 	$(PYTHON) -m venv --clear $(VENV)  # --clear: a venv of another Python is not reused
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+# the dev extras (test tools, the receivers the tests drive, serve, check, Locust)
+$(DEV): $(BIN)/atscale-mock
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(BIN)/atscale-mock
+install: $(DEV)
 
-run: install
+run: $(BIN)/atscale-mock
 	$(BIN)/atscale-mock demo
 
-test: install
+test: $(DEV)
 	$(BIN)/pytest -n auto
 
-check: install
+check: $(DEV)
 	$(BIN)/ruff format --check atscale_mock tests bench
 	$(BIN)/ruff check atscale_mock tests bench
 	$(BIN)/mypy
 
-bench: install
+bench: $(DEV)
 	PATH=$(BIN):$$PATH $(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/timing_accuracy.py
 
