@@ -311,17 +311,19 @@ def test_a_reproducer_keeps_the_url_password_as_a_variable() -> None:
 
 def test_the_library_check_hears_ctrl_c_as_a_flag(srv: ScriptedServer, tmp_path: Path) -> None:
     """am.check from a user's script: Ctrl-C during fuzzing returns the scorecard so far,
-    marked interrupted, within a second, never lost in a callback."""
+    marked interrupted, at once, never lost in a callback (it is sent once the check
+    runs: before that, the script's own Python handler gets it)."""
     script = tmp_path / "user.py"
     script.write_text(
         "import os, signal, threading, time, sys\n"
         "import atscale_mock as am\n"
-        "threading.Timer(2.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        "def ctrl_c(result):  # once the battery ran: fuzzing has begun or is about to\n"
+        "    threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
         "t0 = time.monotonic()\n"
-        f"card = am.check({srv.url + '/ok'!r}, only=['events'], fuzz_time=60)\n"
+        f"card = am.check({srv.url + '/ok'!r}, only=['events'], fuzz_time=60, on_check=ctrl_c)\n"
         "print(card.interrupted, round(time.monotonic() - t0))\n"
     )
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     interrupted, took = done.stdout.split()
-    assert interrupted == "True" and int(took) < 10
+    assert interrupted == "True" and int(took) < 20  # fuzz_time was 60 s
