@@ -83,11 +83,11 @@ def check(
             "for more concurrency, run a load test: atscale-mock load",
             field="burst",
         )
-    if fuzz or fuzz_time:
-        from ..check.fuzz import require
+    with sigint_sets(stop or threading.Event()) as flag:  # from here on, Ctrl-C is a flag
+        if fuzz or fuzz_time:
+            from ..check.fuzz import require
 
-        require()
-    with sigint_sets(stop or threading.Event()) as flag:
+            require()  # imports hypothesis (its gc callback can swallow a KeyboardInterrupt)
         return _check(
             to, sign, expects, chosen, fuzz, fuzz_time, run_seed, signer, max_latency, burst,
             headers, timeout, verify, path, findings_dir, on_attempt, on_check, flag,
