@@ -316,6 +316,11 @@ def test_the_library_check_hears_ctrl_c_as_a_flag(srv: ScriptedServer, tmp_path:
     script = tmp_path / "user.py"
     script.write_text(
         "import os, signal, threading, time, sys\n"
+        # as in a user's shell, whatever this test process's own signal state is (a
+        # child inherits an ignored or blocked SIGINT; Python then keeps it so, and so
+        # does the library: it never takes a signal the process was told to ignore)
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})\n"
         "import atscale_mock as am\n"
         "def ctrl_c(result):  # once the battery ran: fuzzing has begun or is about to\n"
         "    threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
