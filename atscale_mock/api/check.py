@@ -83,37 +83,6 @@ def check(
             "for more concurrency, run a load test: atscale-mock load",
             field="burst",
         )
-    with sigint_sets(stop or threading.Event()) as flag:  # from here on, Ctrl-C is a flag
-        if fuzz or fuzz_time:
-            from ..check.fuzz import require
-
-            require()  # imports hypothesis (its gc callback can swallow a KeyboardInterrupt)
-        return _check(
-            to, sign, expects, chosen, fuzz, fuzz_time, run_seed, signer, max_latency, burst,
-            headers, timeout, verify, path, findings_dir, on_attempt, on_check, flag,
-        )  # fmt: skip
-
-
-def _check(
-    to: Any,
-    sign: Signing | None,
-    expects: dict[str, tuple[str, ...]],
-    chosen: list[Any],
-    fuzz: int | None,
-    fuzz_time: float | None,
-    run_seed: int,
-    signer: Any,
-    max_latency: float,
-    burst: int,
-    headers: Headers,
-    timeout: float,
-    verify: bool | str,
-    path: str,
-    findings_dir: str | Path | None,
-    on_attempt: OnAttempt | None,
-    on_check: Callable[[CheckResult], None] | None,
-    stop: threading.Event,
-) -> Scorecard:
     app_target = not isinstance(to, str)
     url, delivery = in_process(to, path, {"timeout": timeout})
     results: list[CheckResult] = []
@@ -121,7 +90,13 @@ def _check(
     findings: tuple[Any, ...] = ()
     interrupted = False
     start = time.monotonic()
-    with resolve_target(url) as target_url:
+    # from here on Ctrl-C is a flag (a KeyboardInterrupt can be swallowed by hypothesis's
+    # gc callback, which its import installs)
+    with sigint_sets(stop or threading.Event()) as flag, resolve_target(url) as target_url:
+        if fuzz or fuzz_time:
+            from ..check.fuzz import require
+
+            require()
         from ..check.prober import Prober
 
         ctx = Context(
@@ -134,7 +109,7 @@ def _check(
             verify=verify,
             transport=delivery.get("transport"),
             on_attempt=on_attempt,
-            stop=stop,
+            stop=flag,
             max_connections=max(burst, 64),
         ) as prober:
             try:

@@ -58,21 +58,19 @@ def _jobs(
     rng = random.Random(derive_seed(seed, "faults"))
     copies = Copies()
     sent = 0
+
+    def prepared(r: Recorded, slot: Slot) -> Prepared:
+        kept = [(k, v) for k, v in r.headers if k.lower() not in skip]
+        msg_id = None if new_ids else dict((k.lower(), v) for k, v in r.headers).get("webhook-id")
+        merged = dict(kept + list(headers))
+        request = build_request(r.event, url, None, merged, slot, rng, body=r.body)
+        request = replace(request, faults=("replayed", *request.faults))
+        return Prepared(request, None, r.label or str(slot.index + 1), slot.dropped, msg_id=msg_id)
+
     for slot, r, timed in arrange_items(recorded, faults, rng):
 
         def build(slot: Slot = slot, r: Recorded = r) -> Prepared:
-            return copies.take(slot.index, slot, lambda: _prepared(r, slot))
-
-        def _prepared(r: Recorded, slot: Slot) -> Prepared:
-            kept = [(k, v) for k, v in r.headers if k.lower() not in skip]
-            msg_id = (
-                None if new_ids else dict((k.lower(), v) for k, v in r.headers).get("webhook-id")
-            )
-            merged = dict(kept + list(headers))
-            request = build_request(r.event, url, None, merged, slot, rng, body=r.body)
-            request = replace(request, faults=("replayed", *request.faults))
-            label = r.label or str(slot.index + 1)
-            return Prepared(request, None, label, slot.dropped, msg_id=msg_id)
+            return copies.take(slot.index, slot, lambda: prepared(r, slot))
 
         first = timed.time if first is None else first
         due = start + (timed.time - first) + slot.delay if keep_timing else None

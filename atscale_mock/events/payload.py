@@ -258,9 +258,10 @@ def encode(payload: Any) -> bytes:
             payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         ).encode()
     except ValueError:
-        where = _non_finite_path(payload) or "the payload"
+        path = _non_finite_path(payload)
+        where = path or "the payload"
         raise UsageError(
-            f"{where}: {_non_finite_value(payload)} is not a JSON number "
+            f"{where}: {_non_finite_value(payload, path)} is not a JSON number "
             "(JSON has no Infinity or NaN)",
             "use a finite number, or a string",
             field=where,
@@ -284,8 +285,7 @@ def _non_finite_path(node: Any, prefix: str = "") -> str | None:
     return None
 
 
-def _non_finite_value(node: Any) -> str:
-    path = _non_finite_path(node)
+def _non_finite_value(node: Any, path: str | None) -> str:
     try:
         return repr(get_path(node, path)) if path else "a value"
     except (KeyError, TypeError):
