@@ -87,7 +87,22 @@ class ScenarioError(AtscaleMockError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in scenario")
+        super().__init__(_summary(problems), _first_hint(problems))
 
     def render(self) -> str:
         return "\n\n".join(p.render() for p in self.problems)
+
+
+def _summary(problems: list[Problem]) -> str:
+    """The first problem, positioned, in the exception's own message (what pytest shows)."""
+    if not problems:
+        return "0 problems in scenario"
+    first = problems[0]
+    where = f"{first.file}:{first.line}:{first.column}" if first.line else first.file
+    more = len(problems) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''}; see .problems)" if more else ""
+    return f"{where}: {first.message}{tail}"
+
+
+def _first_hint(problems: list[Problem]) -> str:
+    return problems[0].hint if problems else ""

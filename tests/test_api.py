@@ -356,3 +356,31 @@ def test_send_and_run_name_a_deliverys_facts_alike(srv: ScriptedServer) -> None:
         assert record.latency > 0
     refused = am.run("version: 1\nsteps:\n  - event: slow-query\n", to="http://127.0.0.1:9/x")
     assert refused.deliveries[0].error_class == "refused" and refused.deliveries[0].error
+
+
+def test_a_scenario_error_says_its_first_problem_in_its_message(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nsteps:\n  - event: slow-qery\n  - event: nope\n")
+    with pytest.raises(am.ScenarioError) as caught:
+        am.run(bad, to="local")
+    text = str(caught.value)
+    assert text.startswith(f"{bad}:3:")  # file:line:column, what pytest prints
+    assert "slow-qery" in text and "and 1 more problem" in text
+    assert "did you mean 'slow-query'" in caught.value.hint
+    assert len(caught.value.problems) == 2
+
+
+@pytest.mark.parametrize(("rate", "per_second"), [("20/s", 20.0), ("1200/m", 20.0), ("20", 20.0)])
+def test_the_librarys_rate_takes_the_clis_spellings(
+    srv: ScriptedServer, rate: str, per_second: float
+) -> None:
+    result = am.send("slow-query", to=srv.url, rate=rate, count=3)
+    assert result.summary["ok"] == 3 and len(srv.seen) == 3
+    assert am.api.options.as_rate(rate) == per_second
+
+
+@pytest.mark.parametrize("rate", ["fast", "0/s", "-1", float("inf"), 0])
+def test_a_bad_library_rate_is_an_error_naming_rate(rate: object) -> None:
+    with pytest.raises(am.AtscaleMockError) as caught:
+        am.send("slow-query", to="local", rate=rate)  # type: ignore[arg-type]
+    assert caught.value.field == "rate" and str(caught.value).startswith("rate")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,24 @@ def test_a_large_document_without_aliases_is_not_called_an_alias_bomb(tmp_path: 
     assert r.code == 2
     assert "alias bomb" not in r.stderr and "too large" not in r.stderr
     assert f"many.yaml:{len(lines)}:" in r.stderr and "did you mean 'slow-query'" in r.stderr
+
+
+def test_validate_no_env_lints_a_scenario_whose_secrets_are_not_set(tmp_path: Path) -> None:
+    f = tmp_path / "ci.yaml"
+    f.write_text(
+        "version: 1\ndefaults:\n  to: ${env:AM_TEST_UNSET_URL:-http://127.0.0.1:9/hooks}\n"
+        '  headers: {Authorization: "Bearer ${secret:AM_TEST_UNSET_TOKEN}"}\n'
+        "steps:\n  - event: slow-query\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AM_TEST_UNSET")}
+    strict = proc("validate", str(f), env=env)
+    assert strict.code == 2 and "AM_TEST_UNSET_TOKEN is not set" in strict.stderr
+    lint = proc("validate", "--no-env", str(f), env=env)
+    assert lint.code == 0, lint.stderr
+    # --no-env still finds what is wrong with the file itself
+    f.write_text(f.read_text().replace("slow-query", "slow-qery"))
+    still = proc("validate", "--no-env", str(f), env=env)
+    assert still.code == 2 and "did you mean 'slow-query'" in still.stderr
+    # a default that is not a URL is still checked
+    f.write_text(f.read_text().replace("http://127.0.0.1:9/hooks", "ftp://x"))
+    assert proc("validate", "--no-env", str(f), env=env).code == 2

@@ -462,7 +462,10 @@ def test_trigger_command(srv: ScriptedServer, engine: EngineServer) -> None:
     bad = proc("trigger", "unpublish", "--server", engine.url, "--wait", "10")
     assert bad.code == 1 and "500" in bad.stdout
     none = proc("trigger", "schema-publish", "--server", engine.url)
-    assert none.code == 0 and "no subscription wants schema-publish" in none.stderr
+    assert none.code == 1 and "no subscription wants schema-publish" in none.stderr
+    assert "nothing was sent" in none.stderr
+    none_json = proc("trigger", "schema-publish", "--server", engine.url, "--json")
+    assert none_json.code == 1 and json.loads(none_json.stdout)["deliveries"] == []
     typo = proc("trigger", "slow-qury", "--server", engine.url)
     assert typo.code == 2 and "did you mean 'slow-query'" in typo.stderr
     no_traceback(typo)
@@ -473,6 +476,17 @@ def test_trigger_against_nothing_is_a_clear_error() -> None:
 
     r = proc("trigger", "slow-query", "--server", f"http://127.0.0.1:{free_port()}")
     assert r.code == 2 and "cannot reach the mock engine" in r.stderr
+    no_traceback(r)
+
+
+def test_trigger_server_local_says_what_local_is() -> None:
+    r = proc("trigger", "slow-query", "--server", "local")
+    assert r.code == 2, r.stderr
+    assert "'local' is the built-in receiver, not a running mock engine" in r.stderr
+    assert "atscale-mock serve" in r.stderr and "scheme" not in r.stderr
+    bare = proc("trigger", "slow-query", "--server", "127.0.0.1:10600")
+    assert bare.code == 2 and "http://127.0.0.1:10600" in bare.stderr
+    assert "'local'" not in bare.stderr  # the hint for --to does not fit --server
     no_traceback(r)
 
 

@@ -13,7 +13,7 @@ from ..config import DEFAULT_TIMEOUT
 from ..delivery.faults import Faults
 from ..errors import UsageError
 from ..events.payload import format_timestamp
-from .options import Signing, resolve_seed
+from .options import Signing, as_rate, resolve_seed
 from .send_plan import Headers, normalise_headers
 from .target import resolve_target
 
@@ -66,7 +66,7 @@ class LoadResult:
 def load(
     *,
     to: str,
-    rate: float | None = None,
+    rate: float | str | None = None,
     duration: float = 10.0,
     ramp: tuple[float, float] | None = None,
     phases: list[Phase] | None = None,
@@ -105,6 +105,7 @@ def load(
     if engine not in ENGINES:
         raise UsageError(f"engine: unknown engine {engine!r}", " or ".join(ENGINES))
     check_capacity(connections, processes)
+    rate = as_rate(rate)
     if ramp and rate:
         raise UsageError("ramp and rate contradict each other", "give one of them")
     checks = [parse_threshold(t) for t in thresholds]

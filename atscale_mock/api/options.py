@@ -17,6 +17,7 @@ from ..delivery.retry import RetryPolicy
 from ..delivery.signing import DEFAULT_HMAC_HEADER, Signer
 from ..errors import UsageError
 from ..events.make import resolve_clock, resolve_seed
+from ..scenario.units import parse_rate_option
 
 if TYPE_CHECKING:
     from ..scenario.model import Expect
@@ -119,3 +120,16 @@ def as_expect(status: str | list[str] | tuple[str, ...] | None) -> Expect | None
     from ..scenario.model import as_expect as parse
 
     return parse(status)
+
+
+def as_rate(rate: float | str | None) -> float | None:
+    """The CLI's spellings (``20/s``, ``600/m``, ``"2000"``) or a number of events a second."""
+    if rate is None:
+        return None
+    try:
+        per_second = parse_rate_option(rate)
+    except ValueError as exc:
+        raise UsageError(f"rate: {exc}, got {rate!r}", field="rate") from None
+    if per_second == float("inf"):
+        raise UsageError(f"rate must be a finite number, got {rate!r}", field="rate")
+    return per_second

@@ -16,7 +16,7 @@ from ..errors import UsageError
 from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
 from ..events.make import batch_of, payload_inputs, resolve_clock, resolve_seed
 from ..events.payload import BuildOptions
-from .options import Retry, Signing, as_expect
+from .options import Retry, Signing, as_expect, as_rate
 from .results import SendResult
 from .send_plan import (
     Collector,
@@ -41,7 +41,7 @@ def send(
     *,
     to: Any,
     count: int = 1,
-    rate: float | None = None,
+    rate: float | str | None = None,
     seed: int | None = None,
     set: Mapping[str, Any] | None = None,  # noqa: A002 - the CLI's --set
     full: bool = False,
@@ -69,7 +69,8 @@ def send(
 ) -> SendResult:
     """Deliver ``count`` payloads of ``event`` (CLI name or ``event_type``) to ``to``: a
     URL (``{org_id}``-style placeholders are filled from each payload) or ``"local"``
-    (the built-in receiver, for the call's duration). ``rate`` per second holds a
+    (the built-in receiver, for the call's duration). ``rate`` (events a second, or
+    the CLI's spellings ``"20/s"``, ``"600/m"``) holds a
     schedule with up to ``max_in_flight`` deliveries in flight (None: one after
     another). ``on_attempt`` hears every attempt as it is made. Runs its own event loop
     (use :func:`asend` in async code); Ctrl-C ends it early with the result so far,
@@ -104,7 +105,7 @@ async def _send(
     to: Any,
     *,
     count: int = 1,
-    rate: float | None = None,
+    rate: float | str | None = None,
     seed: int | None = None,
     set: Mapping[str, Any] | None = None,  # noqa: A002
     full: bool = False,
@@ -124,8 +125,7 @@ async def _send(
 ) -> None:
     if count < 1:
         raise UsageError(f"count must be at least 1, got {count}")
-    if rate is not None and not 0 < rate < float("inf"):
-        raise UsageError(f"rate must be a positive number, got {rate}")
+    rate = as_rate(rate)
     ev, options, overrides, fixed = payload_inputs(
         event, seed, set, full, failed, error, org, project, cube, slow_threshold, clock
     )

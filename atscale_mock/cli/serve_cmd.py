@@ -225,8 +225,9 @@ def trigger(
 
       atscale-mock trigger batch-result --failed --set context.project_id=p1 --wait 10
 
-    Exit codes: 0 triggered (with --wait: all delivered with a 2xx), 1 a delivery
-    failed or --wait ran out, 2 usage error or the server refused the request.
+    Exit codes: 0 triggered (with --wait: all delivered with a 2xx), 1 no subscription
+    wanted the event (nothing was sent), a delivery failed or --wait ran out, 2 usage
+    error or the server refused the request.
     """
     from ..events.payload import parse_assignment
 
@@ -257,7 +258,7 @@ def trigger(
         client.call("POST", f"/_mock/events/{quote(event, safe='')}", body), "deliveries", list
     )
     result: dict[str, Any] = {"event": event, "deliveries": ids}
-    code = 0
+    code = 0 if ids else EXIT_FAILED  # nothing sent is not a success
     if wait is not None:
         try:
             with sigterm_as_interrupt():
@@ -268,12 +269,15 @@ def trigger(
         result["results"] = finals
         result["finished"] = done
         good = all(r["status"] is not None and 200 <= r["status"] < 300 for r in finals)
-        code = 0 if done and good else EXIT_FAILED
+        code = 0 if ids and done and good else EXIT_FAILED
     if json_out:
         print_json(result)
     else:
         if not ids:
-            err(f"no subscription wants {event}; nothing was sent")
+            err(
+                f"no subscription wants {event}; nothing was sent "
+                '(subscribe a receiver first: POST /_mock/webhooks {"url": ...})'
+            )
         for delivery in result.get("results") or [{"id": i} for i in ids]:
             line = delivery["id"]
             if "status" in delivery:
@@ -293,7 +297,21 @@ class _Client:
     def __init__(self, server: str, token: str | None) -> None:
         from ..delivery.request import check_url
 
-        self.base = check_url(server, "--server").rstrip("/")
+        if server.strip().lower() == "local":
+            raise UsageError(
+                "--server: 'local' is the built-in receiver, not a running mock engine",
+                "start one with `atscale-mock serve` and give its URL: "
+                "--server http://127.0.0.1:10600 (the default)",
+                field="server",
+            )
+        try:
+            self.base = check_url(server, "--server").rstrip("/")
+        except UsageError as exc:
+            raise UsageError(
+                exc.message,
+                "the URL of a running `atscale-mock serve`, such as http://127.0.0.1:10600",
+                field="server",
+            ) from None
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def call(self, method: str, path: str, body: Any = None) -> Any:

@@ -38,6 +38,14 @@ DEFAULT_KEYS = ("to", "headers", "timeout", "retries", "seed", "expect")
 FAULT_KEYS = ("duplicates", "reorder", "drop", "delay", "jitter", "malformed", "malformed_rate")
 
 
+class NoEnvironment(dict[str, str]):
+    """An environment that is never read (``validate --no-env``): a reference with a
+    default takes its default, one without stays a reference whose value is not checked,
+    so a scenario that needs secrets can be linted where they are not set."""
+
+    unread = True
+
+
 def load_scenario(
     file: str | FsPath,
     environ: Mapping[str, str] | None = None,

@@ -92,6 +92,8 @@ class LoaderBase:
         def resolve(ref: Ref) -> Any:
             if ref.kind in ("env", "secret"):
                 found = self.environ.get(ref.name, ref.default)
+                if found is None and getattr(self.environ, "unread", False):
+                    return template.escape(ref.raw)  # validate --no-env: stays a reference
                 if found is None:
                     self.add(
                         path,
