@@ -263,6 +263,7 @@ am.run("x.yaml", nope=1)
 """
 
 
+@pytest.mark.dev_tools
 def test_a_type_checker_sees_the_twins_keywords(tmp_path: Path) -> None:
     """mypy, from a user's file: asend and run check their keywords as send and arun do
     (a wrong type and a misspelt keyword are errors) and return the typed results."""
@@ -328,6 +329,7 @@ wrong: am.Outcome = 5
 """
 
 
+@pytest.mark.dev_tools
 def test_a_users_callbacks_annotated_with_the_exported_types_type_check(
     tmp_path: Path,
 ) -> None:

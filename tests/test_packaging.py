@@ -81,3 +81,35 @@ def test_the_readme_scenario_examples_work_from_an_empty_directory(
     missing = _outside(target, tmp_path, "-m", "atscale_mock", "validate", "scenarios/nope.yaml")
     assert missing.returncode != 0 and "nope.yaml" in missing.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written where it ran
+
+
+def _lower_bounds() -> dict[str, str]:
+    """Every ``name>=X`` of the runtime dependencies and the user-facing extras."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    specs = [*project["dependencies"], *(s for k, v in extras.items() if k != "dev" for s in v)]
+    bounds = {}
+    for spec in specs:
+        match = re.match(r"([A-Za-z0-9_.-]+)\s*>=\s*([0-9][^,;\s]*)", spec)
+        assert match, f"{spec!r} has no lower bound: the floors smoke cannot test it"
+        bounds[match.group(1).lower()] = match.group(2)
+    return bounds
+
+
+def test_the_ci_floors_are_the_declared_lower_bounds() -> None:
+    """.ci/floors.txt pins what pyproject.toml says is the lowest that works, no more
+    and no less, so the smoke set on it tests the declared ranges."""
+    floors = {}
+    for line in (ROOT / ".ci" / "floors.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            floors[name.strip().lower()] = version.strip()
+    bounds = _lower_bounds()
+    assert floors.keys() == bounds.keys()
+    for name, version in bounds.items():
+        assert tuple(map(int, floors[name].split("."))) == tuple(map(int, version.split("."))) + (
+            0,
+        ) * (len(floors[name].split(".")) - len(version.split("."))), name

@@ -11,6 +11,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from standardwebhooks.webhooks import Webhook
 
 from atscale_mock.receiver.local import Behaviour, Received, Receiver
@@ -56,6 +57,7 @@ def _pytest(
     )
 
 
+@pytest.mark.dev_tools
 def test_fastapi_app_in_process_passes_and_a_500_fails_readably(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(FASTAPI_APP)
     (tmp_path / "test_hooks.py").write_text(f'''
@@ -97,6 +99,7 @@ def test_broken_app(atscale_engine):
     assert "Traceback" not in failure
 
 
+@pytest.mark.dev_tools
 def test_the_same_tests_against_a_live_uvicorn_url(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text(FASTAPI_APP)
     (tmp_path / "conftest.py").write_text("""
@@ -324,6 +327,7 @@ def test_the_plugin_costs_nothing_until_used() -> None:
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
+@pytest.mark.dev_tools
 def test_django_through_its_wsgi_and_asgi_handlers(tmp_path: Path) -> None:
     (tmp_path / "test_django.py").write_text("""
 import json

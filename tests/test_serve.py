@@ -422,6 +422,7 @@ def test_refuses_other_addresses_without_a_token() -> None:
     no_traceback(r)
 
 
+@pytest.mark.dev_tools
 def test_openapi_is_served_valid_and_covers_every_route(engine: EngineServer) -> None:
     from openapi_spec_validator import validate
 
