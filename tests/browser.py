@@ -16,6 +16,9 @@ import pytest
 
 #: Where screenshots of failed browser tests go (CI keeps them as artifacts).
 ARTIFACTS = Path(os.environ.get("ATSCALE_MOCK_ARTIFACTS", "test-artifacts"))
+#: Where a passing browser test leaves a screenshot of what it checked, when set:
+#: `make screenshots` points it at docs/img, for the documentation.
+SCREENSHOTS = os.environ.get("ATSCALE_MOCK_SCREENSHOTS")
 
 FLAGS = [
     "--headless=new",
@@ -61,12 +64,16 @@ def page(name: str) -> Iterator[Any]:
             )
             try:
                 tab = context.new_page()
+                tab.set_viewport_size({"width": 1200, "height": 800})
                 try:
                     yield tab
                 except BaseException:
                     ARTIFACTS.mkdir(parents=True, exist_ok=True)
                     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
                     raise
+                if SCREENSHOTS:  # what the test saw once it passed, for the docs
+                    Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+                    tab.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
             finally:
                 context.close()
     finally:

@@ -159,21 +159,6 @@ def test_library_installs_no_signal_handler_and_leaves_gc_alone(srv: ScriptedSer
     assert gc.get_freeze_count() == frozen
 
 
-def _readme_python_blocks() -> list[str]:
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Python API", 1)[1].split("\n## ", 1)[0]
-    blocks = section.split("```python\n")[1:]
-    return [b.split("```", 1)[0] for b in blocks]
-
-
-def test_readme_python_examples_run() -> None:
-    blocks = _readme_python_blocks()
-    assert len(blocks) >= 3
-    namespace: dict[str, object] = {}
-    for block in blocks:
-        exec(compile(block, "README.md (Python API)", "exec"), namespace)  # noqa: S102
-
-
 @pytest.mark.parametrize(("sync", "aio"), [("send", "asend"), ("run", "arun")])
 def test_async_twins_take_the_same_typed_keywords(sync: str, aio: str) -> None:
     import inspect

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from .httpserver import ScriptedServer
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,9 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """(the wheel, the folder it is installed in), built once for this module."""
     out = tmp_path_factory.mktemp("wheel")
+    tree = _private_copy(tmp_path_factory.mktemp("tree"))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
+         "-w", str(out), str(tree)],
         check=True, capture_output=True, text=True, timeout=300, cwd=out,
     )  # fmt: skip
     wheel = next(out.glob("atscale_mock-*.whl"))
@@ -34,6 +37,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
         check=True, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     yield wheel, target
+
+
+def _private_copy(where: Path) -> Path:
+    """The source tree copied for one build: setuptools writes build/ and *.egg-info
+    into the tree it builds, and xdist workers build at once."""
+    import shutil
+
+    skip = shutil.ignore_patterns(
+        ".git", ".venv*", "build", "dist", "site", "*.egg-info", "__pycache__",
+        ".*_cache", "test-artifacts", "out",
+    )  # fmt: skip
+    tree = where / "atscale-mock"
+    shutil.copytree(ROOT, tree, ignore=skip, symlinks=True)
+    return tree
 
 
 def _outside(target: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -84,13 +101,17 @@ def test_the_readme_scenario_examples_work_from_an_empty_directory(
 
 
 def _lower_bounds() -> dict[str, str]:
-    """Every ``name>=X`` of the runtime dependencies and the user-facing extras."""
+    """Every ``name>=X`` of the runtime dependencies and the extras a command needs
+    (not ``dev`` or ``docs``: tools to work on atscale-mock, not to run it)."""
     import re
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    specs = [*project["dependencies"], *(s for k, v in extras.items() if k != "dev" for s in v)]
+    specs = [
+        *project["dependencies"],
+        *(s for k, v in extras.items() if k not in ("dev", "docs") for s in v),
+    ]
     bounds = {}
     for spec in specs:
         match = re.match(r"([A-Za-z0-9_.-]+)\s*>=\s*([0-9][^,;\s]*)", spec)
@@ -113,3 +134,64 @@ def test_the_ci_floors_are_the_declared_lower_bounds() -> None:
         assert tuple(map(int, floors[name].split("."))) == tuple(map(int, version.split("."))) + (
             0,
         ) * (len(floors[name].split(".")) - len(version.split("."))), name
+
+
+def test_an_installed_user_lists_and_copies_the_examples(
+    installed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import json
+
+    _, target = installed
+    listed = _outside(target, tmp_path, "-m", "atscale_mock", "examples", "--json")
+    assert listed.returncode == 0, listed.stderr
+    names = [e["name"] for e in json.loads(listed.stdout)]
+    assert names == sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml"))
+    assert all(str(target) in e["path"] for e in json.loads(listed.stdout))
+    copied = _outside(target, tmp_path, "-m", "atscale_mock", "examples", "--copy", "mine")
+    assert copied.returncode == 0, copied.stderr
+    files = sorted(p.name for p in (tmp_path / "mine").iterdir())
+    assert files == sorted([*names, "atscale-mock-scenario.schema.json"])
+    first = (tmp_path / "mine" / names[0]).read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=atscale-mock-scenario.schema.json"
+    schema = json.loads((tmp_path / "mine" / "atscale-mock-scenario.schema.json").read_text())
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    valid = _outside(
+        target, tmp_path, "-m", "atscale_mock", "validate", *(f"mine/{n}" for n in names)
+    )
+    assert valid.returncode == 0, valid.stderr
+    again = _outside(target, tmp_path, "-m", "atscale_mock", "examples", "--copy", "mine")
+    assert again.returncode == 2 and "--force" in again.stderr
+
+
+def test_every_docs_and_help_example_runs_from_the_wheel_in_an_empty_directory(
+    installed: tuple[Path, Path], tmp_path: Path, srv: ScriptedServer
+) -> None:
+    """The documentation's console examples and every command's --help examples, run
+    by the installed wheel from an empty directory, in order (a replay reads the log a
+    send before it wrote). A URL on 127.0.0.1 or localhost is the test's receiver; the
+    shown-only ones are named, with the test that runs them, in tests/docs_text.py."""
+    import re
+
+    from .docs_text import HELP_SHOWN_ONLY, console_examples, help_examples, run_example
+
+    _, target = installed
+    env = {
+        "PYTHONPATH": str(target),
+        "SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "ATSCALE_MOCK_H_AUTHORIZATION": "Bearer t",
+    }
+    docs = tmp_path / "docs-examples"
+    docs.mkdir()
+    (docs / "tests").symlink_to(ROOT / "tests")  # the deliberately broken scenarios
+    for command, shown in console_examples():
+        run_example(command, shown, docs, env)
+    helps = tmp_path / "help-examples"
+    helps.mkdir()
+    ran = 0
+    for command in help_examples():
+        if any(key in command for key in HELP_SHOWN_ONLY):
+            continue
+        local = re.sub(r"http://(127\.0\.0\.1|localhost):\d+", srv.url, command)
+        run_example(local, [], helps, env)
+        ran += 1
+    assert ran >= 20

@@ -1,11 +1,10 @@
-"""The README's `serve` examples, run as a reader would: the curl session against a
+"""The serve guide's examples, run as a reader would: the curl session against a
 real `serve`, and the compose service's command and health check."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -16,21 +15,18 @@ import pytest
 import yaml
 from standardwebhooks.webhooks import Webhook
 
+from .docs_text import marked
 from .httpserver import ScriptedServer
 from .serve_helpers import ServeProcess
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
-
 
 def _block(marker: str) -> str:
-    match = re.search(rf"<!-- {marker} -->\n```\w+\n(.*?)```", README, re.S)
-    assert match, marker
-    return match.group(1)
+    return marked(marker).text
 
 
 def test_readme_curl_session_runs(srv: ScriptedServer, tmp_path: Path) -> None:
     if shutil.which("curl") is None:
-        pytest.fail("curl is needed for the README's session (.ci/run installs it)")
+        pytest.fail("curl is needed for the serve guide's session (.ci/run installs it)")
     server = ServeProcess()
     try:
         env = {**os.environ, "ATSCALE_MOCK_SERVER": server.url, "RECEIVER_URL": srv.url + "/hooks"}

@@ -54,7 +54,9 @@ def events(json_out: Json = False) -> None:
     Fields marked [parameters] are only named in the spec's parameter list (added by
     --full); * marks a value the spec does not state, chosen by atscale-mock.
 
-    Example: atscale-mock events --json
+    Example:
+
+      atscale-mock events --json
     """
     if json_out:
         print_json([_event_dict(e) for e in EVENTS])
@@ -88,7 +90,9 @@ def show(
 ) -> None:
     """Print one event's payload as JSON, without sending it.
 
-    Example: atscale-mock show slow-query --seed 7 --set query_success=false
+    Example:
+
+      atscale-mock show slow-query --seed 7 --set query_success=false
     """
     from ..events.make import payload as build
 

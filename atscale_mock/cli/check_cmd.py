@@ -145,8 +145,8 @@ def check(
 
       atscale-mock check --to http://127.0.0.1:8000/hooks
 
-      atscale-mock check --to http://127.0.0.1:8000/hooks \
-          --sign standard-webhooks --secret whsec_...
+      atscale-mock check --to http://127.0.0.1:8000/hooks \\
+          --sign standard-webhooks --secret "$SECRET"
 
       atscale-mock check --to http://127.0.0.1:8000/hooks --fuzz 500 --seed 7 --junit check.xml
 

@@ -22,8 +22,10 @@ Sign = Annotated[
         "--sign",
         metavar="MODE",
         autocompletion=completer(MODES),
-        help=f"Sign deliveries: {' or '.join(MODES)} (off by default; "
-        "the spec documents no signing).",
+        help=f"Sign deliveries: {' or '.join(MODES)} (off by default; the spec documents "
+        "no signing). standard-webhooks: webhook-id, webhook-timestamp and "
+        "webhook-signature 'v1,<base64 HMAC-SHA256 of id.timestamp.body>'; hmac-sha256: "
+        "'X-Signature: sha256=<hex HMAC-SHA256 of the body>' (--signature-header).",
     ),
 ]
 Secret = Annotated[
@@ -37,7 +39,11 @@ Secret = Annotated[
 ]
 SignatureHeader = Annotated[
     str,
-    typer.Option("--signature-header", metavar="NAME", help="Header of hmac-sha256 signatures."),
+    typer.Option(
+        "--signature-header",
+        metavar="NAME",
+        help="Header of hmac-sha256 signatures (value: sha256=<hex>).",
+    ),
 ]
 BadSignature = Annotated[
     bool, typer.Option("--bad-signature", help="Send a well-formed but wrong signature.")

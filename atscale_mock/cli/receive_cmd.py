@@ -129,7 +129,7 @@ def receive(
 
       atscale-mock receive --port 10502 --status 200
 
-      atscale-mock receive --secret whsec_... --record got.jsonl --fail-rate 0.1 --delay 0.2
+      atscale-mock receive --secret "$SECRET" --record got.jsonl --fail-rate 0.1 --delay 0.2
     """
     from ..receiver.local import Behaviour, Receiver
     from ..report.text import received_line

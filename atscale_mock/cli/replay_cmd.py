@@ -92,7 +92,7 @@ def replay(
       atscale-mock replay sent.jsonl --to http://127.0.0.1:8080/hooks --duplicates 0.5 --seed 7
 
       atscale-mock replay sent.jsonl --to http://127.0.0.1:8080/hooks \\
-          --sign standard-webhooks --secret whsec_... -H 'Authorization: Bearer T'
+          --sign standard-webhooks --secret "$SECRET" -H 'Authorization: Bearer T'
     """
     from ..api.replay import replay as replay_file
     from ..delivery.request import check_url, parse_header

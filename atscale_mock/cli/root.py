@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from .catalogue_cmds import events, schema, show
 from .check_cmd import check
+from .examples_cmd import examples
 from .load_cmd import load, locustfile
 from .receive_cmd import receive
 from .replay_cmd import replay
@@ -107,6 +108,7 @@ for command in (
     send,
     receive,
     demo,
+    examples,
     validate,
     plan,
     run,

@@ -137,9 +137,12 @@ def validate(
 
       atscale-mock validate scenarios/*.yaml
 
-      atscale-mock validate --no-env ci/*.yaml   # where the secrets are not set
+      atscale-mock validate --no-env scenarios/*.yaml   # where the secrets are not set
     """
+    from ..examples import expand
+
     report: dict[str, list[dict[str, Any]]] = {}
+    files = [found for given in files for found in expand(given)]
     for file in files:
         try:
             scenario = _load(file, None, read_env=not no_env)
@@ -184,7 +187,9 @@ def plan(
     """Show the timeline and every payload without sending: a dry run for review,
     identical for the same seed.
 
-    Example: atscale-mock plan scenarios/batch-lifecycle.yaml --seed 42
+    Example:
+
+      atscale-mock plan scenarios/batch-lifecycle.yaml --seed 42
     """
     from ..scenario import plan as p
 
@@ -325,7 +330,9 @@ def run(
     Exit codes: 0 every expectation met; 1 an expectation or delivery failed; 2 invalid
     scenario or usage; 130 interrupted (the summary, reports and log are still written).
 
-    Example: atscale-mock run scenarios/batch-lifecycle.yaml --to local --junit junit.xml
+    Example:
+
+      atscale-mock run scenarios/batch-lifecycle.yaml --to local --junit junit.xml
     """
     import gc
 

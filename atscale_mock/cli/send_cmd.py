@@ -289,13 +289,13 @@ def send(
 
       atscale-mock send batch-result --failed --to http://127.0.0.1:10502/hooks
 
-      atscale-mock send slow-query -n 100 --rate 20 --log sent.jsonl \
+      atscale-mock send slow-query -n 100 --rate 20 --log sent.jsonl \\
           --to 'http://localhost:10502/webhooks/orgId/{org_id}/envId/prod'
 
-      atscale-mock send batch-start -n 20 --duplicates 0.2 --reorder 5 \
-          --sign standard-webhooks --secret whsec_... --to local
+      atscale-mock send batch-start -n 20 --duplicates 0.2 --reorder 5 \\
+          --sign standard-webhooks --secret "$SECRET" --to local
 
-      atscale-mock send slow-query --sign standard-webhooks --secret whsec_... \
+      atscale-mock send slow-query --sign standard-webhooks --secret "$SECRET" \\
           --bad-signature --expect-status 401 --to http://127.0.0.1:8080/hooks
     """
     from ..api.send import send as send_events
@@ -371,7 +371,9 @@ def demo(
     """Send every one of the seven events once, showing both sides (the main job of
     `make run`).
 
-    Example: atscale-mock demo --seed 1
+    Example:
+
+      atscale-mock demo --seed 1
     """
     from ..api.send import demo as demo_events
 

@@ -32,6 +32,9 @@ def check_url(url: str, what: str = "to") -> str:
         raise UsageError(
             f"{what}: not a URL: {url!r} ({exc})", "for example http://[::1]:10502/hooks"
         ) from None
+    if "://" not in url:
+        local = ", or 'local' for the built-in receiver" if what.lstrip("-") == "to" else ""
+        raise UsageError(f"{what}: {url!r} has no scheme", f"write http://{url.lstrip('/')}{local}")
     if parts.scheme not in ("http", "https"):
         shown = f"'{parts.scheme}'" if parts.scheme else "none"
         raise UsageError(

@@ -56,10 +56,9 @@ def load_scenario(
     (:func:`atscale_mock.examples.resolve`)."""
     from ..examples import resolve
 
-    file = resolve(file)
-    name = str(file)
+    name = str(file)  # as the user wrote it, also when the bundled example is read
     try:
-        raw = FsPath(file).read_bytes()
+        raw = FsPath(resolve(file)).read_bytes()
     except OSError as exc:
         raise ScenarioError(
             [Problem(name, 0, 0, f"cannot read the file: {exc.strerror}")]
