@@ -366,7 +366,7 @@ def test_the_librarys_rate_takes_the_clis_spellings(
     assert am.api.options.as_rate(rate) == per_second
 
 
-@pytest.mark.parametrize("rate", ["fast", "0/s", "-1", float("inf"), 0])
+@pytest.mark.parametrize("rate", ["fast", "0/s", "-1", float("inf"), float("nan"), "nan", 0])
 def test_a_bad_library_rate_is_an_error_naming_rate(rate: object) -> None:
     with pytest.raises(am.AtscaleMockError) as caught:
         am.send("slow-query", to="local", rate=rate)  # type: ignore[arg-type]

@@ -130,6 +130,6 @@ def as_rate(rate: float | str | None) -> float | None:
         per_second = parse_rate_option(rate)
     except ValueError as exc:
         raise UsageError(f"rate: {exc}, got {rate!r}", field="rate") from None
-    if per_second == float("inf"):
+    if not per_second < float("inf"):
         raise UsageError(f"rate must be a finite number, got {rate!r}", field="rate")
     return per_second

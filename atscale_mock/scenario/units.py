@@ -44,7 +44,7 @@ def parse_rate(value: object) -> float:
         if not match:
             raise ValueError("a rate such as 10/s, 600/m or 2/h")
         per_second = float(match.group(1)) / _UNITS[match.group(2)]
-    if per_second <= 0:
+    if not per_second > 0:  # NaN too
         raise ValueError("a rate must be greater than zero")
     return per_second
 
