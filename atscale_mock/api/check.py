@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +18,11 @@ from ..config import DEFAULT_TIMEOUT
 from ..delivery.retry import OnAttempt
 from ..delivery.signing import DEFAULT_HMAC_HEADER
 from ..errors import UsageError
+from ..events.make import resolve_clock
 from ..interrupts import sigint_sets
 from .options import Signing, resolve_seed
 from .send_plan import Headers, in_process, normalise_headers, shown
-from .target import resolve_target
+from .target import is_local, resolve_target
 
 __all__ = ["MAX_BURST", "NAMES", "Scorecard", "check"]
 
@@ -46,6 +49,7 @@ def check(
     verify: bool | str = True,
     path: str = "/",
     findings_dir: str | Path | None = None,
+    clock: str | datetime | None = None,
     on_attempt: OnAttempt | None = None,
     on_check: Callable[[CheckResult], None] | None = None,
     stop: threading.Event | None = None,
@@ -59,7 +63,12 @@ def check(
     thread: a signal handler, a server whose client hung up): sending stops within
     50 ms, what was in flight is recorded as interrupted. ``fuzz_time`` bounds the
     fuzzing itself, shrinking included: a send in flight when it runs out is cut short.
-    ``burst`` is at most :data:`MAX_BURST`."""
+    ``burst`` is at most :data:`MAX_BURST`. The payloads' time is ``clock`` (an ISO 8601
+    time, a datetime, or ``"now"``), by default the seeded one: with the same ``seed``,
+    every body of the battery and the fuzzer is the same, run after run. ``"local"`` is
+    the built-in receiver, verifying signatures with ``sign``'s secret. A finding too
+    long for ``--set`` is saved under ``findings_dir`` for ``replay`` (none given: its
+    reproducer names no file and the payload is in the finding)."""
     run_seed = resolve_seed(seed)
     signer = sign.signer() if sign else None
     expects = parse_expect(dict(expect) if isinstance(expect, Mapping) else expect)
@@ -92,7 +101,11 @@ def check(
     start = time.monotonic()
     # from here on Ctrl-C is a flag (a KeyboardInterrupt can be swallowed by hypothesis's
     # gc callback, which its import installs)
-    with sigint_sets(stop or threading.Event()) as flag, resolve_target(url) as target_url:
+    local = _verifying(signer)
+    with (
+        sigint_sets(stop or threading.Event()) as flag,
+        resolve_target(url, behaviour=local) as target_url,
+    ):
         if fuzz or fuzz_time:
             from ..check.fuzz import require
 
@@ -100,7 +113,23 @@ def check(
         from ..check.prober import Prober
 
         ctx = Context(
-            target_url, run_seed, signer, burst, max_latency, headers=normalise_headers(headers)
+            target_url,
+            run_seed,
+            signer,
+            burst,
+            max_latency,
+            resolve_clock(clock, True) or datetime.now(UTC),
+            headers=normalise_headers(headers),
+        )
+        again = _Reproducer(
+            app_target,
+            path,
+            "URL" if app_target else ("local" if is_local(url) else _reproduce_to(target_url)),
+            run_seed,
+            _header_flags(ctx.headers) + _sign_flags(sign),
+            expects,
+            max_latency,
+            burst,
         )
         with Prober(
             target_url,
@@ -123,7 +152,7 @@ def check(
                     else:
                         probes = c.build(ctx)
                         attempts = prober.send(probes, concurrent=c.concurrent)
-                        result = judge(c, ctx, probes, attempts, wanted)
+                        result = again.of(judge(c, ctx, probes, attempts, wanted))
                     results.append(result)
                     if on_check:
                         on_check(result)
@@ -133,7 +162,9 @@ def check(
                     finder = Finder(
                         prober,
                         ctx,
-                        reproduce_to="URL" if app_target else _reproduce_to(target_url),
+                        reproduce_to="URL"
+                        if app_target
+                        else ("local" if is_local(url) else _reproduce_to(target_url)),
                         sign_flags=_header_flags(ctx.headers) + _sign_flags(sign),
                         findings_dir=Path(findings_dir) if findings_dir else None,
                     )
@@ -144,12 +175,7 @@ def check(
                     finally:
                         findings = tuple(finder.findings)
                         if figures is None:
-                            figures = FuzzFigures(
-                                finder.examples,
-                                finder.shrink_sends,
-                                time.monotonic() - start,
-                                run_seed,
-                            )
+                            figures = finder.figures(time.monotonic() - start)
             except KeyboardInterrupt:
                 interrupted = True
     return Scorecard(
@@ -161,6 +187,50 @@ def check(
         run_seed,
         interrupted,
     )
+
+
+def _verifying(signer: Any) -> Any:
+    """How ``"local"`` answers a check: verifying signatures with the check's secret,
+    as the receiver under test would, so the built-in receiver passes its own check."""
+    if signer is None:
+        return None
+    from ..receiver.local import Behaviour
+
+    return Behaviour(secret=signer.secret, signature_header=signer.header)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reproducer:
+    """The command that runs one check again, exactly (the seed fixes every body)."""
+
+    in_process: bool
+    path: str
+    to: str
+    seed: int
+    flags: str  # -H and --sign, secrets as shell variables
+    expects: Mapping[str, tuple[str, ...]]
+    max_latency: float
+    burst: int
+
+    def of(self, result: CheckResult) -> CheckResult:
+        if result.verdict not in ("fail", "warn"):
+            return result
+        return replace(result, reproduce=self.command(result.name))
+
+    def command(self, name: str) -> str:
+        extra = ""
+        if name in self.expects:
+            extra += f" --expect {name}={','.join(self.expects[name])}"
+        if name == "latency":
+            extra += f" --max-latency {self.max_latency:g}s --burst {self.burst}"
+        if self.in_process:
+            return (
+                f"am.check(app, path={self.path!r}, only=[{name!r}], seed={self.seed})"
+                "  # the app object you passed, with the same sign= and headers="
+            )
+        return (
+            f"atscale-mock check --to {self.to} --only {name} --seed {self.seed}{extra}{self.flags}"
+        )
 
 
 def _sign_flags(sign: Signing | None) -> str:

@@ -5,6 +5,8 @@ delivery pipeline) that :mod:`.battery` sends and judges.
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 import uuid
 from collections.abc import Callable
@@ -58,11 +60,53 @@ class Context:
         return Prepared(request, payload, label, msg_id=msg_id, signer=signer)
 
 
+#: events that name a batch a batch-start began: a probe of one is preceded by its start
+BATCH_EVENTS = ("batch-result", "prune-result")
+
+
+def of_batch(ctx: Context, payload: dict[str, Any], started: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` (a batch-result or prune-result) naming the batch ``started`` began."""
+    from ..events.make import batch_of
+
+    out = dict(payload)
+    for path, value in batch_of(started).items():
+        head, _, rest = path.partition(".")
+        if rest:
+            out[head] = {**out[head], rest: value}
+        else:
+            out[head] = value
+    return out
+
+
+def in_batches(ctx: Context, probes: list[Prepared]) -> list[Prepared]:
+    """Each batch-result or prune-result probe named after a batch that a batch-start
+    sent just before it began, so a receiver that refuses results of unknown batches
+    (its right: see out-of-order) is judged on what the check is about, and a verdict
+    does not depend on what an earlier run sent."""
+    out: list[Prepared] = []
+    started: dict[str, Any] | None = None
+    for i, probe in enumerate(probes):
+        event = probe.request.event
+        if event == "batch-start" and isinstance(probe.payload, dict):
+            started = probe.payload
+        elif event in BATCH_EVENTS and isinstance(probe.payload, dict):
+            if started is None:
+                started = ctx.payload(EVENTS_BY_NAME["batch-start"], 1000 + i)
+                out.append(ctx.probe("batch-start", started, "batch-start (of the next)"))
+            paired = of_batch(ctx, probe.payload, started)
+            probe = ctx.probe(event, paired, probe.label)
+        out.append(probe)
+    return out
+
+
 def every(ctx: Context, **options: Any) -> list[Prepared]:
-    return [
-        ctx.probe(e.name, ctx.payload(e, i, **options), e.name + flags(options))
-        for i, e in enumerate(EVENTS)
-    ]
+    return in_batches(
+        ctx,
+        [
+            ctx.probe(e.name, ctx.payload(e, i, **options), e.name + flags(options))
+            for i, e in enumerate(EVENTS)
+        ],
+    )
 
 
 def flags(options: dict[str, Any]) -> str:
@@ -70,11 +114,14 @@ def flags(options: dict[str, Any]) -> str:
 
 
 def failed(ctx: Context) -> list[Prepared]:
-    return [
-        ctx.probe(e.name, ctx.payload(e, i, failed=True), f"{e.name} --failed")
-        for i, e in enumerate(EVENTS)
-        if e.failure
-    ]
+    return in_batches(
+        ctx,
+        [
+            ctx.probe(e.name, ctx.payload(e, i, failed=True), f"{e.name} --failed")
+            for i, e in enumerate(EVENTS)
+            if e.failure
+        ],
+    )
 
 
 def null_cube(ctx: Context) -> list[Prepared]:
@@ -86,17 +133,23 @@ def null_cube(ctx: Context) -> list[Prepared]:
         p = ctx.payload(e, i)
         p["cube_id"] = None
         probes.append(ctx.probe(e.name, p, f"{e.name} --set cube_id=null"))
-    return probes
+    return in_batches(ctx, probes)
 
 
 def spec_examples(ctx: Context) -> list[Prepared]:
+    """In the catalogue's order: the batch-start example before the result and prune
+    examples of the same batch (the spec's three batch examples share one id)."""
     from ..events.spec_examples import EXAMPLES, TEXTS
 
     return [
         ctx.probe(
-            name, EXAMPLES[name], f"{name} (the spec's example, verbatim)", body=text.encode()
-        )
-        for name, text in sorted(TEXTS.items())
+            e.name,
+            EXAMPLES[e.name],
+            f"{e.name} (the spec's example, verbatim)",
+            body=TEXTS[e.name].encode(),
+        )  # fmt: skip
+        for e in EVENTS
+        if e.name in TEXTS
     ]
 
 
@@ -128,6 +181,88 @@ def stale(ctx: Context) -> list[Prepared]:
     ]
 
 
+def _signed_as(ctx: Context, label: str, rewrite: Callable[[str], str]) -> Prepared:
+    """A slow-query with a valid signature whose signature header ``rewrite`` changes."""
+    assert ctx.signer is not None
+    payload = slow_query(ctx)
+    headers = ctx.signer.headers(encode(payload))
+    name = "webhook-signature" if "webhook-signature" in headers else ctx.signer.header
+    headers[name] = rewrite(headers[name])
+    return ctx.probe("slow-query", payload, label, headers=headers, signer=(None,))
+
+
+def _digest(value: str) -> str:
+    return value.partition(",")[2] if value.startswith("v1,") else value.partition("=")[2]
+
+
+def signature_version(ctx: Context) -> list[Prepared]:
+    """The right digest under a version or algorithm the receiver must not take."""
+    assert ctx.signer is not None
+    if ctx.signer.mode == "standard-webhooks":
+        return [
+            _signed_as(ctx, "the right digest as v1a,", lambda v: "v1a," + _digest(v)),
+            _signed_as(ctx, "the right digest with no version", _digest),
+            _signed_as(ctx, "the right digest as v2,", lambda v: "v2," + _digest(v)),
+        ]
+    return [
+        _signed_as(ctx, "the right digest as sha512=", lambda v: "sha512=" + _digest(v)),
+        _signed_as(ctx, "the right digest with no sha256=", _digest),
+    ]
+
+
+def empty_signature(ctx: Context) -> list[Prepared]:
+    """Signature headers that are there but sign nothing."""
+    assert ctx.signer is not None
+    if ctx.signer.mode == "standard-webhooks":
+        return [
+            _signed_as(ctx, "an empty webhook-signature", lambda v: ""),
+            _signed_as(ctx, "an empty entry: 'v1,'", lambda v: "v1,"),
+            _signed_as(ctx, "an empty first entry, then a wrong one", lambda v: " v1,AAAA"),
+        ]
+    return [
+        _signed_as(ctx, "an empty signature header", lambda v: ""),
+        _signed_as(ctx, "'sha256=' and nothing after it", lambda v: "sha256="),
+    ]
+
+
+def key_rotation(ctx: Context) -> list[Prepared]:
+    """A wrong signature, then the right one: Standard Webhooks lists one signature per
+    key while keys rotate, and any one that verifies is enough."""
+    wrong = "v1," + base64.b64encode(b"\x00" * 32).decode()
+    return [_signed_as(ctx, "a wrong signature, then the right one", lambda v: f"{wrong} {v}")]
+
+
+def future(ctx: Context) -> list[Prepared]:
+    assert ctx.signer is not None
+    return [
+        ctx.probe(
+            "slow-query",
+            slow_query(ctx),
+            f"a signature dated {STALE_BY:.0f} s ahead",
+            signer=(replace(ctx.signer, stale=-STALE_BY),),
+        )
+    ]
+
+
+def reformatted(ctx: Context) -> list[Prepared]:
+    """A valid signature of the compact body, sent with the same JSON re-indented: a
+    receiver that verifies a re-serialisation of what it parsed takes it."""
+    assert ctx.signer is not None
+    payload = slow_query(ctx)
+    headers = ctx.signer.headers(encode(payload))
+    body = json.dumps(payload, indent=1).encode()
+    return [
+        ctx.probe(
+            "slow-query",
+            payload,
+            "the signed JSON, re-indented",
+            body=body,
+            headers=headers,
+            signer=(None,),
+        )  # fmt: skip
+    ]
+
+
 def unsigned(ctx: Context) -> list[Prepared]:
     return [ctx.probe("slow-query", slow_query(ctx), "no signature headers", signer=(None,))]
 
@@ -144,11 +279,15 @@ def other_body(ctx: Context) -> list[Prepared]:
 
 
 def duplicate(ctx: Context) -> list[Prepared]:
+    """The same delivery twice: the same bytes and the same ``webhook-id``, signed or
+    not (a receiver deduplicates by that header; unsigned, it still names the delivery)."""
+    msg_id = new_message_id()
     first = ctx.probe(
         "batch-start",
         ctx.payload(EVENTS_BY_NAME["batch-start"]),
         "batch-start",
-        msg_id=new_message_id(),
+        headers=None if ctx.signer else {"webhook-id": msg_id},
+        msg_id=msg_id,
     )
     copy = replace(
         first,
@@ -188,7 +327,7 @@ def unknown_field(ctx: Context) -> list[Prepared]:
         if isinstance(p.get("context"), dict):
             p["context"][UNKNOWN_FIELD] = "x"
         probes.append(ctx.probe(e.name, p, f"{e.name} + {UNKNOWN_FIELD}"))
-    return probes
+    return in_batches(ctx, probes)
 
 
 def unknown_event(ctx: Context) -> list[Prepared]:
@@ -211,8 +350,13 @@ def malformed(kind: str) -> Callable[[Context], list[Prepared]]:
 
 
 def burst(ctx: Context) -> list[Prepared]:
-    e = EVENTS_BY_NAME["slow-query"]
-    return [ctx.probe(e.name, ctx.payload(e, i), f"slow-query {i + 1}") for i in range(ctx.burst)]
+    """``ctx.burst`` deliveries of the seven events in turn (results after their start),
+    sent at once: each event's latency is judged on its own."""
+    chosen = [EVENTS[i % len(EVENTS)] for i in range(ctx.burst)]
+    probes = [
+        ctx.probe(e.name, ctx.payload(e, i), f"{e.name} {i + 1}") for i, e in enumerate(chosen)
+    ]
+    return in_batches(ctx, probes)[: ctx.burst]
 
 
 EVENTS_BY_NAME = {e.name: e for e in EVENTS}

@@ -1,6 +1,12 @@
 """What a check found: one result per named check, one finding per fuzzing failure,
 and the scorecard that holds them, as text, JSON, JUnit XML and an HTML page. The four
-renderings are made from the same records, so their counts agree."""
+renderings are made from the same records, so their counts agree.
+
+One rule for a "should" check that fails, in every rendering: its verdict is ``warn``
+(text WARN, JSON ``"verdict": "warn"``, counted as ``failed_should``, HTML a plain
+badge, JUnit a ``<skipped>`` whose message says warning and a ``verdict`` property of
+``warn``), and it never makes the card fail: the exit code, ``ok`` and a CI reading
+the JUnit file agree. A "must" check that fails is ``fail`` everywhere."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from typing import Any, Literal
 from ..report.printable import for_terminal, for_xml
 
 Level = Literal["must", "should"]
-Verdict = Literal["pass", "fail", "skip"]
+Verdict = Literal["pass", "fail", "warn", "skip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +29,8 @@ class ProbeResult:
     latency: float  # seconds
     passed: bool
     error: str | None = None  # no answer: why (timeout, reset, refused ...)
+    response: str = ""  # the start of the answer's body (1 KiB, one line, escaped)
+    event: str = ""  # the event it carried (CLI name)
 
     def outcome(self) -> str:
         return str(self.status) if self.status is not None else (self.error or "no answer")
@@ -30,10 +38,12 @@ class ProbeResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
+            "event": self.event,
             "status": self.status,
             "latency_ms": round(self.latency * 1000, 3),
             "passed": self.passed,
             "error": self.error,
+            "response": self.response,
         }
 
 
@@ -47,6 +57,7 @@ class CheckResult:
     why: str  # why a receiver should behave so
     probes: tuple[ProbeResult, ...] = ()
     note: str = ""  # why it was skipped, or a figure (the p99 of a burst)
+    reproduce: str = ""  # a failed or warned check: the command that runs it again
 
     @property
     def failures(self) -> list[ProbeResult]:
@@ -55,7 +66,7 @@ class CheckResult:
     def detail(self) -> str:
         """One line on what went wrong (or the note)."""
         bad = self.failures
-        if self.verdict == "fail" and bad:
+        if self.verdict in ("fail", "warn") and bad:
             shown = "; ".join(f"{p.label}: got {p.outcome()}" for p in bad[:3])
             more = f" (+{len(bad) - 3} more)" if len(bad) > 3 else ""
             return f"expected {self.expects}; {shown}{more}" + (
@@ -72,6 +83,7 @@ class CheckResult:
             "expects": self.expects,
             "why": self.why,
             "note": self.note,
+            "reproduce": self.reproduce,
             "probes": [p.to_json() for p in self.probes],
         }
 
@@ -87,10 +99,16 @@ class Finding:
     seed: int
     reproduce: str  # the command that sends it again
     saved: str | None = None  # the file the reproducer reads, when there is one
+    response: str = ""  # the start of the receiver's answer (1 KiB, one line, escaped)
+    in_schema: bool = True  # False: the payload is outside the event's schema
+    also: tuple[str, ...] = ()  # other "event field" targets the same value broke
 
     def title(self) -> str:
         where = {"*": "whole payload", "+extra": "extra fields"}.get(self.target, self.target)
-        return f"{self.event} [{where}] -> {self.outcome}"
+        if not self.in_schema:
+            where += ", outside the schema"
+        more = f" (and {len(self.also)} more: {', '.join(self.also)})" if self.also else ""
+        return f"{self.event} [{where}] -> {self.outcome}{more}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +119,9 @@ class Finding:
             "seed": self.seed,
             "reproduce": self.reproduce,
             "saved": self.saved,
+            "response": self.response,
+            "in_schema": self.in_schema,
+            "also": list(self.also),
         }
 
 
@@ -111,10 +132,21 @@ class FuzzFigures:
     seconds: float
     seed: int
     unfuzzed: tuple[str, ...] = ()  # events whose default payload already failed
+    per_target: tuple[tuple[str, int], ...] = ()  # ("event field", payloads sent)
+
+    def spread(self) -> str:
+        """How the payloads were spread over the targets, in a few words."""
+        if not self.per_target:
+            return ""
+        counts = [n for _, n in self.per_target]
+        empty = [t for t, n in self.per_target if n == 0]
+        text = f"{len(counts)} targets, {min(counts)}-{max(counts)} payloads each"
+        return text + (f"; none sent to: {', '.join(empty)}" if empty else "")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "unfuzzed": list(self.unfuzzed),
+            "targets": dict(self.per_target),
             "examples": self.examples,
             "shrink_sends": self.shrink_sends,
             "seconds": round(self.seconds, 3),
@@ -141,7 +173,7 @@ class Scorecard:
             "checks": len(self.checks),
             "passed": sum(c.verdict == "pass" for c in self.checks),
             "failed_must": sum(c.verdict == "fail" and c.level == "must" for c in self.checks),
-            "failed_should": sum(c.verdict == "fail" and c.level == "should" for c in self.checks),
+            "failed_should": sum(c.verdict == "warn" for c in self.checks),
             "skipped": sum(c.verdict == "skip" for c in self.checks),
             "findings": len(self.findings),
         }
@@ -191,19 +223,26 @@ class Scorecard:
 
     def text(self) -> str:
         """The scorecard for a terminal: one line per check, then the findings."""
-        marks = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
         width = max((len(c.name) for c in self.checks), default=10)
         lines = [f"check of {self.target} (seed {self.seed})"]
         for c in self.checks:
-            mark = marks[c.verdict] if c.verdict != "fail" or c.level == "must" else "WARN"
             detail = c.detail()
             lines.append(
-                f"  {mark}  {c.name:<{width}}  {c.level:<6}  {c.sends}"
+                f"  {c.verdict.upper()}  {c.name:<{width}}  {c.level:<6}  {c.sends}"
                 + (f"\n        {detail}" if detail else "")
             )
+            for probe in c.failures[:3] if c.verdict in ("fail", "warn") else ():
+                if probe.response:
+                    lines.append(f"        answer to {probe.label}: {probe.response[:200]}")
+            if c.reproduce:
+                lines.append(f"        reproduce: {c.reproduce}")
         for i, f in enumerate(self.findings, 1):
             lines.append(f"  FINDING {i}: {f.title()}")
+            if f.response:
+                lines.append(f"    answer: {f.response[:200]}")
             lines.append(f"    reproduce: {f.reproduce}")
+        if self.fuzz is not None and self.fuzz.spread():
+            lines.append(f"  fuzzed {self.fuzz.spread()}")
         if self._unfuzzed_note():
             lines.append("  " + self._unfuzzed_note())
         lines.append(self.summary_line())
@@ -216,13 +255,9 @@ class Scorecard:
             {
                 "name": "atscale-mock check",
                 "tests": str(len(self.checks) + len(self.findings)),
-                "failures": str(
-                    self.counts["failed_must"]
-                    + self.counts["failed_should"]
-                    + self.counts["findings"]
-                ),
+                "failures": str(self.counts["failed_must"] + self.counts["findings"]),
                 "errors": "0",
-                "skipped": str(self.counts["skipped"]),
+                "skipped": str(self.counts["skipped"] + self.counts["failed_should"]),
                 "time": f"{self.seconds:.3f}",
             },
         )
@@ -233,20 +268,36 @@ class Scorecard:
             case = ET.SubElement(
                 suite, "testcase", {"classname": f"check.{c.level}", "name": c.name}
             )
+            case_props = ET.SubElement(case, "properties")
+            ET.SubElement(case_props, "property", {"name": "verdict", "value": c.verdict})
+            text = for_xml(
+                f"sends: {c.sends}\nexpects: {c.expects}\nwhy: {c.why}\n"
+                + "\n".join(
+                    f"{p.label}: {p.outcome()}"
+                    + (f"\n  answer: {p.response}" if p.response else "")
+                    for p in c.failures
+                )
+                + (f"\nreproduce: {c.reproduce}" if c.reproduce else "")
+            )
             if c.verdict == "skip":
                 ET.SubElement(case, "skipped", {"message": for_xml(c.note)})
+            elif c.verdict == "warn":  # a "should": reported, never a CI failure
+                warned = ET.SubElement(
+                    case, "skipped", {"message": for_xml("warning (should): " + c.detail())}
+                )
+                warned.text = text
             elif c.verdict == "fail":
                 failure = ET.SubElement(case, "failure", {"message": for_xml(c.detail())})
-                failure.text = for_xml(
-                    f"sends: {c.sends}\nexpects: {c.expects}\nwhy: {c.why}\n"
-                    + "\n".join(f"{p.label}: {p.outcome()}" for p in c.failures)
-                )
+                failure.text = text
         for i, f in enumerate(self.findings, 1):
             case = ET.SubElement(
                 suite, "testcase", {"classname": "check.fuzz", "name": f"finding {i}: {f.title()}"}
             )
             failure = ET.SubElement(case, "failure", {"message": for_xml(f.title())})
-            failure.text = for_xml(f"seed: {f.seed}\nreproduce: {f.reproduce}")
+            failure.text = for_xml(
+                f"seed: {f.seed}\nreproduce: {f.reproduce}"
+                + (f"\nanswer: {f.response}" if f.response else "")
+            )
         ET.indent(suite)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, "unicode") + "\n"
 
@@ -286,24 +337,24 @@ class Scorecard:
         rows = [
             [html.Raw(f'<span class="v-{x.verdict} {_badge(x)}">{x.verdict}</span>'), x.name]
             + [x.level]
-            + [x.sends, x.expects, x.detail() or "-"]
+            + [x.sends, x.expects, x.detail() or "-", _answers(x) or "-"]
             for x in self.checks
         ]
         checks = html.table(
-            rows, ["verdict", "check", "level", "sends", "expects", "detail"]
+            rows, ["verdict", "check", "level", "sends", "expects", "detail", "answer, reproduce"]
         ).replace("<table", '<table id="checks"', 1)
         found = (
             html.table(
-                [[f.title(), f.seed, f.reproduce] for f in self.findings],
-                ["finding", "seed", "reproduce"],
+                [[f.title(), f.seed, f.response or "-", f.reproduce] for f in self.findings],
+                ["finding", "seed", "answer", "reproduce"],
             ).replace("<table", '<table id="findings"', 1)
             if self.findings
             else '<p id="findings">no findings</p>'
         )
         fuzz = (
-            f"<p>fuzzing: {self.fuzz.examples} payloads, {self.fuzz.shrink_sends} more "
-            f"while shrinking, {self.fuzz.seconds:.1f} s, seed {self.fuzz.seed}</p>"
-            + self._unfuzzed_html()
+            f"<p>fuzzing: {self.fuzz.examples} payloads ({html.esc(self.fuzz.spread())}), "
+            f"{self.fuzz.shrink_sends} more while shrinking, {self.fuzz.seconds:.1f} s, "
+            f"seed {self.fuzz.seed}</p>" + self._unfuzzed_html()
             if self.fuzz
             else "<p>fuzzing: not run (use --fuzz N)</p>"
         )
@@ -320,6 +371,10 @@ class Scorecard:
 
 def _badge(result: CheckResult) -> str:
     """The page's colours: a failed "must" red, a pass green, a warning or skip plain."""
-    if result.verdict == "pass":
-        return "pass"
-    return "fail" if result.verdict == "fail" and result.level == "must" else ""
+    return {"pass": "pass", "fail": "fail"}.get(result.verdict, "")
+
+
+def _answers(result: CheckResult) -> str:
+    """What the receiver answered to the failed probes, and how to run the check again."""
+    lines = [f"{p.label}: {p.response or p.outcome()}" for p in result.failures[:3]]
+    return "\n".join(lines + ([f"reproduce: {result.reproduce}"] if result.reproduce else []))

@@ -68,7 +68,8 @@ def check(
         typer.Option(
             "--expect",
             metavar="CHECK=CODES",
-            help="Replace a check's expected status, e.g. forged=401 or empty=400,422. Repeatable.",
+            help="Replace checks' expected status: forged=401, empty=400,422, or several "
+            "at once: forged=401,stale=4xx. Repeatable.",
         ),
     ] = None,
     only: Annotated[
@@ -93,9 +94,18 @@ def check(
         typer.Option(
             "--max-latency",
             metavar="DURATION",
-            help="Latency budget: the p99 of the burst must stay under it.",
+            help="Latency budget: each event's p99 in the burst must stay under it.",
         ),
     ] = "10s",
+    clock: Annotated[
+        str | None,
+        typer.Option(
+            "--clock",
+            metavar="ISO8601|now",
+            help="The payloads' time (default: the seeded one, so --seed repeats every "
+            "body); 'now' for the current time.",
+        ),
+    ] = None,
     burst: Annotated[
         int,
         typer.Option(
@@ -123,8 +133,9 @@ def check(
         typer.Option(
             "--findings-dir",
             metavar="DIR",
-            help="Where findings too long for --set are saved for replay "
-            "(default: a new temporary directory).",
+            help="Where findings too long for --set are saved for replay (default: "
+            "atscale-mock-findings/ beside the --report or --junit file, else in the "
+            "current directory; made only when there is one to save).",
         ),
     ] = None,
     log_file: LogFile = None,
@@ -171,6 +182,9 @@ def check(
         from ..report.files import check_output_dir
 
         check_output_dir(findings_dir, "--findings-dir")
+    else:  # beside the reports, never a temporary directory left behind
+        beside = report or junit
+        findings_dir = (beside.parent if beside else Path()) / "atscale-mock-findings"
     header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
     redactor = Redactor()
     redactor.learn_headers(dict(header_pairs))
@@ -189,7 +203,7 @@ def check(
         card = run_check(
             to,
             sign=signing,
-            expect=expect,
+            expect=_expectations(expect),
             only=_names(only),
             skip=_names(skip),
             fuzz=fuzz,
@@ -201,6 +215,7 @@ def check(
             timeout=timeout,
             verify=verify_option(insecure, ca_cert),
             findings_dir=findings_dir,
+            clock=clock,
             on_attempt=log.write,
             on_check=heard,
         )
@@ -231,6 +246,14 @@ def _write_reports(
         except UsageError as exc:
             problems.append(exc.message)
     return problems
+
+
+def _expectations(values: list[str] | None) -> list[str]:
+    """``--expect forged=401,stale=4xx`` as two items: a comma before NAME= starts the
+    next check; ``empty=400,422`` stays one (422 is not NAME=)."""
+    import re
+
+    return [part for v in values or [] for part in re.split(r",(?=[A-Za-z-]+=)", v)]
 
 
 def _positive(value: float | None, flag: str) -> float:

@@ -138,7 +138,9 @@ def verify(
             return "invalid: no webhook-timestamp"
         if abs((time.time() if now is None else now) - int(stamp)) > TOLERANCE:
             return "invalid: timestamp outside the 5 minute tolerance"
-        given = [s.partition(",")[2] for s in lowered["webhook-signature"].split()]
+        # only v1 entries count: "v1a,<digest>" or a bare digest is no signature
+        entries = (s.partition(",") for s in lowered["webhook-signature"].split())
+        given = [sig for version, _, sig in entries if version == "v1"]
         ok = any(hmac.compare_digest(expected, g) for g in given)
         return "valid" if ok else "invalid: signature mismatch"
     if hmac_header.lower() in lowered:

@@ -34,3 +34,15 @@ def for_terminal(text: str) -> str:
 
 def for_xml(text: str) -> str:
     return _XML.sub(_escape, text)
+
+
+#: characters of a receiver's answer shown beside a failed check or finding
+EXCERPT_CHARS = 1024
+
+
+def response_excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The first ``limit`` characters of a receiver's answer on one line: control
+    characters (newlines included) escaped, cut with an ellipsis."""
+    cut = text[:limit]
+    one_line = _TERMINAL.sub(_escape, cut.replace("\n", "\\n").replace("\t", "\\t"))
+    return one_line + ("..." if len(text) > limit else "")
