@@ -226,7 +226,7 @@ def _run_failures(result: RunResult) -> str:
         lines.append(f"step {step.id} ({r.planned.label}) at {where}")
         for failure in r.failures:
             lines.append(f"  {failure}")
-        body = r.attempts[-1].outcome.body
+        body = r.tries[-1].outcome.body
         if body:
             lines.append(f"  response body: {body[:BODY_SHOWN]}")
     lines.append(f"  reproduce with seed={result.seed}")
@@ -406,7 +406,7 @@ class ScenarioItem(pytest.Item):
 def _steps_text(result: RunResult) -> str:
     lines = []
     for r in sorted(result.deliveries, key=lambda r: (r.planned.group, r.planned.offset)):
-        o = r.attempts[-1].outcome
+        o = r.tries[-1].outcome
         got = o.status if o.status is not None else o.error_class
         mark = "PASS" if r.passed else "FAIL"
         lines.append(f"{mark} {r.planned.label} ({r.planned.step.event.name}): {got}")

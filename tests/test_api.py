@@ -296,7 +296,7 @@ def on_attempt(attempt: am.Attempt) -> None:
 
 
 def on_result(result: am.DeliveryResult) -> None:
-    print(result.passed, len(result.attempts))
+    print(result.passed, result.attempts + 1, len(result.tries))
 
 
 def on_check(result: am.CheckResult) -> None:
@@ -343,6 +343,31 @@ def test_send_and_run_name_a_deliverys_facts_alike(srv: ScriptedServer) -> None:
         assert record.latency > 0
     refused = am.run("version: 1\nsteps:\n  - event: slow-query\n", to="http://127.0.0.1:9/x")
     assert refused.deliveries[0].error_class == "refused" and refused.deliveries[0].error
+
+
+def test_send_run_replay_and_check_give_one_per_delivery_record(
+    srv: ScriptedServer, tmp_path: Path
+) -> None:
+    """.event, .status, .error, .attempts (a number everywhere) read alike on what each
+    way in returns per delivery; run's --json has the same counts as send's."""
+    log = tmp_path / "sent.jsonl"
+    url = srv.url + "/status/503"
+    from .cli_helpers import proc
+
+    sent = am.send("slow-query", to=url, retries=1).deliveries[0]
+    assert proc("send", "slow-query", "--to", url, "--log", str(log)).code == 1
+    ran = am.run("version: 1\nsteps:\n  - event: slow-query\n", to=url, retries=1)
+    replayed = am.replay(log, to=url).deliveries[0]
+    probe = am.check(url, only=["events"], seed=1).result("events").probes[0]
+    for record in (sent, ran.deliveries[0], replayed, probe):
+        assert record.event in ("slow-query", "batch-start"), record
+        assert record.status == 503 and record.error_class is None
+        assert isinstance(record.attempts, int) and not isinstance(record.attempts, bool)
+    assert sent.attempts == ran.deliveries[0].attempts == 2 and probe.attempts == 1
+    data = ran.to_json(deliveries=False)
+    assert data["deliveries"] == 1 and data["duplicates"] == 0 and data["dropped"] == 0
+    assert not {"dropped_planned", "duplicates_sent"} & set(data)
+    assert set(am.send("slow-query", to=url).to_json()) - {"event", "url", "schedule"} <= set(data)
 
 
 def test_a_scenario_error_says_its_first_problem_in_its_message(tmp_path: Path) -> None:

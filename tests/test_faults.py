@@ -360,8 +360,8 @@ steps:
     assert any(c.find("skipped") is not None for c in cases)
     assert any("duplicate of" in (c.get("name") or "") for c in cases)
     data = json.loads(report.read_text())
-    assert any(d["dropped"] for d in data["deliveries"])
-    assert len(srv.seen) == sum(not d["dropped"] for d in data["deliveries"])
+    assert any(d["dropped"] for d in data["results"])
+    assert len(srv.seen) == sum(not d["dropped"] for d in data["results"])
 
 
 def test_hmac_signing_end_to_end_with_the_receiver() -> None:

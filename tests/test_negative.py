@@ -171,8 +171,8 @@ steps:
 """)
     r = cli("run", str(path), "--duplicates", "0.3", "--json", *SIGN)
     data = json.loads(r.stdout)
-    assert r.code == 0 and data["duplicates_sent"] > 0
-    assert _dedup(srv.seen) == data["duplicates_sent"]
+    assert r.code == 0 and data["duplicates"] > 0
+    assert _dedup(srv.seen) == data["duplicates"]
     assert data["passed"] == data["sent"] == 30 and data["planned"] == 30
     srv.clear()
     r = cli("load", "--to", srv.url + "/ok", "--rate", "60", "-d", "1s", "-q", "--json",
@@ -233,7 +233,7 @@ steps:
         assert r.code == 0, r.stdout + r.stderr
         data = json.loads(r.stdout)
         assert (data["planned"], data["sent"], data["passed"], data["failed"]) == (7, 7, 7, 0)
-        assert data["duplicates_sent"] == 2 and data["attempts"] == 9
+        assert data["duplicates"] == 2 and data["attempts"] == 9
         statuses = [g.answered for g in receiver.events]
         assert statuses.count(401) == 3 and statuses.count(200) == 6
         import xml.etree.ElementTree as ET

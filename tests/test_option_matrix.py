@@ -240,3 +240,33 @@ def test_load_refuses_a_placeholder_an_event_of_its_mix_lacks(srv: ScriptedServe
     r = cli("load", "--to", srv.url + "/m/{org_id}", "--rate", "10", "-d", "1s",
             "--mix", "slow-query=1,schema-publish=1")  # fmt: skip
     assert r.code == 2 and "schema-publish" in r.stderr and srv.seen == []
+
+
+# -- generated from the one table (atscale_mock/cli/option_table.py) -----------------
+
+from atscale_mock.cli.option_table import COMMANDS, DELIVERY_OPTIONS, REFUSED  # noqa: E402
+
+HELP = {c: cli(c, "--help").stdout for c in COMMANDS}
+
+
+@pytest.mark.parametrize("option", DELIVERY_OPTIONS)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_delivery_option_is_taken_or_refused_by_name(command: str, option: str) -> None:
+    """Each delivering command lists each delivery option in its --help, or the table
+    refuses it: `atscale-mock COMMAND OPTION` then says which option and why."""
+    import re
+
+    taken = re.search(rf"(?m)^\s+(-\w, )?{re.escape(option)}\b", HELP[command]) is not None
+    why = REFUSED.get((command, option))
+    if why is None:
+        assert taken, f"{command} neither takes {option} nor refuses it in the table"
+        return
+    assert not taken, f"{command} takes {option} although the table refuses it"
+    r = cli(command, "--to", "local", option, "1")
+    assert r.code == 2
+    assert f"error: {command} does not take {option}" in r.stderr and why in r.stderr
+
+
+def test_the_table_names_only_delivering_commands_and_delivery_options() -> None:
+    assert {c for c, _ in REFUSED} <= set(COMMANDS)
+    assert {o for _, o in REFUSED} <= set(DELIVERY_OPTIONS)

@@ -329,7 +329,7 @@ def test_expect_json_reads_the_whole_decoded_body(
     result = am.run(scenario, to=f"{srv.url}/{path}", **extra)
     assert result.failed == 0, [r.failures for r in result.deliveries]
     assert result.passed == 1
-    kept = result.deliveries[0].attempts[-1].outcome
+    kept = result.deliveries[0].tries[-1].outcome
     assert kept.full_body is None and len(kept.body) <= 1025  # not held after the check
     wrong = scenario.replace("ok: true", "ok: false")
     assert am.run(wrong, to=f"{srv.url}/{path}", **extra).failed == 1

@@ -35,6 +35,16 @@ class ProbeResult:
     def outcome(self) -> str:
         return str(self.status) if self.status is not None else (self.error or "no answer")
 
+    # what send's, run's and replay's per-delivery records say, under the same names
+    @property
+    def attempts(self) -> int:
+        """A check sends each probe once (a retry would hide what the receiver did)."""
+        return 0 if self.error == "not sent" else 1
+
+    @property
+    def error_class(self) -> str | None:
+        return self.error if self.status is None else None
+
     def to_json(self) -> dict[str, Any]:
         return {
             "label": self.label,

@@ -34,6 +34,13 @@ class _OneErrorStyle(TyperGroup):
 
         given = kwargs.get("args", args[0] if args else None)
         INVOCATION[:] = [str(a) for a in (sys.argv[1:] if given is None else given)]
+        from .option_table import refusal
+
+        refused = refusal(INVOCATION)
+        if refused is not None:  # one table says which command takes which option
+            command, option, why = refused
+            err(UsageError(f"{command} does not take {option}", why).render())
+            sys.exit(2)
 
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[misc]

@@ -233,7 +233,7 @@ class _Progress:
 
         self.passed += r.passed
         self.failed += not r.passed
-        line = attempt_line(r.attempts[-1], self.redactor)
+        line = attempt_line(r.tries[-1], self.redactor)
         if r.failures:
             line += "\n      FAILED: " + self.redactor.text("; ".join(r.failures))
         if self.bar is not None:

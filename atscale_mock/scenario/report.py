@@ -20,7 +20,7 @@ from .result import RunResult, json_report
 
 
 def _outcome_text(r: Any) -> str:
-    o = r.attempts[-1].outcome
+    o = r.tries[-1].outcome
     return str(o.status) if o.status is not None else f"{o.error_class}: {o.error}"
 
 
@@ -47,7 +47,7 @@ def junit_xml(run: RunResult, redactor: Redactor) -> str:
                 "classname": f"{run.scenario.name}.{r.planned.step.id}",
                 "name": f"{r.planned.label} ({r.planned.step.event.name})"
                 + (f" [{'; '.join(r.faults)}]" if r.faults else ""),
-                "time": f"{r.attempts[-1].outcome.latency:.6f}",
+                "time": f"{r.tries[-1].outcome.latency:.6f}",
             },
         )
         if r.faults:
@@ -60,7 +60,7 @@ def junit_xml(run: RunResult, redactor: Redactor) -> str:
             )
             failure.text = redactor.text(
                 f"expected: {r.planned.step.expect.describe()}\nactual: {_outcome_text(r)} after "
-                f"{len(r.attempts)} attempt(s)\nresponse: {r.attempts[-1].outcome.body}"
+                f"{len(r.tries)} attempt(s)\nresponse: {r.tries[-1].outcome.body}"
             )
     if run.not_sent:
         case = ET.SubElement(
@@ -93,20 +93,20 @@ def html_report(run: RunResult, redactor: Redactor) -> str:
     from ..report import html as h
     from .plan import step_key
 
-    results = sorted(run.deliveries, key=lambda r: r.attempts[0].sent_at)
-    t0 = results[0].attempts[0].sent_at if results else 0.0
+    results = sorted(run.deliveries, key=lambda r: r.tries[0].sent_at)
+    t0 = results[0].tries[0].sent_at if results else 0.0
     lanes: dict[str, int] = {}
     for step in run.scenario.event_steps():
         lanes.setdefault(step_key(step), len(lanes))
     sample = results[:: max(1, math.ceil(len(results) / MAX_DOTS))]
     dots, points = [], []
     for r in sample:
-        last = r.attempts[-1].outcome
-        t = r.attempts[0].sent_at - t0
+        last = r.tries[-1].outcome
+        t = r.tries[0].sent_at - t0
         ms = last.latency * 1000
         tip = redactor.text(
             f"{r.planned.label} {r.planned.step.event.name} at {t:.3f} s: "
-            f"{_outcome_text(r)} in {ms:.1f} ms after {len(r.attempts)} attempt(s)"
+            f"{_outcome_text(r)} in {ms:.1f} ms after {len(r.tries)} attempt(s)"
             + (f"; {'; '.join(r.failures)}" if r.failures else "")
             + (f" [{', '.join(r.faults)}]" if r.faults else "")
         )
@@ -125,7 +125,7 @@ def html_report(run: RunResult, redactor: Redactor) -> str:
     rows = []
     for key in lanes:
         rs = steps.get(key, [])
-        lat = sorted(r.attempts[-1].outcome.latency * 1000 for r in rs if not r.dropped)
+        lat = sorted(r.tries[-1].outcome.latency * 1000 for r in rs if not r.dropped)
         statuses: dict[str, int] = {}
         for r in rs:
             if not r.dropped:

@@ -17,7 +17,7 @@ from .plan import Planned
 @dataclass
 class DeliveryResult:
     planned: Planned
-    attempts: list[Attempt]
+    tries: list[Attempt]  # every attempt, in order (``attempts`` is how many, as in send)
     failures: list[str]  # unmet expectations, empty when passed
     lag: float  # seconds between the planned and the actual first send
     dropped: bool = False  # fault injection generated it and never sent it
@@ -29,9 +29,14 @@ class DeliveryResult:
 
     @property
     def faults(self) -> tuple[str, ...]:
-        return self.attempts[-1].request.faults
+        return self.tries[-1].request.faults
 
-    # what SendResult's DeliveryRecord says, under the same names (its last attempt)
+    # what SendResult's DeliveryRecord says, under the same names and types
+    @property
+    def attempts(self) -> int:
+        """How many attempts the delivery took (its retries included)."""
+        return len(self.tries)
+
     @property
     def event(self) -> str:
         return self.planned.step.event.name
@@ -42,19 +47,19 @@ class DeliveryResult:
 
     @property
     def status(self) -> int | None:
-        return self.attempts[-1].outcome.status if self.attempts else None
+        return self.tries[-1].outcome.status if self.tries else None
 
     @property
     def error_class(self) -> str | None:
-        return self.attempts[-1].outcome.error_class if self.attempts else None
+        return self.tries[-1].outcome.error_class if self.tries else None
 
     @property
     def error(self) -> str | None:
-        return self.attempts[-1].outcome.error if self.attempts else None
+        return self.tries[-1].outcome.error if self.tries else None
 
     @property
     def latency(self) -> float:
-        return self.attempts[-1].outcome.latency if self.attempts else 0.0
+        return self.tries[-1].outcome.latency if self.tries else 0.0
 
 
 @dataclass
@@ -105,7 +110,7 @@ class RunResult:
         per-delivery list. Secrets of the scenario are redacted."""
         data = json_report(self, Redactor(self.scenario.secrets))
         if not deliveries:
-            data.pop("deliveries")
+            data.pop("results")
         return data
 
     @property
@@ -130,7 +135,7 @@ class RunResult:
 def json_report(run: RunResult, redactor: Redactor) -> dict[str, Any]:
     lags = run.lags.sorted()
     return {
-        **run.summary,  # first: the run's own counts below win where names meet
+        **run.summary,  # the counts send's JSON has, under the same names
         "scenario": run.scenario.name,
         "file": run.scenario.file,
         "seed": run.seed,
@@ -141,20 +146,18 @@ def json_report(run: RunResult, redactor: Redactor) -> dict[str, Any]:
         "not_sent": run.not_sent,
         "passed": run.passed,
         "failed": run.failed,
-        "dropped_planned": run.dropped,
-        "duplicates_sent": run.copies,
         "dispatch_lag_ms": {f"p{q}": round(percentile(lags, q) * 1000, 3) for q in (50, 99)},
-        "deliveries": [
+        "results": [  # one record per delivery; "deliveries" is their count, as in send
             {
                 "label": r.planned.label,
                 "step": r.planned.step.id,
                 "index": r.planned.index,
                 "event": r.planned.step.event.name,
                 "planned_offset": round(r.planned.offset, 6),
-                "status": r.attempts[-1].outcome.status,
-                "error_class": r.attempts[-1].outcome.error_class,
-                "attempts": len(r.attempts),
-                "latency_ms": round(r.attempts[-1].outcome.latency * 1000, 3),
+                "status": r.tries[-1].outcome.status,
+                "error_class": r.tries[-1].outcome.error_class,
+                "attempts": len(r.tries),
+                "latency_ms": round(r.tries[-1].outcome.latency * 1000, 3),
                 "passed": r.passed,
                 "failures": [redactor.text(f) for f in r.failures],
                 "faults": list(r.faults),
