@@ -286,3 +286,39 @@ def test_check_leaves_no_findings_directory_in_tmp(tmp_path: Path) -> None:
     assert r.code == 1, r.stdout + r.stderr
     assert set(Path(tempfile.gettempdir()).glob("atscale-mock-findings-*")) == before
     assert "FINDING 1: slow-query [finished_at] -> 500" in r.stdout
+
+
+def test_a_failed_should_reads_the_same_in_every_format(tmp_path: Path) -> None:
+    """The built-in receiver takes bodies that are not JSON (three "should" checks
+    fail): exit 0, JSON `warn`, JUnit `<skipped>` (no `<failure>`), and the HTML, as
+    Chromium shows it, a passing verdict with three warnings."""
+    import xml.etree.ElementTree as ET
+
+    from .browser import page
+    from .cli_helpers import proc
+
+    junit, report = tmp_path / "card.xml", tmp_path / "card.html"
+    r = proc(
+        "check", "--to", "local", "--seed", "1", "--json",
+        "--junit", str(junit), "--report", str(report),
+    )  # fmt: skip
+    assert r.code == 0, r.stderr
+    card = json.loads(r.stdout)
+    warned = sorted(c["name"] for c in card["checks"] if c["verdict"] == "warn")
+    assert warned == ["empty", "invalid-json", "wrong-content-type"]
+    assert card["ok"] and card["counts"]["failed_should"] == 3
+    assert all(c["reproduce"] for c in card["checks"] if c["verdict"] == "warn")
+    suite = ET.parse(junit).getroot()
+    assert suite.get("failures") == "0" and suite.find(".//failure") is None
+    warnings = [
+        c.get("name")
+        for c in suite.iter("testcase")
+        if (c.find("skipped") is not None)
+        and c.find("skipped").get("message", "").startswith("warning (should)")
+    ]
+    assert sorted(warnings) == warned
+    with page("check-should") as tab:
+        tab.goto(report.as_uri())
+        assert tab.locator("#checks .v-warn").count() == 3
+        assert tab.locator("#checks .v-fail").count() == 0
+        assert tab.locator("h2:has-text('Verdict') + p").inner_text().strip().lower() == "pass"

@@ -434,6 +434,9 @@ class Finder:
         n = len(self.findings) + 1
         event = found.target.event.name
         saved = None
+        notes: list[str] = []
+        if self.reproduce_to == "URL":
+            notes.append("URL: where the app you checked in process listens")
         short = json.dumps(found.value, ensure_ascii=False)
         if found.target.path not in (EXTRA, WHOLE) and len(short) <= SHORT_SET:
             command = (
@@ -442,9 +445,10 @@ class Finder:
                 f"--to {self.reproduce_to}"
             )
         elif self._folder is None:  # nowhere to save it: the payload is in the finding
-            command = (
-                f"atscale-mock replay FILE --to {self.reproduce_to}  # FILE: this finding's "
-                "payload as a log line; give --findings-dir (findings_dir=) to have it saved"
+            command = f"atscale-mock replay FILE --to {self.reproduce_to}"
+            notes.append(
+                "FILE: this finding's payload as a log line; give --findings-dir "
+                "(findings_dir=) to have it saved"
             )
         else:
             folder = self._folder
@@ -465,7 +469,7 @@ class Finder:
                 found.kind,
                 found.payload,
                 self.ctx.seed,
-                command + self.sign_flags,
+                command + self.sign_flags + (f"  # {'; '.join(notes)}" if notes else ""),
                 saved,
                 response=found.response,
                 in_schema=_in_schema(found.target.event, found.payload),
