@@ -15,7 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from atscale_mock.delivery.retry import RetryPolicy
+from atscale_mock.delivery.retry import Retry
 from atscale_mock.delivery.summary import percentile
 from atscale_mock.delivery.transport import HttpxSender
 from atscale_mock.scenario.loader import parse_scenario
@@ -38,7 +38,7 @@ steps:
 """
     scenario = parse_scenario(text.encode(), "timing.yaml")
     async with HttpxSender(timeout=5) as sender:
-        runner = Runner(scenario, 1, datetime.now(UTC), url, sender, RetryPolicy())
+        runner = Runner(scenario, 1, datetime.now(UTC), url, sender, Retry())
         result = await runner.run()
     assert result.summary["ok"] == count, result.summary
     return sorted(r.lag for r in result.results)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from atscale_mock.delivery.retry import RetryPolicy, deliver, parse_retry_after
+from atscale_mock.delivery.retry import Retry, deliver, parse_retry_after
 from atscale_mock.delivery.transport import HttpxSender, Outcome, Request
 from atscale_mock.testing import FakeSender
 
@@ -21,7 +21,7 @@ REQ = Request(
 )
 
 
-def run_deliver(policy: RetryPolicy, sender: object | None = None) -> tuple[list, list[float]]:
+def run_deliver(policy: Retry, sender: object | None = None) -> tuple[list, list[float]]:
     waits: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
@@ -40,7 +40,7 @@ def run_deliver(policy: RetryPolicy, sender: object | None = None) -> tuple[list
 @respx.mock
 def test_posts_the_exact_body_as_json_with_headers() -> None:
     route = respx.post(URL).mock(return_value=httpx.Response(204))
-    attempts, _ = run_deliver(RetryPolicy())
+    attempts, _ = run_deliver(Retry())
     sent = route.calls.last.request
     assert sent.content == REQ.body
     assert sent.headers["content-type"] == "application/json"
@@ -53,7 +53,7 @@ def test_5xx_is_retried_then_succeeds() -> None:
     route = respx.post(URL).mock(
         side_effect=[httpx.Response(503), httpx.Response(502), httpx.Response(200)]
     )
-    attempts, waits = run_deliver(RetryPolicy(retries=3, base=0.5))
+    attempts, waits = run_deliver(Retry(retries=3, base=0.5))
     assert [a.outcome.status for a in attempts] == [503, 502, 200]
     assert [a.attempt for a in attempts] == [1, 2, 3]
     assert route.call_count == 3
@@ -64,7 +64,7 @@ def test_5xx_is_retried_then_succeeds() -> None:
 @pytest.mark.parametrize("status", [400, 404, 410, 422])
 def test_other_4xx_is_not_retried(status: int) -> None:
     route = respx.post(URL).mock(return_value=httpx.Response(status))
-    attempts, waits = run_deliver(RetryPolicy(retries=3))
+    attempts, waits = run_deliver(Retry(retries=3))
     assert route.call_count == 1 and waits == [] and not attempts[-1].ok
 
 
@@ -73,7 +73,7 @@ def test_429_retry_after_is_honoured() -> None:
     respx.post(URL).mock(
         side_effect=[httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200)]
     )
-    attempts, waits = run_deliver(RetryPolicy(retries=1))
+    attempts, waits = run_deliver(Retry(retries=1))
     assert waits == [7.0] and attempts[-1].ok
 
 
@@ -82,14 +82,14 @@ def test_retry_after_is_capped() -> None:
     respx.post(URL).mock(
         side_effect=[httpx.Response(503, headers={"Retry-After": "3600"}), httpx.Response(200)]
     )
-    _, waits = run_deliver(RetryPolicy(retries=1, cap=30))
+    _, waits = run_deliver(Retry(retries=1, cap=30))
     assert waits == [30]
 
 
 @respx.mock
 def test_retries_run_out() -> None:
     route = respx.post(URL).mock(return_value=httpx.Response(500))
-    attempts, waits = run_deliver(RetryPolicy(retries=2))
+    attempts, waits = run_deliver(Retry(retries=2))
     assert route.call_count == 3 and len(waits) == 2 and attempts[-1].outcome.status == 500
 
 
@@ -108,7 +108,7 @@ def test_retries_run_out() -> None:
 )
 def test_transport_errors_are_classified_and_retried(exc: Exception, cls: str) -> None:
     route = respx.post(URL).mock(side_effect=[exc, httpx.Response(200)])
-    attempts, _ = run_deliver(RetryPolicy(retries=1))
+    attempts, _ = run_deliver(Retry(retries=1))
     assert attempts[0].outcome.error_class == cls and attempts[0].outcome.status is None
     assert attempts[1].ok and route.call_count == 2
 
@@ -118,7 +118,7 @@ def test_redirect_is_reported_not_followed() -> None:
     route = respx.post(URL).mock(
         return_value=httpx.Response(302, headers={"Location": "http://127.0.0.1:1/elsewhere"})
     )
-    attempts, _ = run_deliver(RetryPolicy(retries=2))
+    attempts, _ = run_deliver(Retry(retries=2))
     assert route.call_count == 1
     assert attempts[0].outcome.status == 302 and attempts[0].outcome.location.endswith("/elsewhere")
 
@@ -126,7 +126,7 @@ def test_redirect_is_reported_not_followed() -> None:
 @respx.mock
 def test_response_body_is_truncated() -> None:
     respx.post(URL).mock(return_value=httpx.Response(500, content=b"x" * 500_000))
-    attempts, _ = run_deliver(RetryPolicy())
+    attempts, _ = run_deliver(Retry())
     assert len(attempts[0].outcome.body) <= 1025
 
 
@@ -139,5 +139,5 @@ def test_retry_after_parsing() -> None:
 
 def test_fake_sender_lets_the_loop_run_without_network() -> None:
     fake = FakeSender([Outcome(None, 0.0, "refused", "no"), Outcome(200, 0.01)])
-    attempts, waits = run_deliver(RetryPolicy(retries=5), fake)
+    attempts, waits = run_deliver(Retry(retries=5), fake)
     assert len(fake.requests) == 2 and attempts[-1].ok and len(waits) == 1

@@ -13,7 +13,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from atscale_mock.delivery.faults import MALFORMED_KINDS, Faults, arrange, malform
-from atscale_mock.delivery.retry import RetryPolicy, deliver
+from atscale_mock.delivery.retry import Retry, deliver
 from atscale_mock.delivery.signing import Signer, verify
 from atscale_mock.delivery.transport import Outcome, Request
 from atscale_mock.errors import UsageError
@@ -123,7 +123,7 @@ def test_signer_checks_its_inputs() -> None:
 # -- retry schedules ------------------------------------------------------------------
 
 
-def run_with(policy: RetryPolicy, outcomes: list[Outcome]) -> tuple[int, list[float]]:
+def run_with(policy: Retry, outcomes: list[Outcome]) -> tuple[int, list[float]]:
     waits: list[float] = []
 
     async def sleep(s: float) -> None:
@@ -135,13 +135,13 @@ def run_with(policy: RetryPolicy, outcomes: list[Outcome]) -> tuple[int, list[fl
 
 
 def test_fixed_schedule_with_time_scale() -> None:
-    policy = RetryPolicy(schedule=(5.0, 300.0, 1800.0, 7200.0), time_scale=3600)
+    policy = Retry(schedule=(5.0, 300.0, 1800.0, 7200.0), time_scale=3600)
     sent, waits = run_with(policy, [Outcome(503, 0.0)] * 10)
     assert sent == 5 and waits == [5 / 3600, 300 / 3600, 0.5, 2.0]
 
 
 def test_schedule_honours_retry_after_and_stops_on_410() -> None:
-    policy = RetryPolicy(schedule=(1.0, 1.0, 1.0))
+    policy = Retry(schedule=(1.0, 1.0, 1.0))
     sent, waits = run_with(policy, [Outcome(429, 0.0, retry_after="30"), Outcome(410, 0.0)])
     assert sent == 2 and waits == [30.0]
 

@@ -110,7 +110,7 @@ async def arun(
     if not url:
         raise UsageError("no receiver URL", "give to= (or 'local'), or set defaults.to")
     retry = Retry(loaded.defaults.retries) if retries is None else retries
-    policy = (retry if isinstance(retry, Retry) else Retry(retry)).policy()
+    policy = retry if isinstance(retry, Retry) else Retry(retry)
     active = faults if faults is not None and faults.active else loaded.faults
     _check_step_signing(loaded, sign)
     with resolve_target(url, on_received, on_local) as resolved:

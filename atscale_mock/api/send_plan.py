@@ -171,7 +171,7 @@ async def dispatch_all(
         for jobs, concurrent, seed in sources:
             dispatcher = Dispatcher(
                 sender,
-                as_retry(how.retries).policy(),
+                as_retry(how.retries),
                 how.sign.signer() if how.sign else None,
                 how.on_attempt,
                 concurrent=concurrent,

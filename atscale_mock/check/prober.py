@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..delivery.dispatch import Dispatcher, Job, Prepared, make_sender
-from ..delivery.retry import Attempt, OnAttempt, RetryPolicy
+from ..delivery.retry import Attempt, OnAttempt, Retry
 from ..delivery.signing import Signer
 from ..delivery.transport import Sender
 
@@ -86,7 +86,7 @@ class Prober:
         jobs = [Job(None, _const(p), done(i)) for i, p in enumerate(probes)]
         dispatcher = Dispatcher(
             self._sender,
-            RetryPolicy(retries=0),
+            Retry(retries=0),
             self.signer,
             self._count,
             concurrent=concurrent,

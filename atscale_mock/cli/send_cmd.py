@@ -12,7 +12,7 @@ import typer
 from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
 from ..delivery.faults import is_copy
 from ..delivery.request import check_url, parse_header
-from ..delivery.retry import Attempt, RetryPolicy
+from ..delivery.retry import Attempt, Retry
 from ..errors import UsageError
 from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
 from ..redact import Redactor
@@ -170,7 +170,7 @@ def attempt_printer(
 
 
 def counted(
-    bar: Bar | None, policy: RetryPolicy, expect: Any, printer: Callable[[Attempt], None]
+    bar: Bar | None, policy: Retry, expect: Any, printer: Callable[[Attempt], None]
 ) -> Callable[[Attempt], None]:
     """``printer``, and on a terminal the bar: it moves when a delivery has settled (its
     last attempt, or a drop); a duplicate's copy is not one of the N."""
@@ -349,7 +349,7 @@ def send(
             sign=signing,
             faults=faults,
             verify=verify_option(insecure, ca_cert),
-            on_attempt=counted(bar, retry.policy(), expect, printer),
+            on_attempt=counted(bar, retry, expect, printer),
             on_received=on_received,
             on_local=on_local,
             keep_records=False,

@@ -6,7 +6,7 @@ faults.py    duplicates, reordering, drops, delays, malformed bodies (seeded)
 transport.py the Sender protocol, Request/Outcome records, the httpx sender
 pool.py      the pooled asyncio/httptools transport that holds a rate
 classify.py  one classification of transport failures
-retry.py     attempts and retries (RetryPolicy, deliver)
+retry.py     attempts and retries (Retry, deliver)
 dispatch.py  the one dispatch loop (due times, concurrency, lag) and make_sender()
 inprocess.py delivery to an ASGI or WSGI app object, no server
 """

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..config import DEFAULT_TIMEOUT
 from .faults import Slot
-from .retry import Attempt, OnAttempt, RetryPolicy, deliver
+from .retry import Attempt, OnAttempt, Retry, deliver
 from .signing import Signer, new_message_id
 from .summary import Reservoir
 from .transport import Outcome, Request, Sender
@@ -119,7 +119,7 @@ def signing_hook(
 @dataclass
 class Dispatcher:
     sender: Sender
-    policy: RetryPolicy
+    policy: Retry
     signer: Signer | None = None
     on_attempt: OnAttempt | None = None
     concurrent: bool = True

@@ -2,7 +2,7 @@
 
 Retried: transport failures, 429 and 5xx. Never retried: other 4xx (410 included),
 2xx and 3xx (redirects are reported, not followed). ``Retry-After`` is honoured
-(seconds or an HTTP date), capped like every wait at ``RetryPolicy.cap``.
+(seconds or an HTTP date), capped like every wait at ``Retry.cap``.
 """
 
 from __future__ import annotations
@@ -17,19 +17,57 @@ from typing import Any
 from ..config import DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_CAP, DEFAULT_RETRIES
 from .transport import Outcome, Request, Sender
 
+MAX_RETRIES = 100  # a ceiling against typos; a schedule can name its own waits
+MAX_WAIT = 24 * 3600.0  # seconds: no single retry wait is longer (a typo such as 999999999h)
+
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and when to retry. A ``schedule`` (seconds before each retry, as
-    ``--retry-schedule 5s,5m,30m,2h``) replaces the exponential backoff and sets the
-    number of retries; ``time_scale`` divides every wait (compress hours into seconds).
-    ``Retry-After`` is honoured either way; 410 Gone, like other 4xx, stops retrying."""
+class Retry:
+    """How often and when to retry, validated when made: on transport failures, 429 and
+    5xx, ``retries`` times with exponential backoff (equal jitter, ``base`` doubling up
+    to ``cap``), or a fixed ``schedule`` of waits in seconds (as ``--retry-schedule
+    5s,5m,30m,2h``), which sets the number of retries. ``time_scale`` divides every wait
+    (compress hours into seconds). ``Retry-After`` is honoured either way; 410 Gone,
+    like other 4xx, stops retrying. The one record of retries: the library's
+    ``am.Retry`` and what the delivery loop follows."""
 
     retries: int = DEFAULT_RETRIES
-    base: float = DEFAULT_BACKOFF_BASE
-    cap: float = DEFAULT_BACKOFF_CAP
     schedule: tuple[float, ...] = ()
     time_scale: float = 1.0
+    base: float = DEFAULT_BACKOFF_BASE
+    cap: float = DEFAULT_BACKOFF_CAP
+
+    def __post_init__(self) -> None:
+        from ..config import MAX_TIME_SCALE, MIN_TIME_SCALE
+        from ..errors import UsageError
+
+        if isinstance(self.retries, bool) or not 0 <= self.retries <= MAX_RETRIES:
+            raise UsageError(f"retries must be from 0 to {MAX_RETRIES}, got {self.retries}")
+        if any(isinstance(w, bool) or not 0 <= w <= MAX_WAIT for w in self.schedule):
+            raise UsageError(f"retry schedule: every wait must be from 0 to {MAX_WAIT:.0f} s (24h)")
+        low, high = MIN_TIME_SCALE, MAX_TIME_SCALE
+        if isinstance(self.time_scale, bool) or not low <= self.time_scale <= high:
+            raise UsageError(
+                f"retry time_scale must be from {low:g} to {high:g}, got {self.time_scale}"
+            )
+
+    @classmethod
+    def parse_schedule(cls, text: str, time_scale: float = 1.0) -> Retry:
+        """``5s,5m,30m,2h`` as a Retry with that schedule."""
+        from ..errors import UsageError
+        from ..scenario.units import parse_duration
+
+        waits = []
+        for part in text.split(","):
+            try:
+                waits.append(parse_duration(part.strip()))
+            except ValueError as exc:
+                raise UsageError(
+                    f"schedule: {part.strip()!r} is not {exc}",
+                    "for example 5s,5m,30m,2h",
+                    field="schedule",
+                ) from None
+        return cls(len(waits), schedule=tuple(waits), time_scale=time_scale)
 
     @property
     def attempts(self) -> int:
@@ -97,7 +135,7 @@ OnAttempt = Callable[[Attempt], None]
 async def deliver(
     sender: Sender,
     request: Request,
-    policy: RetryPolicy,
+    policy: Retry,
     *,
     payload: Any = None,
     label: str = "",

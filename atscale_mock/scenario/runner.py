@@ -21,7 +21,7 @@ from typing import Any
 from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Copies, Dispatcher, Job, Prepared
 from ..delivery.faults import Faults, Slot, arrange_items
 from ..delivery.request import build_request, fill_url
-from ..delivery.retry import Attempt, RetryPolicy
+from ..delivery.retry import Attempt, Retry
 from ..delivery.signing import Signer
 from ..delivery.transport import Sender
 from ..events.ids import derive_seed
@@ -89,7 +89,7 @@ class Runner:
     clock: datetime
     to: str | None
     sender: Sender
-    policy: RetryPolicy
+    policy: Retry
     headers: dict[str, str] = field(default_factory=dict)
     on_attempt: Callable[[Attempt], None] | None = None
     on_result: Callable[[DeliveryResult], None] | None = None
