@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from atscale_mock.delivery.faults import MALFORMED_KINDS, Faults, arrange, malform
 from atscale_mock.delivery.retry import Retry, deliver
-from atscale_mock.delivery.signing import Signer, verify
+from atscale_mock.delivery.signing import Signing, verify
 from atscale_mock.delivery.transport import Outcome, Request
 from atscale_mock.errors import UsageError
 from atscale_mock.receiver.local import Behaviour, Receiver
@@ -88,14 +88,14 @@ def test_bad_fault_values_are_usage_errors() -> None:
 
 
 def test_standard_webhooks_signature_verifies_with_the_reference() -> None:
-    headers = Signer("standard-webhooks", SECRET).headers(BODY)
+    headers = Signing("standard-webhooks", SECRET).headers(BODY)
     assert Webhook(SECRET).verify(BODY, headers) == json.loads(BODY)
     assert verify(SECRET, headers, BODY) == "valid"
 
 
 def test_bad_and_stale_signatures_fail_the_reference() -> None:
-    bad = Signer("standard-webhooks", SECRET, bad=True).headers(BODY)
-    stale = Signer("standard-webhooks", SECRET, stale=3600).headers(BODY)
+    bad = Signing("standard-webhooks", SECRET, bad=True).headers(BODY)
+    stale = Signing("standard-webhooks", SECRET, stale=3600).headers(BODY)
     for headers in (bad, stale):
         with pytest.raises(WebhookVerificationError):
             Webhook(SECRET).verify(BODY, headers)
@@ -106,18 +106,18 @@ def test_hmac_signature() -> None:
     import hashlib
     import hmac
 
-    headers = Signer("hmac-sha256", "s3cret", header="X-Sig").headers(BODY)
+    headers = Signing("hmac-sha256", "s3cret", header="X-Sig").headers(BODY)
     assert headers == {"X-Sig": "sha256=" + hmac.new(b"s3cret", BODY, hashlib.sha256).hexdigest()}
     assert verify("s3cret", headers, BODY, hmac_header="X-Sig") == "valid"
-    bad = Signer("hmac-sha256", "s3cret", header="X-Sig", bad=True).headers(BODY)
+    bad = Signing("hmac-sha256", "s3cret", header="X-Sig", bad=True).headers(BODY)
     assert verify("s3cret", bad, BODY, hmac_header="X-Sig") == "invalid: signature mismatch"
 
 
 def test_signer_checks_its_inputs() -> None:
     with pytest.raises(UsageError):
-        Signer("rot13", "x")
+        Signing("rot13", "x")
     with pytest.raises(UsageError):
-        Signer("standard-webhooks", "not base64 !!")
+        Signing("standard-webhooks", "not base64 !!")
 
 
 # -- retry schedules ------------------------------------------------------------------

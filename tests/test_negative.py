@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from atscale_mock.delivery.signing import Signer
+from atscale_mock.delivery.signing import Signing
 from atscale_mock.events.catalogue import EVENTS
 from atscale_mock.events.payload import build_payload, encode
 
@@ -49,8 +49,8 @@ def _hmac_verifiers(key: str, body: bytes, header: str) -> list[bool]:
 
 def test_standard_webhooks_good_verify_and_bad_or_stale_never_do() -> None:
     hook = Webhook(WHSEC)
-    good, bad = Signer("standard-webhooks", WHSEC), Signer("standard-webhooks", WHSEC, bad=True)
-    stale = Signer("standard-webhooks", WHSEC, stale=3600)
+    good, bad = Signing("standard-webhooks", WHSEC), Signing("standard-webhooks", WHSEC, bad=True)
+    stale = Signing("standard-webhooks", WHSEC, stale=3600)
     for seed in SEEDS:
         body = _body(seed)
         msg = f"msg_{seed:032x}"
@@ -61,7 +61,7 @@ def test_standard_webhooks_good_verify_and_bad_or_stale_never_do() -> None:
 
 
 def test_hmac_good_verify_every_way_and_bad_never_does() -> None:
-    good, bad = Signer("hmac-sha256", HMAC_KEY), Signer("hmac-sha256", HMAC_KEY, bad=True)
+    good, bad = Signing("hmac-sha256", HMAC_KEY), Signing("hmac-sha256", HMAC_KEY, bad=True)
     for seed in SEEDS:
         body = _body(seed)
         assert all(_hmac_verifiers(HMAC_KEY, body, good.headers(body)["X-Signature"]))
@@ -97,7 +97,7 @@ def test_unpadded_whsec_secrets_are_accepted_like_the_reference() -> None:
         except Exception:
             continue
         body = _body(rng.randrange(1000))
-        hook.verify(body, Signer("standard-webhooks", secret).headers(body, "msg_1"))
+        hook.verify(body, Signing("standard-webhooks", secret).headers(body, "msg_1"))
         verified += 1
         unpadded += len(raw.rstrip("=")) % 4 != 0
     assert verified >= 25 and unpadded >= 10, (verified, unpadded)  # not all skipped

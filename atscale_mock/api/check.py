@@ -70,7 +70,7 @@ def check(
     long for ``--set`` is saved under ``findings_dir`` for ``replay`` (none given: its
     reproducer names no file and the payload is in the finding)."""
     run_seed = resolve_seed(seed)
-    signer = sign.signer() if sign else None
+    signer = sign if sign else None
     expects = parse_expect(dict(expect) if isinstance(expect, Mapping) else expect)
     chosen = select(only, skip)
     if not chosen and not (fuzz or fuzz_time):

@@ -143,7 +143,7 @@ def load(
             verify,
             full,
             faults=active,
-            signer=sign.signer() if sign else None,
+            signer=sign if sign else None,
             spin=spin,
         )
         if engine == "locust":

@@ -3,41 +3,17 @@ the same thing in every function (and every command) that takes it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..delivery.faults import Faults
 from ..delivery.retry import MAX_RETRIES, MAX_WAIT, Retry
-from ..delivery.signing import DEFAULT_HMAC_HEADER, Signer
+from ..delivery.signing import Signing
 from ..errors import UsageError
 from ..events.make import resolve_clock, resolve_seed
 from ..scenario.units import parse_rate_option
 
 if TYPE_CHECKING:
     from ..scenario.model import Expect
-
-
-@dataclass(frozen=True, slots=True)
-class Signing:
-    """Sign every delivery: ``scheme`` is ``standard-webhooks`` (``secret`` is
-    ``whsec_<base64>``) or ``hmac-sha256`` (``header`` carries ``sha256=<hex>``).
-    ``bad`` sends a well-formed but wrong signature; ``stale`` back-dates the timestamp
-    by that many seconds."""
-
-    scheme: str
-    secret: str
-    header: str = DEFAULT_HMAC_HEADER
-    bad: bool = False
-    stale: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.signer()  # validates scheme and secret now
-
-    def signer(self) -> Signer:
-        return Signer(self.scheme, self.secret, self.header, self.bad, self.stale)
-
-    def __repr__(self) -> str:  # never show the secret
-        return f"Signing(scheme={self.scheme!r}, secret='***', header={self.header!r})"
 
 
 def as_retry(value: int | Retry | None) -> Retry:

@@ -129,7 +129,7 @@ async def arun(
                 on_attempt=on_attempt,
                 on_result=on_result,
                 faults=active,
-                signer=sign.signer() if sign else None,
+                signer=sign if sign else None,
                 max_in_flight=max_in_flight,
                 keep_results=keep_results,
             )

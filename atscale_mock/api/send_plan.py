@@ -172,7 +172,7 @@ async def dispatch_all(
             dispatcher = Dispatcher(
                 sender,
                 as_retry(how.retries),
-                how.sign.signer() if how.sign else None,
+                how.sign if how.sign else None,
                 how.on_attempt,
                 concurrent=concurrent,
                 max_in_flight=how.max_in_flight,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..delivery.signing import DEFAULT_HMAC_HEADER, Signer
+from ..delivery.signing import DEFAULT_HMAC_HEADER, Signing
 from ..events.payload import encode
 
 
@@ -24,5 +24,5 @@ def sign_headers(
     atscale-mock sends: ``json.dumps(payload, separators=(",", ":"),
     ensure_ascii=False)``; send exactly those bytes."""
     body = payload_or_bytes if isinstance(payload_or_bytes, bytes) else encode(payload_or_bytes)
-    signed = Signer(scheme, secret, header).headers(body, msg_id, timestamp)
+    signed = Signing(scheme, secret, header).headers(body, msg_id, timestamp)
     return {"Content-Type": "application/json", **signed}

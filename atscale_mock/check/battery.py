@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..delivery.dispatch import Prepared
 from ..delivery.retry import Attempt
-from ..delivery.signing import Signer
+from ..delivery.signing import Signing
 from ..delivery.summary import percentile
 from ..errors import UsageError
 from ..scenario.model import Expect
@@ -269,14 +269,14 @@ def select(only: Sequence[str] = (), skip: Sequence[str] = ()) -> list[Check]:
     return [c for c in CHECKS if (not only or c.name in only) and c.name not in skip]
 
 
-def skip_reason(check: Check, signer: Signer | None) -> str:
+def skip_reason(check: Check, signer: Signing | None) -> str:
     if check.needs_signer and signer is None:
         return "needs a secret (--sign MODE --secret S)"
-    if signer is not None and signer.mode != "standard-webhooks":
+    if signer is not None and signer.scheme != "standard-webhooks":
         if check.needs_signer == "timestamp":
-            return f"{signer.mode} signs the body alone: no timestamp to move"
+            return f"{signer.scheme} signs the body alone: no timestamp to move"
         if check.needs_signer == "list":
-            return f"{signer.mode} carries one signature: no list"
+            return f"{signer.scheme} carries one signature: no list"
     return ""
 
 

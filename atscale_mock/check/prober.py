@@ -14,7 +14,7 @@ from typing import Any
 
 from ..delivery.dispatch import Dispatcher, Job, Prepared, make_sender
 from ..delivery.retry import Attempt, OnAttempt, Retry
-from ..delivery.signing import Signer
+from ..delivery.signing import Signing
 from ..delivery.transport import Sender
 
 POLL = 0.05  # seconds between looks at the stop flag and the deadline while sending
@@ -40,7 +40,7 @@ class Prober:
         self,
         url: str,
         *,
-        signer: Signer | None,
+        signer: Signing | None,
         timeout: float,
         verify: bool | str = True,
         transport: Any = None,

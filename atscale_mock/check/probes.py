@@ -17,7 +17,7 @@ from typing import Any
 from ..delivery.dispatch import Prepared
 from ..delivery.faults import malform
 from ..delivery.request import build_request, fill_url
-from ..delivery.signing import Signer, new_message_id
+from ..delivery.signing import Signing, new_message_id
 from ..events.catalogue import EVENTS, Event
 from ..events.payload import BuildOptions, build_payload, encode
 
@@ -32,7 +32,7 @@ class Context:
 
     url: str
     seed: int
-    signer: Signer | None
+    signer: Signing | None
     burst: int = DEFAULT_BURST
     max_latency: float = DEFAULT_MAX_LATENCY
     clock: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -50,7 +50,7 @@ class Context:
         *,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-        signer: tuple[Signer | None] | None = None,
+        signer: tuple[Signing | None] | None = None,
         msg_id: str | None = None,
     ) -> Prepared:
         url = fill_url(self.url, payload) if isinstance(payload, dict) else self.url
@@ -198,7 +198,7 @@ def _digest(value: str) -> str:
 def signature_version(ctx: Context) -> list[Prepared]:
     """The right digest under a version or algorithm the receiver must not take."""
     assert ctx.signer is not None
-    if ctx.signer.mode == "standard-webhooks":
+    if ctx.signer.scheme == "standard-webhooks":
         return [
             _signed_as(ctx, "the right digest as v1a,", lambda v: "v1a," + _digest(v)),
             _signed_as(ctx, "the right digest with no version", _digest),
@@ -213,7 +213,7 @@ def signature_version(ctx: Context) -> list[Prepared]:
 def empty_signature(ctx: Context) -> list[Prepared]:
     """Signature headers that are there but sign nothing."""
     assert ctx.signer is not None
-    if ctx.signer.mode == "standard-webhooks":
+    if ctx.signer.scheme == "standard-webhooks":
         return [
             _signed_as(ctx, "an empty webhook-signature", lambda v: ""),
             _signed_as(ctx, "an empty entry: 'v1,'", lambda v: "v1,"),

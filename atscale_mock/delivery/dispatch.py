@@ -22,7 +22,7 @@ from typing import Any
 from ..config import DEFAULT_TIMEOUT
 from .faults import Slot
 from .retry import Attempt, OnAttempt, Retry, deliver
-from .signing import Signer, new_message_id
+from .signing import Signing, new_message_id
 from .summary import Reservoir
 from .transport import Outcome, Request, Sender
 
@@ -41,7 +41,7 @@ class Prepared:
     dropped: bool = False  # fault injection generated it and never sends it
     msg_id: str | None = None  # the signature's message id (None: a new one)
     copy: bool = False  # a duplicate: the same delivery sent again
-    signer: tuple[Signer | None] | None = None  # its own signing (None: the dispatcher's)
+    signer: tuple[Signing | None] | None = None  # its own signing (None: the dispatcher's)
 
 
 @dataclass(slots=True)
@@ -99,7 +99,7 @@ def dropped_attempt(prepared: Prepared) -> Attempt:
 
 
 def signing_hook(
-    signer: Signer | None, msg_id: str | None = None
+    signer: Signing | None, msg_id: str | None = None
 ) -> Callable[[Request], Request] | None:
     """A ``prepare`` hook for :func:`deliver` that signs each attempt (a fresh timestamp,
     the same message id across one delivery's retries)."""
@@ -120,7 +120,7 @@ def signing_hook(
 class Dispatcher:
     sender: Sender
     policy: Retry
-    signer: Signer | None = None
+    signer: Signing | None = None
     on_attempt: OnAttempt | None = None
     concurrent: bool = True
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT

@@ -35,8 +35,14 @@ TOLERANCE = 300  # seconds a standard-webhooks timestamp may differ from now whe
 
 
 @dataclass(frozen=True, slots=True)
-class Signer:
-    mode: str
+class Signing:
+    """Sign every delivery: ``scheme`` is ``standard-webhooks`` (``secret`` is
+    ``whsec_<base64>``) or ``hmac-sha256`` (``header`` carries ``sha256=<hex>``).
+    ``bad`` sends a well-formed but wrong signature; ``stale`` back-dates the timestamp
+    by that many seconds (negative: a timestamp ahead). Validated when made; the one
+    record of signing: the library's ``am.Signing`` and what every sender signs with."""
+
+    scheme: str
     secret: str
     header: str = DEFAULT_HMAC_HEADER
     bad: bool = False
@@ -45,9 +51,9 @@ class Signer:
     def __post_init__(self) -> None:
         # each message begins with the keyword of Signing (``field``); the CLI and the
         # pytest plugin put their own option names there
-        if self.mode not in MODES:
+        if self.scheme not in MODES:
             raise UsageError(
-                f"scheme: unknown signing scheme {self.mode!r}",
+                f"scheme: unknown signing scheme {self.scheme!r}",
                 "use " + " or ".join(MODES),
                 field="scheme",
             )
@@ -57,7 +63,7 @@ class Signer:
             check_name(self.header, "header")
         except UsageError as exc:
             raise UsageError(exc.message, exc.hint, field="header") from None
-        if self.mode == "standard-webhooks":
+        if self.scheme == "standard-webhooks":
             _standard_key(self.secret)
         elif self.stale:
             raise UsageError(
@@ -66,12 +72,15 @@ class Signer:
                 field="stale",
             )
 
+    def __repr__(self) -> str:  # never show the secret
+        return f"Signing(scheme={self.scheme!r}, secret='***', header={self.header!r})"
+
     def headers(
         self, body: bytes, msg_id: str | None = None, now: float | None = None
     ) -> dict[str, str]:
         """The signature headers for ``body``; ``msg_id`` stays the same across the retries
         of one delivery, as Standard Webhooks asks."""
-        if self.mode == "hmac-sha256":
+        if self.scheme == "hmac-sha256":
             raw = hmac.new(self.secret.encode(), body, hashlib.sha256).digest()
             return {self.header: "sha256=" + (_corrupt(raw) if self.bad else raw).hex()}
         msg_id = msg_id or new_message_id()

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 from ..delivery.faults import Faults
-from ..delivery.signing import Signer
+from ..delivery.signing import Signing
 from .schedule import Phase, total_duration
 
 
@@ -29,7 +29,7 @@ class WorkerConfig:
     faults: Faults = field(default_factory=Faults)
     encode: bool = True  # histograms leave as bytes (False: in-process, as objects)
     spin: bool = True  # open loop: busy-wait the last millisecond (else: timerfd)
-    signer: Signer | None = None  # sign every request (standard-webhooks or hmac-sha256)
+    signer: Signing | None = None  # sign every request (standard-webhooks or hmac-sha256)
 
 
 @dataclass
@@ -57,7 +57,7 @@ class LoadConfig:
     full: bool = False
     interval: float = 1.0
     faults: Faults = field(default_factory=Faults)
-    signer: Signer | None = None
+    signer: Signing | None = None
     #: open loop: busy-wait the last millisecond before each send (a core per worker,
     #: for the tightest timing) instead of sleeping on a timerfd. Opt-in, and only where
     #: the machine has a spare core per worker.

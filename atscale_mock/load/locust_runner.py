@@ -51,7 +51,7 @@ def locust_environment(config: LoadConfig) -> dict[str, str]:
         [[p.duration, p.rate / users, p.end_rate / users] for p in config.phases]
     )
     if config.signer is not None:
-        env["ATSCALE_MOCK_SIGN"] = config.signer.mode
+        env["ATSCALE_MOCK_SIGN"] = config.signer.scheme
         env["ATSCALE_MOCK_SECRET"] = config.signer.secret
         env["ATSCALE_MOCK_SIGNATURE_HEADER"] = config.signer.header
     return env

@@ -32,7 +32,7 @@ from locust import FastHttpUser, events, task
 from locust.runners import WorkerRunner
 
 from atscale_mock.delivery.request import fill_url, has_placeholders
-from atscale_mock.delivery.signing import DEFAULT_HMAC_HEADER, Signer, new_message_id
+from atscale_mock.delivery.signing import DEFAULT_HMAC_HEADER, Signing, new_message_id
 from atscale_mock.events.ids import derive_seed
 from atscale_mock.load.generator import PayloadGenerator, parse_mix
 from atscale_mock.load.stats import HIGHEST, merge, new_histogram, percentiles_ms
@@ -204,7 +204,7 @@ class EngineWebhooks(FastHttpUser):
             self.headers[name] = value
         self.signer = None
         if os.environ.get("ATSCALE_MOCK_SIGN"):
-            self.signer = Signer(
+            self.signer = Signing(
                 os.environ["ATSCALE_MOCK_SIGN"],
                 os.environ.get("ATSCALE_MOCK_SECRET", ""),
                 os.environ.get("ATSCALE_MOCK_SIGNATURE_HEADER") or DEFAULT_HMAC_HEADER,

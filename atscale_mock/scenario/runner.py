@@ -22,7 +22,7 @@ from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Copies, Dispatcher, Job, 
 from ..delivery.faults import Faults, Slot, arrange_items
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, Retry
-from ..delivery.signing import Signer
+from ..delivery.signing import Signing
 from ..delivery.transport import Sender
 from ..events.ids import derive_seed
 from ..events.payload import get_path
@@ -95,7 +95,7 @@ class Runner:
     on_result: Callable[[DeliveryResult], None] | None = None
     monotonic: Callable[[], float] = time.monotonic
     faults: Faults = field(default_factory=Faults)
-    signer: Signer | None = None
+    signer: Signing | None = None
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     keep_results: bool = True  # False: counts only (no report needs the list)
 
@@ -228,7 +228,7 @@ class Runner:
         )
         return Prepared(request, payload, planned.label, slot.dropped, signer=self._signer_of(step))
 
-    def _signer_of(self, step: EventStep) -> tuple[Signer | None] | None:
+    def _signer_of(self, step: EventStep) -> tuple[Signing | None] | None:
         """The step's own signing, when it differs from the run's (None: the run's)."""
         if not step.sign:
             return (None,)
