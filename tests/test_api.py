@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import atscale_mock as am
-from atscale_mock.delivery.dispatch import make_sender
+from atscale_mock.delivery.pipeline import make_sender
 
 from .httpserver import ScriptedServer
 

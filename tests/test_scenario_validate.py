@@ -262,3 +262,23 @@ def test_validate_no_env_lints_a_scenario_whose_secrets_are_not_set(tmp_path: Pa
     # a default that is not a URL is still checked
     f.write_text(f.read_text().replace("http://127.0.0.1:9/hooks", "ftp://x"))
     assert proc("validate", "--no-env", str(f), env=env).code == 2
+
+
+def test_a_timeline_past_the_year_9999_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    """Found by hypothesis (test_fuzz.py::test_scenario_mutations, on Python 3.13): an
+    `after` of millennia overflowed the payload clock in a traceback."""
+    far = tmp_path / "far.yaml"
+    far.write_text("version: 1\nsteps:\n  - event: slow-query\n    after: 251698233600\n")
+    r = proc("validate", str(far))
+    assert r.code == 2 and "a duration from 0 to 10 years" in r.stderr
+    no_traceback(r)
+    # each duration in bounds, the timeline past 9999 all the same: plan says which step
+    long = tmp_path / "long.yaml"
+    long.write_text(
+        "version: 1\nsteps:\n  - id: q\n    event: slow-query\n"
+        "    repeat: {count: 1000, every: 87600h}\n"
+    )
+    assert proc("validate", str(long)).code == 0
+    r = proc("plan", str(long))
+    assert r.code == 2 and "step 'q' falls" in r.stderr and "past the year 9999" in r.stderr
+    no_traceback(r)

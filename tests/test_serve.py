@@ -575,3 +575,37 @@ def test_a_scenario_posted_as_yaml_needs_a_yaml_content_type(
     from .docs_text import everything
 
     assert "Content-Type: application/yaml" in everything()
+
+
+def test_a_scenario_in_serve_passes_the_retry_loop_once_per_delivery(
+    srv: ScriptedServer, engine: EngineServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A serve scenario's deliveries are fed to the subscriptions once each: N
+    deliveries to one subscription, N passes through the retry loop (before, the run's
+    own loop passed each one more time, with nothing to retry)."""
+    import time
+
+    from atscale_mock.delivery import dispatch
+
+    passes: list[str] = []
+    real = dispatch.deliver
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        passes.append(args[1].event)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "deliver", counted)
+    call(engine, "POST", "/_mock/webhooks", json={"url": srv.url + "/one"})
+    scenario = "version: 1\nsteps:\n  - event: slow-query\n    repeat: {count: 5, every: 10ms}\n"
+    run = call(
+        engine, "POST", "/_mock/scenarios", content=scenario,
+        headers={"Content-Type": "application/yaml"},
+    )  # fmt: skip
+    assert run.status_code == 202, run.text
+    deadline = time.monotonic() + 20
+    while call(engine, "GET", f"/_mock/scenarios/{run.json()['id']}").json()["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    srv.wait_seen(5)
+    assert len(srv.seen) == 5
+    assert passes == ["slow-query"] * 5

@@ -97,7 +97,7 @@ async def arun(
     section. A cancelled run returns what it did, marked ``interrupted``.
     ``keep_results=False`` keeps the counts but not the per-delivery ``results`` (memory
     that does not grow with the run: for millions of deliveries and no report)."""
-    from ..delivery.dispatch import make_sender
+    from ..delivery.pipeline import make_sender
     from ..scenario.runner import Runner
     from .send_plan import in_process
 

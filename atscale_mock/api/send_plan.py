@@ -14,16 +14,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..config import DEFAULT_TIMEOUT
-from ..delivery.dispatch import (
-    DEFAULT_MAX_IN_FLIGHT,
-    Copies,
-    Dispatcher,
-    Job,
-    Prepared,
-    Timing,
-    make_sender,
-)
+from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Copies, Job, Prepared, Timing
 from ..delivery.faults import Faults, Slot, arrange
+from ..delivery.pipeline import dispatch_loop, make_sender
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, OnAttempt
 from ..delivery.summary import Summary
@@ -169,7 +162,7 @@ async def dispatch_all(
     sender = make_sender(how.timeout, how.verify, how.transport, url)
     try:
         for jobs, concurrent, seed in sources:
-            dispatcher = Dispatcher(
+            dispatcher = dispatch_loop(
                 sender,
                 as_retry(how.retries),
                 how.sign if how.sign else None,

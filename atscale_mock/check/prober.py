@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..delivery.dispatch import Dispatcher, Job, Prepared, make_sender
+from ..delivery.dispatch import Job, Prepared
+from ..delivery.pipeline import dispatch_loop, make_sender
 from ..delivery.retry import Attempt, OnAttempt, Retry
 from ..delivery.signing import Signing
 from ..delivery.transport import Sender
@@ -84,7 +85,7 @@ class Prober:
             return lambda _p, attempts, _lag: got.__setitem__(key, list(attempts))
 
         jobs = [Job(None, _const(p), done(i)) for i, p in enumerate(probes)]
-        dispatcher = Dispatcher(
+        dispatcher = dispatch_loop(
             self._sender,
             Retry(retries=0),
             self.signer,

@@ -1,5 +1,6 @@
-"""The one dispatch loop of ``send``, ``run`` and ``replay``, and the choice of
-transport it sends through (:func:`make_sender`): wait for each delivery's
+"""The one dispatch loop (:class:`Dispatcher`, made only by
+:mod:`atscale_mock.delivery.pipeline`, which also makes the sender it sends through):
+wait for each delivery's
 due time, build its request then (payload, URL, headers, faults), deliver it with
 retries and a signature per attempt, and report every attempt as it happens.
 
@@ -19,7 +20,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..config import DEFAULT_TIMEOUT
 from .faults import Slot
 from .retry import Attempt, OnAttempt, Retry, deliver
 from .signing import Signing, new_message_id
@@ -177,6 +177,8 @@ class Dispatcher:
             attempts = [dropped_attempt(prepared)]
             if self.on_attempt:
                 self.on_attempt(attempts[0])
+        elif hands_off(self.sender):
+            attempts = [await self._hand_off(prepared)]
         else:
             attempts = []
             try:
@@ -201,6 +203,24 @@ class Dispatcher:
         if job.done:
             job.done(prepared, attempts, lag)
 
+    async def _hand_off(self, prepared: Prepared) -> Attempt:
+        """A hand-off transport takes the delivery over (serve's fan-out sends it to
+        each subscription through the retry loop there): one attempt, not a retry loop
+        of its own, so a delivery passes through the retry loop once."""
+        sent_at = time.time()
+        outcome = await self.sender.send(prepared.request)
+        attempt = Attempt(prepared.request, 1, sent_at, outcome, prepared.payload, prepared.label)
+        if self.on_attempt:
+            self.on_attempt(attempt)
+        return attempt
+
+
+def hands_off(sender: Sender) -> bool:
+    """Whether ``sender`` (or the caller's sender it wraps) takes deliveries over
+    instead of making a request: its ``hands_off`` is true."""
+    inner = getattr(sender, "borrowed", sender)
+    return bool(getattr(inner, "hands_off", False))
+
 
 async def sleep_until(due: float, monotonic: Callable[[], float] = time.monotonic) -> None:
     """Sleep until ``due`` on the monotonic clock: a timer for most of the wait, then a
@@ -210,56 +230,3 @@ async def sleep_until(due: float, monotonic: Callable[[], float] = time.monotoni
         await asyncio.sleep(delay)
     while monotonic() < due:
         await asyncio.sleep(0)
-
-
-def make_sender(
-    timeout: float = DEFAULT_TIMEOUT,
-    verify: bool | str = True,
-    transport: Any = None,
-    url: str = "",
-    max_connections: int | None = None,
-) -> Sender:
-    """The transport for a run: the pooled asyncio client (it holds a rate), or httpx
-    where httpx serves better: a given httpx transport (an in-process ASGI/WSGI app,
-    a mock) or a proxy configured in the environment for ``url``. A :class:`Sender` of
-    the caller's is used as it is and left open (the caller closes it).
-    ``max_connections`` per origin (the pooled client's default unless given): a burst
-    of N concurrent requests wants N, or its requests wait for a free connection."""
-    if transport is not None and hasattr(transport, "send") and hasattr(transport, "aclose"):
-        return Borrowed(transport)
-    if transport is not None or _proxied(url):
-        from .transport import HttpxSender
-
-        return HttpxSender(timeout=timeout, verify=verify, transport=transport)
-    from .pool import DEFAULT_MAX_CONNECTIONS, PoolSender
-
-    return PoolSender(
-        timeout=timeout, verify=verify, max_connections=max_connections or DEFAULT_MAX_CONNECTIONS
-    )
-
-
-class Borrowed:
-    """A caller's sender, used for one run and left open for the caller to close."""
-
-    def __init__(self, sender: Sender) -> None:
-        self.sender = sender
-
-    async def send(self, request: Request) -> Outcome:
-        return await self.sender.send(request)
-
-    async def aclose(self) -> None:
-        return None
-
-
-def _proxied(url: str) -> bool:
-    import urllib.request
-
-    proxies = urllib.request.getproxies()
-    if not proxies:
-        return False
-    from urllib.parse import urlsplit
-
-    host = urlsplit(url).hostname or ""
-    if host and urllib.request.proxy_bypass(host):
-        return False
-    return bool(proxies.get(urlsplit(url).scheme or "http") or proxies.get("all"))

@@ -7,7 +7,7 @@ Why not httpx here: under a held rate, httpcore's pool spends its time assigning
 requests to connections (the cost grows with queued requests x connections); at 2,000
 deliveries/s it managed about 210/s and failed requests with ``PoolTimeout``
 (bench/RESULTS.md). httpx stays the transport for what it does best: an in-process
-ASGI/WSGI app and proxies (:func:`atscale_mock.delivery.transport.make_sender`).
+ASGI/WSGI app and proxies (:func:`atscale_mock.delivery.pipeline.make_sender`).
 """
 
 from __future__ import annotations

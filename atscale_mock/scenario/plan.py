@@ -153,9 +153,15 @@ class PayloadFactory:
 
     def build(self, p: Planned) -> dict[str, Any]:
         step = p.step
-        options = BuildOptions(
-            clock=self.clock + timedelta(seconds=p.offset), full=step.full, failed=step.failed
-        )
+        try:
+            when = self.clock + timedelta(seconds=p.offset)
+        except OverflowError:  # a timeline of millennia: no timestamp can carry it
+            raise UsageError(
+                f"step {step.id!r} falls {p.offset:.0f} s after the scenario's clock, "
+                "past the year 9999 (no timestamp can say when)",
+                "shorten its after/at/every durations, or its repeat count",
+            ) from None
+        options = BuildOptions(clock=when, full=step.full, failed=step.failed)
         payload = build_payload(
             step.event, derive_seed(self.seed, step.id, p.index), options, self.render(step.set)
         )

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Copies, Dispatcher, Job, Prepared
+from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Copies, Job, Prepared
 from ..delivery.faults import Faults, Slot, arrange_items
+from ..delivery.pipeline import dispatch_loop
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, Retry
 from ..delivery.signing import Signing
@@ -101,7 +102,7 @@ class Runner:
 
     def __post_init__(self) -> None:
         self.fault_rng = random.Random(derive_seed(self.seed, "faults"))
-        self.dispatcher = Dispatcher(
+        self.dispatcher = dispatch_loop(
             self.sender,
             self.policy,
             self.signer,

@@ -10,19 +10,27 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(ms|s|m|h)\s*$")
 
 
+#: the longest duration anything takes (ten years): past it is a typo (999999999h), and
+#: a scenario's timeline of such steps would run past the year 9999 of its timestamps
+MAX_DURATION = 10 * 365 * 86400.0
+
+
 def parse_duration(value: object) -> float:
-    """Seconds from ``2s``/``500ms``/``1m``/``1h`` or a bare number of seconds;
-    ValueError with a reason otherwise."""
+    """Seconds from ``2s``/``500ms``/``1m``/``1h`` or a bare number of seconds, at most
+    ten years; ValueError with a reason otherwise."""
     if isinstance(value, bool):
         raise ValueError("a duration, not a boolean")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration that is not negative")
+        if not 0 <= value <= MAX_DURATION:  # NaN too
+            raise ValueError("a duration from 0 to 10 years (315360000 s)")
         return float(value)
     match = _DURATION.match(str(value))
     if not match:
         raise ValueError("a duration such as 500ms, 2s, 1.5m or 1h")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION:
+        raise ValueError("a duration from 0 to 10 years (315360000 s)")
+    return seconds
 
 
 def positive_duration(value: object) -> float:

@@ -220,9 +220,9 @@ class MockEngine:
     def _sender(self, timeout: float) -> Sender:
         sender = self._senders.get(timeout)
         if sender is None:
-            from ..delivery.pool import PoolSender
+            from ..delivery.pipeline import make_sender
 
-            sender = self._senders[timeout] = PoolSender(timeout=timeout, verify=self.verify)
+            sender = self._senders[timeout] = make_sender(timeout, self.verify)
         return sender
 
     def _record(self, attempt: Attempt, context: Context) -> None:

@@ -83,7 +83,11 @@ class FaultySender:
 
 class FanOut:
     """The transport of a scenario run inside ``serve``: each delivery the run makes is
-    handed to the engine, which sends that payload to every matching subscription."""
+    handed to the engine, which sends that payload to every matching subscription. A
+    hand-off (``hands_off``): the run's dispatch loop gives it each delivery once,
+    without a retry loop of its own; each subscription's delivery has one."""
+
+    hands_off = True
 
     def __init__(
         self, plan: Planner, launch: Callable[[Any], asyncio.Task[Any]], run: Counted
