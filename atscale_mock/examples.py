@@ -94,20 +94,18 @@ def examples() -> list[Example]:
     return found
 
 
-def copy_to(dest: str | Path, overwrite: bool = False) -> list[Path]:
+def copy_to(dest: str | Path, schema: dict[str, object], overwrite: bool = False) -> list[Path]:
     """Write every example into ``dest`` (made if missing), with the scenario JSON
-    Schema beside them and each file's ``$schema`` line pointing at it, so an editor
-    checks the copies. FileExistsError names the first file that would be overwritten
-    unless ``overwrite``; nothing is written then."""
-    from .scenario.jsonschema import scenario_schema
-
+    Schema ``schema`` beside them and each file's ``$schema`` line pointing at it, so
+    an editor checks the copies. FileExistsError names the first file that would be
+    overwritten unless ``overwrite``; nothing is written then."""
     target = Path(dest)
     plan = [(target / e.name, e.path) for e in examples()]
     if not plan:
         raise FileNotFoundError("no bundled examples in this installation")
-    schema = target / SCHEMA_NAME
+    schema_file = target / SCHEMA_NAME
     if not overwrite:
-        for path in (*(p for p, _ in plan), schema):
+        for path in (*(p for p, _ in plan), schema_file):
             if path.exists():
                 raise FileExistsError(str(path))
     target.mkdir(parents=True, exist_ok=True)
@@ -118,5 +116,5 @@ def copy_to(dest: str | Path, overwrite: bool = False) -> list[Path]:
         )
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    schema.write_text(json.dumps(scenario_schema(), indent=2) + "\n", encoding="utf-8")
-    return [*written, schema]
+    schema_file.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+    return [*written, schema_file]

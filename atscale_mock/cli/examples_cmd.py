@@ -52,8 +52,10 @@ def examples(
         if found:
             err(f"run one with: atscale-mock run scenarios/{found[0].name} --to local")
         return
+    from ..scenario.jsonschema import scenario_schema
+
     try:
-        written = bundled.copy_to(copy, overwrite=force)
+        written = bundled.copy_to(copy, scenario_schema(), overwrite=force)
     except FileExistsError as exc:
         raise UsageError(f"--copy: {exc} exists", "give --force to overwrite it") from None
     except OSError as exc:
