@@ -270,7 +270,7 @@ def test_a_timeline_past_the_year_9999_is_an_error_not_a_traceback(tmp_path: Pat
     far = tmp_path / "far.yaml"
     far.write_text("version: 1\nsteps:\n  - event: slow-query\n    after: 251698233600\n")
     r = proc("validate", str(far))
-    assert r.code == 2 and "a duration from 0 to 10 years" in r.stderr
+    assert r.code == 2 and "a duration of at most 10 years" in r.stderr
     no_traceback(r)
     # each duration in bounds, the timeline past 9999 all the same: plan says which step
     long = tmp_path / "long.yaml"

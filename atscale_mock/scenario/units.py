@@ -13,6 +13,7 @@ _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(ms|s|m|h)\s*$")
 #: the longest duration anything takes (ten years): past it is a typo (999999999h), and
 #: a scenario's timeline of such steps would run past the year 9999 of its timestamps
 MAX_DURATION = 10 * 365 * 86400.0
+_TOO_LONG = "a duration of at most 10 years (315360000 s)"
 
 
 def parse_duration(value: object) -> float:
@@ -21,15 +22,17 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration, not a boolean")
     if isinstance(value, int | float):
-        if not 0 <= value <= MAX_DURATION:  # NaN too
-            raise ValueError("a duration from 0 to 10 years (315360000 s)")
+        if not value >= 0:  # NaN too
+            raise ValueError("a duration that is not negative")
+        if value > MAX_DURATION:
+            raise ValueError(_TOO_LONG)
         return float(value)
     match = _DURATION.match(str(value))
     if not match:
         raise ValueError("a duration such as 500ms, 2s, 1.5m or 1h")
     seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds > MAX_DURATION:
-        raise ValueError("a duration from 0 to 10 years (315360000 s)")
+        raise ValueError(_TOO_LONG)
     return seconds
 
 
