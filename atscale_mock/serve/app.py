@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from ..errors import AtscaleMockError, ScenarioError
+from . import atscale_api
 from .checks import Busy, CheckStopped
 from .engine import MockEngine
 from .guard import MAX_BODY, BrowserGuard
@@ -273,6 +274,7 @@ def build_app(
         Route("/_mock/faults", g(clear_faults), methods=["DELETE"]),
         Route("/_mock/faults/{id}", g(delete_fault), methods=["DELETE"]),
         Route("/_mock/reset", g(reset), methods=["POST"]),
+        *atscale_api.routes(engine, admin_token),  # AtScale's own webhook API
     ]
 
     @contextlib.asynccontextmanager

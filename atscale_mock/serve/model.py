@@ -40,14 +40,20 @@ class Subscription:
     signing: Signing | None = None
     retry: Retry = field(default_factory=Retry)
     timeout: float = DEFAULT_TIMEOUT
+    org_id: str | None = None  # only this org's events (AtScale's API makes one per org)
 
     def wants(self, event: Event, payload: dict[str, Any]) -> bool:
         if event.name not in self.events:
             return False
+        context = payload.get("context") or {}
+        if self.org_id is not None and self.org_id not in (
+            payload.get("org_id"),
+            context.get("org_id"),
+        ):
+            return False
         if self.project_id is None:
             return True
-        context = payload.get("context") or {}
-        return bool(context.get("project_id") == self.project_id)
+        return bool(self.project_id in (context.get("project_id"), payload.get("project_id")))
 
     def public(self) -> dict[str, Any]:
         """As ``GET /_mock/webhooks`` shows it: secrets never, header values masked."""
@@ -58,6 +64,7 @@ class Subscription:
             "url": shown(self.url),
             "events": list(self.events),
             "project_id": self.project_id,
+            "org_id": self.org_id,
             "headers": {k: MASK if is_sensitive_header(k) else v for k, v in self.headers},
             "signing": self._signing(),
             "retry": {
@@ -133,7 +140,9 @@ def subscription(body: Any) -> Subscription:
     from ..delivery.request import check_url
 
     body = _obj(body)
-    _known(body, ("url", "events", "project_id", "headers", "signing", "retry", "timeout"))
+    _known(
+        body, ("url", "events", "project_id", "org_id", "headers", "signing", "retry", "timeout")
+    )
     url = body.get("url")
     if not isinstance(url, str) or not url:
         raise FieldError("url", "required: the receiver's http(s) URL")
@@ -144,6 +153,9 @@ def subscription(body: Any) -> Subscription:
     project = body.get("project_id")
     if project is not None and not isinstance(project, str):
         raise FieldError("project_id", "expected a string or null")
+    org = body.get("org_id")
+    if org is not None and not isinstance(org, str):
+        raise FieldError("org_id", "expected a string or null")
     headers = _obj(body.get("headers") or {}, "headers")
     pairs = []
     for k, v in headers.items():
@@ -204,6 +216,7 @@ def subscription(body: Any) -> Subscription:
         signing,
         retry,
         timeout,
+        org,
     )
 
 
