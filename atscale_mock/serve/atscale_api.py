@@ -171,30 +171,25 @@ class Hooks:
         return ""
 
     async def get(self, request: Request) -> Response:
-        started = time.monotonic()
-        if (refused := self.refused(request, started)) is not None:
-            return refused
-        hook = self._hook(request)
-        if hook is None:
-            return envelope(404, None, started, "no such webhook")
-        return envelope(200, hook, started)
+        return self._one(request, lambda hook: hook)
 
     async def delete(self, request: Request) -> Response:
+        def remove(hook: dict[str, Any]) -> dict[str, Any]:
+            self.engine.unsubscribe(hook["id"])
+            del self.fields[hook["id"]]
+            return {"id": hook["id"]}
+
+        return self._one(request, remove)
+
+    def _one(self, request: Request, act: Callable[[dict[str, Any]], Any]) -> Response:
+        """The webhook the path names, in its org, acted on; 401/404 otherwise."""
         started = time.monotonic()
         if (refused := self.refused(request, started)) is not None:
             return refused
-        hook = self._hook(request)
-        if hook is None:
-            return envelope(404, None, started, "no such webhook")
-        self.engine.unsubscribe(hook["id"])
-        del self.fields[hook["id"]]
-        return envelope(200, {"id": hook["id"]}, started)
-
-    def _hook(self, request: Request) -> dict[str, Any] | None:
         hook = self.live().get(request.path_params["hook"])
         if hook is None or hook["org_id"] != request.path_params["org"]:
-            return None
-        return hook
+            return envelope(404, None, started, "no such webhook")
+        return envelope(200, act(hook), started)
 
 
 def routes(engine: MockEngine, token: str | None) -> list[Route]:
