@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..check.battery import NAMES, describe, judge, parse_expect, select, skip_reason
 from ..check.probes import DEFAULT_BURST, DEFAULT_MAX_LATENCY, Context
@@ -23,6 +23,9 @@ from ..interrupts import sigint_sets
 from .options import Signing, resolve_seed
 from .send_plan import Headers, in_process, normalise_headers, shown
 from .target import is_local, resolve_target
+
+if TYPE_CHECKING:
+    from ..receiver.local import Behaviour
 
 __all__ = ["MAX_BURST", "NAMES", "Scorecard", "check"]
 
@@ -70,7 +73,7 @@ def check(
     long for ``--set`` is saved under ``findings_dir`` for ``replay`` (none given: its
     reproducer names no file and the payload is in the finding)."""
     run_seed = resolve_seed(seed)
-    signer = sign if sign else None
+    signer = sign  # one Signing record: what the prober signs with
     expects = parse_expect(dict(expect) if isinstance(expect, Mapping) else expect)
     chosen = select(only, skip)
     if not chosen and not (fuzz or fuzz_time):
@@ -121,10 +124,13 @@ def check(
             resolve_clock(clock, True) or datetime.now(UTC),
             headers=normalise_headers(headers),
         )
+        reproduce_to = (
+            "URL" if app_target else ("local" if is_local(url) else _reproduce_to(target_url))
+        )
         again = _Reproducer(
             app_target,
             path,
-            "URL" if app_target else ("local" if is_local(url) else _reproduce_to(target_url)),
+            reproduce_to,
             run_seed,
             _header_flags(ctx.headers) + _sign_flags(sign),
             expects,
@@ -162,9 +168,7 @@ def check(
                     finder = Finder(
                         prober,
                         ctx,
-                        reproduce_to="URL"
-                        if app_target
-                        else ("local" if is_local(url) else _reproduce_to(target_url)),
+                        reproduce_to=reproduce_to,
                         sign_flags=_header_flags(ctx.headers) + _sign_flags(sign),
                         findings_dir=Path(findings_dir) if findings_dir else None,
                     )
@@ -189,7 +193,7 @@ def check(
     )
 
 
-def _verifying(signer: Any) -> Any:
+def _verifying(signer: Signing | None) -> Behaviour | None:
     """How ``"local"`` answers a check: verifying signatures with the check's secret,
     as the receiver under test would, so the built-in receiver passes its own check."""
     if signer is None:

@@ -64,7 +64,7 @@ class Context:
 BATCH_EVENTS = ("batch-result", "prune-result")
 
 
-def of_batch(ctx: Context, payload: dict[str, Any], started: dict[str, Any]) -> dict[str, Any]:
+def of_batch(payload: dict[str, Any], started: dict[str, Any]) -> dict[str, Any]:
     """``payload`` (a batch-result or prune-result) naming the batch ``started`` began."""
     from ..events.make import batch_of
 
@@ -93,7 +93,7 @@ def in_batches(ctx: Context, probes: list[Prepared]) -> list[Prepared]:
             if started is None:
                 started = ctx.payload(EVENTS_BY_NAME["batch-start"], 1000 + i)
                 out.append(ctx.probe("batch-start", started, "batch-start (of the next)"))
-            paired = of_batch(ctx, probe.payload, started)
+            paired = of_batch(probe.payload, started)
             probe = ctx.probe(event, paired, probe.label)
         out.append(probe)
     return out
