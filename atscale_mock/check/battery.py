@@ -235,10 +235,18 @@ NAMES = tuple(c.name for c in CHECKS)
 
 
 def parse_expect(items: Sequence[str] | dict[str, str] | None) -> dict[str, tuple[str, ...]]:
-    """``["forged=401", "empty=400,422"]`` (or a dict) as per-check expectations."""
+    """``["forged=401", "empty=400,422"]`` (or a dict) as per-check expectations; one
+    item may name several checks, ``"forged=401,stale=4xx"`` (a comma before NAME=
+    starts the next; ``empty=400,422`` stays one)."""
+    import re
+
     from ..scenario.model import as_expect
 
-    pairs = items.items() if isinstance(items, dict) else [_split(i) for i in items or []]
+    if isinstance(items, dict):
+        pairs = list(items.items())
+    else:
+        parts = [p for i in items or [] for p in re.split(r",(?=[A-Za-z-]+=)", i)]
+        pairs = [_split(p) for p in parts]
     out: dict[str, tuple[str, ...]] = {}
     for name, codes in pairs:
         if name not in NAMES:

@@ -327,7 +327,7 @@ class Finder:
             self.per_target[_key(target)] += 1
             tried = self.prober.send([self.ctx.probe(target.event.name, payload, label)])
             o = tried[0][0].outcome if tried and tried[0] else None
-            if o is not None and o.status is not None and o.status < 500:
+            if _answered(o):
                 continue
             kind = _kind(o)
             self._record(_finding_class(kind)(target, value, payload, kind, _response(o)))
@@ -343,7 +343,7 @@ class Finder:
         label = f"fuzz {event.name} [default payload]"
         attempts = self.prober.send([self.ctx.probe(event.name, self._baseline(event), label)])
         o = attempts[0][0].outcome if attempts and attempts[0] else None
-        if o is not None and o.status is not None and o.status < 500:
+        if _answered(o):
             return True
         self.unfuzzed.append(event.name)
         return False
@@ -395,7 +395,7 @@ class Finder:
             payload = build(value)
             attempts = self.prober.send([self.ctx.probe(target.event.name, payload, label)])
             o = attempts[0][0].outcome if attempts and attempts[0] else None
-            if o is not None and o.status is not None and o.status < 500:
+            if _answered(o):
                 return
             if not failing:
                 shrink_until = time.monotonic() + SHRINK_SECONDS
@@ -511,9 +511,7 @@ class Finder:
         label = f"fuzz {event.name} [{path}] (is a whole-payload finding this one?)"
         tried = self.prober.send([self.ctx.probe(event.name, payload, label)])
         o = tried[0][0].outcome if tried and tried[0] else None
-        return _kind(o) == outcome and not (
-            o is not None and o.status is not None and o.status < 500
-        )
+        return _kind(o) == outcome and not _answered(o)
 
 
 def _by_cause(findings: list[Finding]) -> list[Finding]:
@@ -562,6 +560,12 @@ class _Found(Exception):
 
 def _key(target: Target) -> str:
     return f"{target.event.name} {target.path}"
+
+
+def _answered(o: Any) -> bool:
+    """Whether a send got an answer that is not a failure: any status below 500 (a 4xx
+    is the receiver's right to refuse; a 5xx, a timeout or a reset is a finding)."""
+    return o is not None and o.status is not None and o.status < 500
 
 
 def _kind(o: Any) -> str:

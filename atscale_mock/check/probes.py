@@ -299,16 +299,8 @@ def duplicate(ctx: Context) -> list[Prepared]:
 
 
 def out_of_order(ctx: Context) -> list[Prepared]:
-    from ..events.make import batch_of
-
     start = ctx.payload(EVENTS_BY_NAME["batch-start"], 7)
-    result = ctx.payload(EVENTS_BY_NAME["batch-result"], 8)
-    for path, value in batch_of(start).items():
-        head, _, rest = path.partition(".")
-        if rest:
-            result[head][rest] = value
-        else:
-            result[head] = value
+    result = of_batch(ctx.payload(EVENTS_BY_NAME["batch-result"], 8), start)
     return [
         ctx.probe("batch-result", result, "batch-result first"),
         ctx.probe("batch-start", start, "then the batch-start of the same batch"),

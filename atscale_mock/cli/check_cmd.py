@@ -203,7 +203,7 @@ def check(
         card = run_check(
             to,
             sign=signing,
-            expect=_expectations(expect),
+            expect=expect,
             only=_names(only),
             skip=_names(skip),
             fuzz=fuzz,
@@ -246,14 +246,6 @@ def _write_reports(
         except UsageError as exc:
             problems.append(exc.message)
     return problems
-
-
-def _expectations(values: list[str] | None) -> list[str]:
-    """``--expect forged=401,stale=4xx`` as two items: a comma before NAME= starts the
-    next check; ``empty=400,422`` stays one (422 is not NAME=)."""
-    import re
-
-    return [part for v in values or [] for part in re.split(r",(?=[A-Za-z-]+=)", v)]
 
 
 def _positive(value: float | None, flag: str) -> float:

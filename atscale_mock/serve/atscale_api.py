@@ -62,6 +62,9 @@ def _types() -> dict[str, tuple[str, ...]]:
     return out
 
 
+NOTIFICATION_TYPES = _types()
+
+
 def envelope(status: int, response: Any, started: float, message: str = "OK") -> JSONResponse:
     """AtScale's answer envelope."""
     body = {
@@ -135,7 +138,7 @@ class Hooks:
         sub = Subscription(
             hook_id,
             body["url"],
-            _types()[body["notification_type"]],
+            NOTIFICATION_TYPES[body["notification_type"]],
             project_id=body["project_id"] or None,
             org_id=body["org_id"],
         )
@@ -159,8 +162,8 @@ class Hooks:
             return "org_id, notification_type, url and project_id are strings"
         if body["org_id"] != org:
             return f"org_id {body['org_id']!r} is not the org of the path ({org!r})"
-        if body["notification_type"] not in _types():
-            known = ", ".join(sorted(_types()))
+        if body["notification_type"] not in NOTIFICATION_TYPES:
+            known = ", ".join(sorted(NOTIFICATION_TYPES))
             return f"unknown notification_type {body['notification_type']!r}; one of: {known}"
         from ..delivery.request import check_url
 
