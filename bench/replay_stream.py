@@ -12,7 +12,6 @@ checkout's code (to compare with an earlier commit).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -21,21 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-def write_log(path: Path, lines: int) -> None:
-    body = json.dumps({"event_type": "QUERY_COMPLETED", "padding": "x" * 500})
-    with path.open("w") as fh:
-        for i in range(lines):
-            line = {
-                "event": "slow-query",
-                "delivery": f"d{i}",
-                "attempt": 1,
-                "time": "2026-01-01T00:00:00+00:00",
-                "body": body,
-                "request_headers": {"Content-Type": "application/json"},
-                "status": 200 if i % 2 else 500,
-            }
-            fh.write(json.dumps(line) + "\n")
+from tests.test_replay_streaming import write_log  # noqa: E402  (the test's log, here bigger)
 
 
 def main() -> None:

@@ -14,10 +14,12 @@ from .httpserver import ScriptedServer
 LINES = 150_000  # about 100 MB of log
 
 
-def _big_log(path: Path) -> None:
+def write_log(path: Path, lines: int = LINES) -> None:
+    """A --log file of ``lines`` deliveries (every other one failed), 700 bytes each;
+    bench/replay_stream.py writes its log with this too."""
     body = json.dumps({"event_type": "QUERY_COMPLETED", "padding": "x" * 500})
     with path.open("w") as fh:
-        for i in range(LINES):
+        for i in range(lines):
             line = {
                 "event": "slow-query",
                 "delivery": f"d{i}",
@@ -34,7 +36,7 @@ def test_a_big_log_starts_at_once_and_max_time_gives_a_summary(
     srv: ScriptedServer, tmp_path: Path
 ) -> None:
     log = tmp_path / "big.jsonl"
-    _big_log(log)
+    write_log(log)
     before = len(srv.seen)
     measure = (
         "import resource, subprocess, sys; "
