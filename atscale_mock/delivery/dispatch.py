@@ -128,6 +128,9 @@ class Dispatcher:
     monotonic: Callable[[], float] = time.monotonic
     timing: Timing = field(default_factory=Timing)
 
+    def __post_init__(self) -> None:
+        self._hands_off = hands_off(self.sender)  # once, not on every delivery
+
     async def run(self, jobs: Iterable[Job]) -> None:
         """Dispatch every job; return when all have settled. On cancellation the jobs in
         flight are cancelled too (their attempts recorded as interrupted)."""
@@ -177,7 +180,7 @@ class Dispatcher:
             attempts = [dropped_attempt(prepared)]
             if self.on_attempt:
                 self.on_attempt(attempts[0])
-        elif hands_off(self.sender):
+        elif self._hands_off:
             attempts = [await self._hand_off(prepared)]
         else:
             attempts = []
