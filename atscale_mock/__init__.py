@@ -16,6 +16,7 @@ The library is the product; the ``atscale-mock`` command is a thin layer over it
     with am.Receiver() as r: ...                      # the built-in receiver
     am.sign_headers(payload, "whsec_...")             # sign a request of your own
     am.check(url, sign=am.Signing(...), fuzz=500)     # conformance battery + fuzzing
+    am.drift("got.jsonl").drifted                     # a recording vs the documented catalogue
     with am.EngineServer() as engine: ...             # the mock engine (serve), on a thread
 
 Async twins: ``asend``, ``arun`` (the same keywords as ``send``, ``run``). Options are
@@ -71,6 +72,8 @@ __all__ = [
     "asend",
     "check",
     "demo",
+    "drift",
+    "Drift",
     "load",
     "payload",
     "plan",
@@ -83,6 +86,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .api.check import Scorecard, check
     from .api.deliver import adeliver
+    from .api.drift import drift
     from .api.load import LoadResult, load
     from .api.options import Retry, Signing
     from .api.replay import replay
@@ -102,6 +106,7 @@ if TYPE_CHECKING:
         UnknownFieldError,
         UsageError,
     )
+    from .events.drift import Drift
     from .events.make import payload
     from .load.summary import LoadSummary
     from .receiver.local import Received, Receiver
@@ -119,6 +124,8 @@ _LAZY = {
     "Received": "receiver.local",
     "Request": "delivery.transport",
     "adeliver": "api.deliver",
+    "drift": "api.drift",
+    "Drift": "events.drift",
     "check": "api.check",
     "Scorecard": "api.check",
     "load": "api.load",

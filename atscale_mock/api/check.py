@@ -53,6 +53,7 @@ def check(
     path: str = "/",
     findings_dir: str | Path | None = None,
     clock: str | datetime | None = None,
+    atscale_version: str | None = None,
     on_attempt: OnAttempt | None = None,
     on_check: Callable[[CheckResult], None] | None = None,
     stop: threading.Event | None = None,
@@ -71,7 +72,11 @@ def check(
     every body of the battery and the fuzzer is the same, run after run. ``"local"`` is
     the built-in receiver, verifying signatures with ``sign``'s secret. A finding too
     long for ``--set`` is saved under ``findings_dir`` for ``replay`` (none given: its
-    reproducer names no file and the payload is in the finding)."""
+    reproducer names no file and the payload is in the finding). ``atscale_version``
+    (``"I2022.4.1"``) sends only the events of that version's catalogue."""
+    from ..events.versions import LATEST, catalogue
+
+    judged_by = catalogue(atscale_version)
     run_seed = resolve_seed(seed)
     signer = sign  # one Signing record: what the prober signs with
     expects = parse_expect(dict(expect) if isinstance(expect, Mapping) else expect)
@@ -123,7 +128,11 @@ def check(
             max_latency,
             resolve_clock(clock, True) or datetime.now(UTC),
             headers=normalise_headers(headers),
+            events=judged_by.events,
         )
+        flags = _header_flags(ctx.headers) + _sign_flags(sign)
+        if judged_by.version != LATEST:
+            flags += f" --atscale-version {judged_by.version}"
         reproduce_to = (
             "URL" if app_target else ("local" if is_local(url) else _reproduce_to(target_url))
         )
@@ -132,7 +141,7 @@ def check(
             path,
             reproduce_to,
             run_seed,
-            _header_flags(ctx.headers) + _sign_flags(sign),
+            flags,
             expects,
             max_latency,
             burst,
@@ -169,7 +178,7 @@ def check(
                         prober,
                         ctx,
                         reproduce_to=reproduce_to,
-                        sign_flags=_header_flags(ctx.headers) + _sign_flags(sign),
+                        sign_flags=flags,
                         findings_dir=Path(findings_dir) if findings_dir else None,
                     )
                     if fuzz_time is not None:

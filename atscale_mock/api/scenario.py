@@ -30,9 +30,12 @@ def load(
     vars: Mapping[str, Any] | None = None,  # noqa: A002 - the CLI's --var
     time_scale: float | None = None,
     environ: Mapping[str, str] | None = None,
+    atscale_version: str | None = None,
 ) -> Scenario:
     """A scenario from a path, YAML text (anything with a newline) or a Scenario.
-    ``${env:...}`` and ``${secret:...}`` read ``environ`` (default: ``os.environ``)."""
+    ``${env:...}`` and ``${secret:...}`` read ``environ`` (default: ``os.environ``).
+    ``atscale_version`` replaces the file's ``defaults: atscale_version``; a step whose
+    event that version does not have is a UsageError naming the step."""
     from ..scenario.loader import load_scenario, parse_scenario
     from ..scenario.model import Scenario as Model
 
@@ -42,7 +45,22 @@ def load(
         loaded = parse_scenario(scenario.encode(), "<text>", environ, var_overrides=vars)
     else:
         loaded = load_scenario(scenario, environ, var_overrides=vars)
+    if atscale_version is not None:
+        loaded = in_version(loaded, atscale_version)
     return replace(loaded, time_scale=time_scale) if time_scale is not None else loaded
+
+
+def in_version(scenario: Scenario, atscale_version: str) -> Scenario:
+    """``scenario`` judged by AtScale ``atscale_version``'s catalogue: every event step's
+    event checked (a UsageError names the first step that version cannot send)."""
+    from ..events.versions import catalogue
+
+    judged_by = catalogue(atscale_version)
+    for step in scenario.event_steps():
+        if not judged_by.has(step.event):
+            raise judged_by.refuse(step.event, f"{scenario.file}: step '{step.id}': ")
+    defaults = replace(scenario.defaults, atscale_version=atscale_version)
+    return replace(scenario, defaults=defaults)
 
 
 def seed_and_clock(scenario: Scenario, seed: int | None) -> tuple[int, datetime]:
@@ -58,11 +76,12 @@ def plan(
     vars: Mapping[str, Any] | None = None,  # noqa: A002
     to: str | None = None,
     time_scale: float | None = None,
+    atscale_version: str | None = None,
 ) -> dict[str, Any]:
     """The timeline and every payload, without sending (the ``plan --json`` document)."""
     from ..scenario.plan import plan_document
 
-    loaded = load(scenario, vars, time_scale)
+    loaded = load(scenario, vars, time_scale, atscale_version=atscale_version)
     run_seed, clock = seed_and_clock(loaded, seed)
     return plan_document(loaded, run_seed, clock, to or loaded.defaults.to)
 
@@ -74,6 +93,7 @@ async def arun(
     seed: int | None = None,
     vars: Mapping[str, Any] | None = None,  # noqa: A002
     time_scale: float | None = None,
+    atscale_version: str | None = None,
     retries: int | Retry | None = None,
     timeout: float | None = None,
     headers: Headers = None,
@@ -96,12 +116,15 @@ async def arun(
     (replacing one of the same name), ``faults`` (when any is active) its ``faults:``
     section. A cancelled run returns what it did, marked ``interrupted``.
     ``keep_results=False`` keeps the counts but not the per-delivery ``results`` (memory
-    that does not grow with the run: for millions of deliveries and no report)."""
+    that does not grow with the run: for millions of deliveries and no report).
+    ``atscale_version`` replaces the file's ``defaults: atscale_version`` (a step whose
+    event that version does not have is a UsageError; an engine simulation sends only
+    that version's events)."""
     from ..delivery.pipeline import make_sender
     from ..scenario.runner import Runner
     from .send_plan import in_process
 
-    loaded = load(scenario, vars, time_scale)
+    loaded = load(scenario, vars, time_scale, atscale_version=atscale_version)
     run_seed, clock = seed_and_clock(loaded, seed)
     app_timeout = loaded.defaults.timeout if timeout is None else timeout
     to, chosen = in_process(to, path, {"transport": transport, "timeout": app_timeout})

@@ -52,6 +52,7 @@ def send(
     cube: str | None = None,
     slow_threshold: float = DEFAULT_SLOW_QUERY_THRESHOLD,
     clock: str | datetime | None = None,
+    atscale_version: str | None = None,
     headers: Headers = None,
     timeout: float = DEFAULT_TIMEOUT,
     retries: int | Retry = 0,
@@ -78,7 +79,8 @@ def send(
     Starlette, Flask, Django's handlers): delivered in process, no server, to route
     ``path``. ``expect_status`` (``"401"``, ``"4xx"``, ``"401,403"``)
     makes a negative test: a delivery passes when its status is one of those, and
-    ``ok`` means every delivery passed (by default: got a 2xx)."""
+    ``ok`` means every delivery passed (by default: got a 2xx). ``atscale_version``
+    (``"I2022.4.1"``) refuses an event that version's catalogue does not have."""
     collect = Collector(keep_records, expect=as_expect(expect_status))
     options = dict(locals())
     for name in ("event", "to", "collect", "expect_status", "keep_records"):
@@ -116,6 +118,7 @@ async def _send(
     cube: str | None = None,
     slow_threshold: float = DEFAULT_SLOW_QUERY_THRESHOLD,
     clock: str | datetime | None = None,
+    atscale_version: str | None = None,
     headers: Headers = None,
     faults: Faults | None = None,
     on_received: Callable[[Received], None] | None = None,
@@ -127,7 +130,18 @@ async def _send(
         raise UsageError(f"count must be at least 1, got {count}")
     rate = as_rate(rate)
     ev, options, overrides, fixed = payload_inputs(
-        event, seed, set, full, failed, error, org, project, cube, slow_threshold, clock
+        event,
+        seed,
+        set,
+        full,
+        failed,
+        error,
+        org,
+        project,
+        cube,
+        slow_threshold,
+        clock,
+        atscale_version=atscale_version,
     )
     collect.seed = run_seed = resolve_seed(seed)
     to, delivery = in_process(to, path, delivery)
@@ -154,15 +168,18 @@ def demo(
     seed: int | None = None,
     clock: str | datetime | None = None,
     full: bool = False,
+    atscale_version: str | None = None,
     on_attempt: OnAttempt | None = None,
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,
 ) -> SendResult:
-    """Each of the seven events once, to ``to`` (default: the built-in receiver). The
+    """Each event of the catalogue once (the seven; six for ``atscale_version``
+    ``"I2022.4.1"``), to ``to`` (default: the built-in receiver). The
     batch result and the prune result belong to the batch that started (same ``id``,
     project and cube), so a receiver that checks ordering sees one coherent batch."""
-    from ..events.catalogue import EVENTS
+    from ..events.versions import catalogue
 
+    EVENTS = catalogue(atscale_version).events  # noqa: N806 - the catalogue's events
     run_seed = resolve_seed(seed)
     fixed = resolve_clock(clock, seed is not None)
     options = BuildOptions(clock=fixed or datetime.now(UTC), full=full)

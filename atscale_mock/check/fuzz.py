@@ -95,10 +95,11 @@ class Target:
     path: str  # a field's dotted path, EXTRA or WHOLE
 
 
-def targets() -> list[Target]:
-    """Every target, interleaved across events (so a small budget reaches them all)."""
+def targets(events: tuple[Event, ...] = EVENTS) -> list[Target]:
+    """Every target of ``events``, interleaved across them (so a small budget reaches
+    them all)."""
     per_event = [
-        [Target(e, f.path) for f in e.fields] + [Target(e, EXTRA), Target(e, WHOLE)] for e in EVENTS
+        [Target(e, f.path) for f in e.fields] + [Target(e, EXTRA), Target(e, WHOLE)] for e in events
     ]
     out: list[Target] = []
     for i in range(max(len(t) for t in per_event)):
@@ -283,7 +284,7 @@ class Finder:
         )
 
     def _rounds(self, budget: int | None, seconds: float | None, start: float) -> None:
-        live = [t for t in targets() if self._baseline_ok(t.event)]
+        live = [t for t in targets(self.ctx.events) if self._baseline_ok(t.event)]
         for t in live:
             self.per_target[_key(t)] = 0
         live = [t for t in live if self._edges(t)]

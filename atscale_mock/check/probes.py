@@ -37,6 +37,7 @@ class Context:
     max_latency: float = DEFAULT_MAX_LATENCY
     clock: datetime = field(default_factory=lambda: datetime.now(UTC))
     headers: tuple[tuple[str, str], ...] = ()  # on every probe (-H)
+    events: tuple[Event, ...] = EVENTS  # the catalogue judged by (--atscale-version)
 
     def payload(self, event: Event, offset: int = 0, **options: Any) -> dict[str, Any]:
         built = BuildOptions(clock=self.clock, **options)
@@ -104,7 +105,7 @@ def every(ctx: Context, **options: Any) -> list[Prepared]:
         ctx,
         [
             ctx.probe(e.name, ctx.payload(e, i, **options), e.name + flags(options))
-            for i, e in enumerate(EVENTS)
+            for i, e in enumerate(ctx.events)
         ],
     )
 
@@ -118,7 +119,7 @@ def failed(ctx: Context) -> list[Prepared]:
         ctx,
         [
             ctx.probe(e.name, ctx.payload(e, i, failed=True), f"{e.name} --failed")
-            for i, e in enumerate(EVENTS)
+            for i, e in enumerate(ctx.events)
             if e.failure
         ],
     )
@@ -126,7 +127,7 @@ def failed(ctx: Context) -> list[Prepared]:
 
 def null_cube(ctx: Context) -> list[Prepared]:
     probes = []
-    for i, e in enumerate(EVENTS):
+    for i, e in enumerate(ctx.events):
         f = e.field("cube_id")
         if f is None or "null" not in f.json_type:
             continue
@@ -148,7 +149,7 @@ def spec_examples(ctx: Context) -> list[Prepared]:
             f"{e.name} (the spec's example, verbatim)",
             body=TEXTS[e.name].encode(),
         )  # fmt: skip
-        for e in EVENTS
+        for e in ctx.events
         if e.name in TEXTS
     ]
 
@@ -313,7 +314,7 @@ UNKNOWN_EVENT_TYPE = "atscale_mock_unknown_event"
 
 def unknown_field(ctx: Context) -> list[Prepared]:
     probes = []
-    for i, e in enumerate(EVENTS):
+    for i, e in enumerate(ctx.events):
         p = ctx.payload(e, i)
         p[UNKNOWN_FIELD] = {"added_in": "a later engine", "values": [1, "two", None]}
         if isinstance(p.get("context"), dict):
@@ -342,9 +343,9 @@ def malformed(kind: str) -> Callable[[Context], list[Prepared]]:
 
 
 def burst(ctx: Context) -> list[Prepared]:
-    """``ctx.burst`` deliveries of the seven events in turn (results after their start),
+    """``ctx.burst`` deliveries of the catalogue's events in turn (results after their start),
     sent at once: each event's latency is judged on its own."""
-    chosen = [EVENTS[i % len(EVENTS)] for i in range(ctx.burst)]
+    chosen = [ctx.events[i % len(ctx.events)] for i in range(ctx.burst)]
     probes = [
         ctx.probe(e.name, ctx.payload(e, i), f"{e.name} {i + 1}") for i, e in enumerate(chosen)
     ]

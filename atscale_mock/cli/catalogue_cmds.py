@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 import typer
 
-from ..events.catalogue import EVENTS, Event
 from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
+from ..events.catalogue import Event
 from ..events.payload import encode, parse_assignment, resolve_event
-from .common import err, handle_errors, out, print_json
+from .common import err, handle_errors, in_catalogue, out, print_json
 from .options import (
+    AtscaleVersion,
     Clock,
     Cube,
     ErrorText,
@@ -48,20 +49,28 @@ def _event_dict(event: Event) -> dict[str, Any]:
 
 
 @handle_errors
-def events(json_out: Json = False) -> None:
-    """List the seven engine events: CLI name, event_type, trigger and fields.
+def events(atscale_version: AtscaleVersion = None, json_out: Json = False) -> None:
+    """List the seven engine events: CLI name, event_type, trigger and fields; with
+    --atscale-version, that version's catalogue (I2022.4.1: six, no prune-result).
 
     Fields marked [parameters] are only named in the spec's parameter list (added by
     --full); * marks a value the spec does not state, chosen by atscale-mock.
 
-    Example:
+    Examples:
 
       atscale-mock events --json
+
+      atscale-mock events --atscale-version I2022.4.1
     """
+    from ..events.versions import catalogue
+
+    in_catalogue(None, atscale_version)
+    listed = catalogue(atscale_version)
     if json_out:
-        print_json([_event_dict(e) for e in EVENTS])
+        print_json([_event_dict(e) for e in listed.events])
         return
-    for e in EVENTS:
+    err(f"{listed.label}:")
+    for e in listed.events:
         out(f"{e.name:<15} {e.event_type:<26} {e.trigger}")
         for f in e.fields:
             tag = "" if f.source == "example" else "  [parameters]"
@@ -86,6 +95,7 @@ def show(
     cube: Cube = None,
     slow_threshold: SlowThreshold = DEFAULT_SLOW_QUERY_THRESHOLD,
     clock: Clock = None,
+    atscale_version: AtscaleVersion = None,
     compact: Annotated[bool, typer.Option("--compact", help="The exact wire bytes.")] = False,
 ) -> None:
     """Print one event's payload as JSON, without sending it.
@@ -96,6 +106,7 @@ def show(
     """
     from ..events.make import payload as build
 
+    in_catalogue(event, atscale_version)
     ev = resolve_event(event)
     overrides = dict(parse_assignment(s) for s in sets or [])
     payload = build(

@@ -20,6 +20,7 @@ from .common import (
     check_writable,
     err,
     handle_errors,
+    in_catalogue,
     out,
     print_json,
     resolve_seed,
@@ -33,7 +34,7 @@ from .delivery_opts import (
     learn_secret,
     make_signing,
 )
-from .options import Json, Seed
+from .options import AtscaleVersion, Json, Seed
 from .send_cmd import CaCert, Headers, Insecure, LogFile, Timeout, verify_option
 
 
@@ -106,6 +107,7 @@ def check(
             "body); 'now' for the current time.",
         ),
     ] = None,
+    atscale_version: AtscaleVersion = None,
     burst: Annotated[
         int,
         typer.Option(
@@ -175,6 +177,7 @@ def check(
         raise UsageError("check needs --to URL", "for example --to http://127.0.0.1:8000/hooks")
     if to.strip().lower() != "local":
         check_url(to, "--to")
+    in_catalogue(None, atscale_version)
     if report is not None and report.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--report {report}: the scorecard report is HTML", "name it FILE.html")
     check_writable(junit, report, log_file)
@@ -216,6 +219,7 @@ def check(
             verify=verify_option(insecure, ca_cert),
             findings_dir=findings_dir,
             clock=clock,
+            atscale_version=atscale_version,
             on_attempt=log.write,
             on_check=heard,
         )

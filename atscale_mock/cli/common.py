@@ -48,6 +48,20 @@ def as_flag(exc: UsageError, flags: dict[str, str] | None = None) -> UsageError:
     return UsageError(flag + exc.message[len(exc.field) :], exc.hint)
 
 
+def in_catalogue(event: str | None, atscale_version: str | None) -> None:
+    """``--atscale-version`` checked, and ``event`` (when given) in its catalogue, before
+    anything is printed or sent: a UsageError naming the versions that have it."""
+    from ..events.payload import resolve_event
+    from ..events.versions import catalogue
+
+    try:
+        found = catalogue(atscale_version)
+    except UsageError as exc:
+        raise as_flag(exc) from None
+    if event is not None:
+        found.require(resolve_event(event))
+
+
 def err(text: str) -> None:
     print(for_terminal(text), file=sys.stderr, flush=True)
 

@@ -98,6 +98,17 @@ Clock = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+#: --atscale-version on every command that builds or judges events
+AtscaleVersion = Annotated[
+    str | None,
+    typer.Option(
+        "--atscale-version",
+        metavar="VERSION",
+        envvar="ATSCALE_MOCK_ATSCALE_VERSION",
+        help="The AtScale version whose event catalogue applies: I2022.4.1 (six events, "
+        "no prune-result), I2023.4.1 and later (seven). Default: latest.",
+    ),
+]
 #: -q on every command that prints a line per delivery, request, file or check
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print failures only, then the summary.")

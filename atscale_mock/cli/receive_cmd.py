@@ -14,7 +14,7 @@ from ..config import DEFAULT_RECEIVER_HOST, DEFAULT_RECEIVER_PORT
 from ..errors import UsageError
 from .common import EXIT_INTERRUPTED, err, handle_errors, out, print_json, sigterm_as_interrupt
 from .delivery_opts import Secret
-from .options import DURATION, POSITIVE_DURATION, Json
+from .options import DURATION, POSITIVE_DURATION, AtscaleVersion, Json
 
 if TYPE_CHECKING:
     from ..receiver.local import Received, Receiver
@@ -32,6 +32,10 @@ def _stop_line(receiver: Receiver, counts: dict[str, int]) -> str:
     extra = ""
     if refused:
         extra += "; refused or closed: " + ", ".join(f"{k} {v}" for k, v in sorted(refused.items()))
+    if receiver.forwarded:
+        extra += "; forwarded, answered: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(receiver.forwarded.items())
+        )
     if receiver.record_errors:
         extra += f"; {receiver.record_errors} requests not written to --record (disk full?)"
     return (
@@ -109,6 +113,39 @@ def receive(
             "(by default they get 401, as a verifying receiver answers).",
         ),
     ] = False,
+    forward_to: Annotated[
+        str | None,
+        typer.Option(
+            "--forward-to",
+            metavar="URL",
+            help="Proxy mode: forward every request to URL (body and headers as they came) "
+            "and answer the sender with what URL answered (502 when it does not answer).",
+        ),
+    ] = None,
+    forward_timeout: Annotated[
+        float,
+        typer.Option(
+            "--forward-timeout",
+            metavar="DURATION",
+            parser=POSITIVE_DURATION,
+            help="With --forward-to: how long the receiver may take to answer.",
+        ),
+    ] = 10.0,
+    resign: Annotated[
+        str | None,
+        typer.Option(
+            "--resign",
+            metavar="SECRET",
+            help="With --forward-to: replace each request's signature by one made with this "
+            "key (whsec_...: standard-webhooks, keeping webhook-id and -timestamp; else "
+            "hmac-sha256 in --signature-header). Never printed.",
+        ),
+    ] = None,
+    atscale_version: AtscaleVersion = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 1 at the end when the spec drift report found drift."),
+    ] = False,
     json_out: Json = False,
     quiet: Annotated[
         bool,
@@ -125,19 +162,47 @@ def receive(
     --secret, bad, stale and missing signatures get 401 (unless --accept-invalid).
     Ctrl-C stops it (exit 130); --max-events or --duration end it with 0.
 
+    With --forward-to it sits between a real engine and your receiver: each request is
+    checked, recorded and forwarded, your receiver's answer goes back to the engine, and
+    each line shows both legs. At the end (every mode) a spec drift report says where the
+    payloads differed from the documented catalogue; --strict exits 1 when they did.
+
     Examples:
 
       atscale-mock receive --port 10502 --status 200
 
       atscale-mock receive --secret "$SECRET" --record got.jsonl --fail-rate 0.1 --delay 0.2
+
+      atscale-mock receive --port 10502 --forward-to http://127.0.0.1:8000/hooks --record got.jsonl
     """
+    from ..receiver.forward import Forward, resign_scheme
     from ..receiver.local import Behaviour, Receiver
     from ..report.text import received_line
 
     for name, value in (("--duration", duration), ("--delay", delay)):
         if value is not None and not 0 <= value < 1e7:
             raise UsageError(f"{name} must be a finite number of seconds, got {value}")
-
+    forward: Forward | None = None
+    if forward_to is not None:
+        answering = [
+            name
+            for name, given in (
+                ("--status", status != 200),
+                ("--fail-rate", fail_rate > 0),
+                ("--delay", delay > 0),
+                ("--accept-invalid", accept_invalid),
+            )
+            if given
+        ]
+        if answering:
+            raise UsageError(
+                f"{', '.join(answering)} cannot be used with --forward-to",
+                "with --forward-to your receiver answers; those options answer instead of it",
+            )
+        signing = resign_scheme(resign, signature_header) if resign else None
+        forward = Forward(forward_to, forward_timeout, signing)
+    elif resign is not None:
+        raise UsageError("--resign needs --forward-to", "it signs what is forwarded")
     done = threading.Event()
     counts = dict.fromkeys(
         ("valid", "invalid", "signature valid", "signature invalid", "signature unsigned"), 0
@@ -181,7 +246,16 @@ def receive(
         except OSError as exc:
             raise UsageError(f"cannot write {record}: {exc.strerror}") from exc
     behaviour = Behaviour(
-        status, fail_rate, delay, secret, signature_header, record_file, seed, accept_invalid
+        status,
+        fail_rate,
+        delay,
+        secret,
+        signature_header,
+        record_file,
+        seed,
+        accept_invalid,
+        forward,
+        atscale_version,
     )
     try:
         receiver = Receiver(host, port, on_request=on_request, behaviour=behaviour)
@@ -194,14 +268,23 @@ def receive(
     try:
         with sigterm_as_interrupt():  # from the first request on, a signal ends it cleanly
             receiver.start()
-            err(f"listening on {receiver.url} (answering {status}); Ctrl-C to stop")
+            mode = f"forwarding to {forward_to}" if forward_to else f"answering {status}"
+            err(f"listening on {receiver.url} ({mode}); Ctrl-C to stop")
             _wait(done, deadline)
     except KeyboardInterrupt:
         _close(receiver, record_file)
-        err(_stop_line(receiver, counts))
+        _report(receiver, counts, json_out)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     _close(receiver, record_file)
+    _report(receiver, counts, json_out)
+    if strict and receiver.drift.drifted:
+        raise typer.Exit(1)
+
+
+def _report(receiver: Receiver, counts: dict[str, int], json_out: bool) -> None:
     err(_stop_line(receiver, counts))
+    for line in receiver.drift.lines():
+        err(line)
     if json_out:
         print_json(
             {
@@ -209,6 +292,8 @@ def receive(
                 **receiver.tracker.summary(),
                 "refused": receiver.refused,
                 "record_errors": receiver.record_errors,
+                "forwarded": receiver.forwarded,
+                "drift": receiver.drift.to_json(),
             }
         )
 

@@ -10,11 +10,12 @@ from typer.core import TyperGroup
 
 from .catalogue_cmds import events, schema, show
 from .check_cmd import check
+from .drift_cmd import drift
 from .examples_cmd import examples
 from .load_cmd import load, locustfile
 from .receive_cmd import receive
 from .replay_cmd import replay
-from .scenario_cmds import plan, run, validate
+from .scenario_cmds import from_recording, plan, run, validate
 from .send_cmd import demo, send
 from .serve_cmd import serve, trigger
 
@@ -114,6 +115,7 @@ for command in (
     schema,
     send,
     receive,
+    drift,
     demo,
     examples,
     validate,
@@ -128,6 +130,18 @@ for command in (
 ):
     command.__doc__ = keep_examples(command.__doc__ or "")
     app.command()(command)
+
+
+scenario_app = typer.Typer(
+    name="scenario",
+    help="Make scenario files (validate, plan and run take them).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+from_recording.__doc__ = keep_examples(from_recording.__doc__ or "")
+scenario_app.command("from-recording")(from_recording)
+app.add_typer(scenario_app)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from .common import (
     exit_if_max_time,
     gc_paused,
     handle_errors,
+    in_catalogue,
     now,
     out,
     print_json,
@@ -49,7 +50,7 @@ from .delivery_opts import (
     make_signing,
 )
 from .delivery_opts import TimeScale as RetryTimeScale
-from .options import POSITIVE_DURATION, Json, MaxTime, Quiet, Seed
+from .options import POSITIVE_DURATION, AtscaleVersion, Json, MaxTime, Quiet, Seed
 from .progress import Bar
 from .send_cmd import CaCert, Headers, Insecure, LogFile, receiver_hooks, verify_option
 
@@ -79,6 +80,7 @@ def _load(
     var_args: list[str] | None,
     time_scale: float | None = None,
     read_env: bool = True,
+    atscale_version: str | None = None,
 ) -> Scenario:
     from ..events.payload import parse_value
     from ..scenario.loader import NoEnvironment, load_scenario
@@ -96,6 +98,11 @@ def _load(
         from dataclasses import replace
 
         scenario = replace(scenario, time_scale=time_scale)
+    if atscale_version is not None:
+        from ..api.scenario import in_version
+
+        in_catalogue(None, atscale_version)  # a version not documented: --atscale-version
+        scenario = in_version(scenario, atscale_version)
     return scenario
 
 
@@ -129,6 +136,7 @@ def validate(
             "default, or stay unchecked references (lint where secrets are not set).",
         ),
     ] = False,
+    atscale_version: AtscaleVersion = None,
 ) -> None:
     """Check scenario files without any network: syntax, keys, events, fields, references,
     durations, rates, environment variables. Reports every problem at once; exit 2 if any.
@@ -145,7 +153,7 @@ def validate(
     files = [found for given in files for found in expand(given)]
     for file in files:
         try:
-            scenario = _load(file, None, read_env=not no_env)
+            scenario = _load(file, None, read_env=not no_env, atscale_version=atscale_version)
             report[str(file)] = []
             if not json_out and not quiet:
                 err(f"ok: {file}")
@@ -183,6 +191,7 @@ def plan(
         ),
     ] = False,
     time_scale: TimeScale = None,
+    atscale_version: AtscaleVersion = None,
 ) -> None:
     """Show the timeline and every payload without sending: a dry run for review,
     identical for the same seed.
@@ -193,7 +202,7 @@ def plan(
     """
     from ..scenario import plan as p
 
-    scenario = _load(file, var_args, time_scale)
+    scenario = _load(file, var_args, time_scale, atscale_version=atscale_version)
     run_seed, clock = _seed_and_clock(scenario, seed)
     redactor = Redactor(scenario.secrets)
     target = to or scenario.defaults.to
@@ -299,6 +308,7 @@ def run(
     insecure: Insecure = False,
     ca_cert: CaCert = None,
     time_scale: TimeScale = None,
+    atscale_version: AtscaleVersion = None,
     sign: Sign = None,
     secret: Secret = None,
     signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
@@ -345,7 +355,7 @@ def run(
         from ..report.files import report_format
 
         report_format(report)  # a wrong file name fails now, not after the run
-    scenario = _load(file, var_args, time_scale)
+    scenario = _load(file, var_args, time_scale, atscale_version=atscale_version)
     run_seed, _ = _seed_and_clock(scenario, seed)
     url = to or scenario.defaults.to
     if not url:
@@ -418,3 +428,53 @@ def _summary_text(s: dict[str, Any]) -> str:
         f"latency p50 {lat['p50']:.1f} ms p99 {lat['p99']:.1f} ms; "
         f"dispatch lag p99 {s['dispatch_lag_ms']['p99']:.1f} ms; seed {s['seed']}"
     )
+
+
+@handle_errors
+def from_recording(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE", help="A receive --record or --log file.", show_default=False
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", metavar="FILE.yaml", help="Where to write the scenario."),
+    ],
+    keep_timing: Annotated[
+        bool,
+        typer.Option(
+            "--keep-timing",
+            help="Replay at the recorded pace (default: compressed to at most 2 s).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite FILE.yaml if it exists.")
+    ] = False,
+) -> None:
+    """Turn a recording into a scenario that replays it: the same events in the same
+    order at the same offsets, recorded values as `set:` overrides, and batch, query and
+    instance ids generated per run (later uses become ${steps...} references, so a
+    batch result stays paired with its start and two runs share no id). What cannot be
+    replayed (undocumented fields) is listed in the file's header and on stderr.
+
+    Examples:
+
+      atscale-mock scenario from-recording got.jsonl -o replay.yaml
+
+      atscale-mock scenario from-recording got.jsonl -o replay.yaml --keep-timing --force
+
+    Exit codes: 0 written, 2 the recording cannot be read, has no engine event, or
+    FILE.yaml exists (give --force).
+    """
+    from ..scenario.from_recording import from_recording as convert
+
+    if output.exists() and not force:
+        raise UsageError(f"-o: {output} exists", "give --force to overwrite it")
+    made = convert(file, keep_timing=keep_timing, on_warning=lambda w: err(f"warning: {w}"))
+    try:
+        output.write_text(made.text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    err(f"wrote {output}: {made.steps} steps; run it with: atscale-mock run {output} --to URL")

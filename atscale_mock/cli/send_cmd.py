@@ -30,6 +30,7 @@ from .common import (
     err,
     exit_if_max_time,
     handle_errors,
+    in_catalogue,
     out,
     print_json,
     resolve_seed,
@@ -59,6 +60,7 @@ from .delivery_opts import (
 from .options import (
     POSITIVE_DURATION,
     RATE,
+    AtscaleVersion,
     Clock,
     Cube,
     ErrorText,
@@ -249,6 +251,7 @@ def send(
     cube: Cube = None,
     slow_threshold: SlowThreshold = DEFAULT_SLOW_QUERY_THRESHOLD,
     clock: Clock = None,
+    atscale_version: AtscaleVersion = None,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
     sign: Sign = None,
@@ -301,6 +304,7 @@ def send(
     from ..api.send import send as send_events
     from ..events.payload import parse_assignment
 
+    in_catalogue(event, atscale_version)
     if to.strip().lower() != "local":
         check_url(to, "--to")
     header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
@@ -343,6 +347,7 @@ def send(
             cube=cube,
             slow_threshold=slow_threshold,
             clock=clock or ("now" if seed is None else None),
+            atscale_version=atscale_version,
             headers=header_pairs,
             timeout=timeout,
             retries=retry,
@@ -365,11 +370,12 @@ def demo(
     ] = "local",
     seed: Seed = None,
     full: Full = False,
+    atscale_version: AtscaleVersion = None,
     json_out: Json = False,
     quiet: Quiet = False,
 ) -> None:
-    """Send every one of the seven events once, showing both sides (the main job of
-    `make run`).
+    """Send every one of the seven events once (the six of I2022.4.1 with
+    --atscale-version I2022.4.1), showing both sides (the main job of `make run`).
 
     Example:
 
@@ -377,6 +383,7 @@ def demo(
     """
     from ..api.send import demo as demo_events
 
+    in_catalogue(None, atscale_version)
     on_received, on_local = receiver_hooks(json_out or quiet)
     run_seed = resolve_seed(seed)
     err(f"seed: {run_seed}")
@@ -386,6 +393,7 @@ def demo(
             seed=run_seed,
             clock=None if seed is not None else "now",
             full=full,
+            atscale_version=atscale_version,
             on_attempt=attempt_printer(
                 JsonlLog(None, Redactor()), Redactor(), json_out, failures_only=quiet
             ),

@@ -13,6 +13,7 @@ from ..config import SEEDED_CLOCK
 from .catalogue import SLOW_QUERY_THRESHOLD_S, Event
 from .ids import new_seed
 from .payload import BuildOptions, build_payload, check_paths, parse_timestamp, resolve_event
+from .versions import catalogue
 
 
 def resolve_seed(seed: int | None) -> int:
@@ -46,12 +47,25 @@ def payload(
     cube: str | None = None,
     slow_threshold: float = SLOW_QUERY_THRESHOLD_S,
     clock: str | datetime | None = None,
+    atscale_version: str | None = None,
 ) -> dict[str, Any]:
     """One event's payload (CLI name or ``event_type``), as a dict in the wire shape, as
     ``atscale-mock show`` prints it: the same seed gives the same payload; ``set``
-    overrides fields by dotted path."""
+    overrides fields by dotted path. ``atscale_version`` (``"I2022.4.1"``) refuses an
+    event that version's catalogue does not have."""
     ev, options, overrides, _ = payload_inputs(
-        event, seed, set, full, failed, error, org, project, cube, slow_threshold, clock
+        event,
+        seed,
+        set,
+        full,
+        failed,
+        error,
+        org,
+        project,
+        cube,
+        slow_threshold,
+        clock,
+        atscale_version=atscale_version,
     )
     return build_payload(ev, resolve_seed(seed), options, overrides)
 
@@ -68,8 +82,10 @@ def payload_inputs(
     cube: str | None,
     slow_threshold: float,
     clock: str | datetime | None,
+    *,
+    atscale_version: str | None = None,
 ) -> tuple[Event, BuildOptions, dict[str, Any], bool]:
-    ev = resolve_event(event)
+    ev = catalogue(atscale_version).require(resolve_event(event))
     overrides = dict(sets or {})
     check_paths(ev, list(overrides))
     fixed = resolve_clock(clock, seed is not None)

@@ -18,11 +18,15 @@ import asyncio
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-Answer = tuple[int, bytes]  # status, JSON body
-Handler = Callable[[str, str, dict[str, str], bytes], Awaitable[Answer]]
+#: status and JSON body; or status, body and the headers to send instead of a JSON
+#: Content-Type (a proxied answer's own)
+Answer = tuple[int, bytes] | tuple[int, bytes, tuple[tuple[str, str], ...]]
+#: (method, path, headers, body, seconds the request took to arrive) -> an Answer
+Handler = Callable[[str, str, dict[str, str], bytes, float], Awaitable[Answer]]
 
 _REASONS = {
     200: "OK",
@@ -36,6 +40,7 @@ _REASONS = {
     413: "Content Too Large",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
 }
 
@@ -60,24 +65,33 @@ class Counters:
         self.refused[reason] = self.refused.get(reason, 0) + 1
 
 
-def response(status: int, body: bytes, close: bool = False) -> bytes:
+def response(
+    status: int,
+    body: bytes,
+    close: bool = False,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> bytes:
     """An HTTP/1.1 answer. 1xx, 204 and 304 carry no body and no Content-Length (RFC
-    9110 sections 6.4.1 and 8.6): a client reads the bytes after them as the next answer."""
+    9110 sections 6.4.1 and 8.6): a client reads the bytes after them as the next answer.
+    ``headers`` replace the JSON Content-Type (framing headers are always the server's)."""
     reason = _REASONS.get(status, "Status")
     head = f"HTTP/1.1 {status} {reason}\r\nServer: atscale-mock-receiver\r\n"
+    for name, value in headers or (("Content-Type", "application/json"),):
+        head += f"{name}: {value}\r\n"
     if status in (204, 304) or 100 <= status < 200:
         body = b""
     else:
-        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        head += f"Content-Length: {len(body)}\r\n"
     if close:
         head += "Connection: close\r\n"
     return head.encode() + b"\r\n" + body
 
 
 class _Request:
-    __slots__ = ("method", "url", "headers", "body", "size", "keep_alive")
+    __slots__ = ("method", "url", "headers", "body", "size", "keep_alive", "began")
 
     def __init__(self) -> None:
+        self.began = time.monotonic()
         self.method = ""
         self.url = b""
         self.headers: list[tuple[str, str]] = []
@@ -166,6 +180,7 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         req, self.request = self.request, None
         assert req is not None
+        req.began = time.monotonic() - req.began  # from now on: seconds it took to arrive
         self._disarm()
         self.ready.put_nowait(req)
         if not req.keep_alive:
@@ -179,20 +194,25 @@ class _Connection(asyncio.Protocol):
             if req is None or self.transport is None or self.transport.is_closing():
                 return
             self.busy = True
+            answer: Answer
             try:
-                status, body = await self.server.handler(
+                answer = await self.server.handler(
                     req.method,
                     req.url.decode("latin-1"),
                     dict(req.headers),
                     b"".join(req.body),
+                    req.began,
                 )
             except Exception:  # noqa: BLE001 - a handler bug answers 500, never kills the server
-                status, body = 500, b'{"error": "receiver error"}'
+                answer = 500, b'{"error": "receiver error"}'
             finally:
                 self.busy = False
             if self.transport.is_closing():
                 return
-            self.transport.write(response(status, body, close=not req.keep_alive))
+            extra = answer[2] if len(answer) == 3 else ()
+            self.transport.write(
+                response(answer[0], answer[1], close=not req.keep_alive, headers=extra)
+            )
             if not req.keep_alive:
                 self.transport.close()
                 return
@@ -249,7 +269,7 @@ class _Refused(Exception):
 
 
 class HttpServer:
-    """Serves ``handler(method, path, headers, body) -> (status, json_bytes)``."""
+    """Serves ``handler(method, path, headers, body, arrived_in) -> Answer``."""
 
     def __init__(self, handler: Handler, limits: Limits | None = None) -> None:
         self.handler = handler

@@ -22,6 +22,9 @@ from typing import Any
 
 from ..delivery.signing import verify
 from ..events.catalogue import Event, find_event
+from ..events.drift import Drift
+from ..events.versions import Catalogue, catalogue
+from .forward import Forward, Forwarder, Leg
 from .http_server import Answer, HttpServer, Limits, listen, raise_fd_limit, url_of
 from .tracking import Tracker
 
@@ -49,6 +52,9 @@ class Received:
     order: str | None = None  # an ordering problem, e.g. "before its batch start"
     answered: int = 0  # the status the receiver answered
     truncated: bool = False  # the body was longer than KEEP_BODY: kept cut short
+    arrived_in: float = 0.0  # seconds from its first byte to its last
+    at: float = 0.0  # when it was received (epoch seconds; 0: now, when recorded)
+    forward: Leg | None = None  # with --forward-to: what the user's receiver answered
 
     @property
     def valid(self) -> bool:
@@ -61,8 +67,9 @@ def record_line(got: Received) -> dict[str, Any]:
 
     from ..redact import Redactor
 
+    when = datetime.fromtimestamp(got.at, UTC) if got.at else datetime.now(UTC)
     line: dict[str, Any] = {
-        "time": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "time": when.isoformat(timespec="microseconds"),
         "method": got.method,
         "path": got.path,
         "headers": Redactor().headers(got.headers),
@@ -75,7 +82,16 @@ def record_line(got: Received) -> dict[str, Any]:
         "duplicate": got.duplicate,
         "order": got.order,
         "status": got.answered,
+        "arrived_ms": round(got.arrived_in * 1000, 3),
     }
+    if got.forward is not None:
+        leg = got.forward
+        line["forward"] = {
+            "status": leg.status,
+            "ms": round(leg.seconds * 1000, 3),
+            "error": leg.error,
+            "error_class": leg.error_class,
+        }
     try:
         line["body"] = got.body.decode("utf-8")
     except UnicodeDecodeError:
@@ -83,8 +99,15 @@ def record_line(got: Received) -> dict[str, Any]:
     return line
 
 
-def inspect(method: str, path: str, headers: dict[str, str], body: bytes) -> Received:
-    """Parse and check a request body against the catalogue; pure. A body over
+def inspect(
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    judged_by: Catalogue | None = None,
+) -> Received:
+    """Parse and check a request body against the catalogue (of an AtScale version:
+    ``judged_by``, the latest by default); pure. A body over
     INSPECT_BODY is not parsed (no webhook is that large; parsing it would only let a
     hostile sender slow every other answer down)."""
     if len(body) > INSPECT_BODY:
@@ -113,6 +136,9 @@ def inspect(method: str, path: str, headers: dict[str, str], body: bytes) -> Rec
         )
     from ..events.schema import validation_errors
 
+    problems = validation_errors(event, payload)
+    if judged_by is not None and not judged_by.has(event):
+        problems.insert(0, f"{event.event_type} is not in {judged_by.label}")
     return Received(
         method,
         path,
@@ -122,7 +148,7 @@ def inspect(method: str, path: str, headers: dict[str, str], body: bytes) -> Rec
         event.name,
         event.event_type,
         ident if isinstance(ident, str) else None,
-        tuple(validation_errors(event, payload)),
+        tuple(problems),
     )
 
 
@@ -139,6 +165,8 @@ class Behaviour:
     record: Any = None  # a writable text file for JSON Lines, or None
     seed: int | None = None
     accept_invalid: bool = False  # with a secret: answer `status` to bad signatures too
+    forward: Forward | None = None  # proxy each request there; its answer is the answer
+    atscale_version: str | None = None  # judge events by this version's catalogue
 
 
 class Receiver:
@@ -156,6 +184,11 @@ class Receiver:
     ) -> None:
         self.behaviour = behaviour or Behaviour(status=status)
         self.status = self.behaviour.status
+        self.catalogue = catalogue(self.behaviour.atscale_version)
+        #: spec drift of everything received so far (see :mod:`atscale_mock.events.drift`)
+        self.drift = Drift(self.catalogue)
+        self._forwarder = Forwarder(self.behaviour.forward) if self.behaviour.forward else None
+        self._forwarded: dict[str, int] = {}
         self.on_request = on_request
         self.tracker = Tracker()
         self._rng = random.Random(self.behaviour.seed)
@@ -184,7 +217,14 @@ class Receiver:
         """Requests and connections the server refused or closed, by reason."""
         return dict(self._http.counters.refused)
 
-    async def _serve(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+    async def _serve(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        arrived_in: float = 0.0,
+    ) -> Answer:
         if method == "GET":
             data = {"service": "atscale-mock receiver", "received": self.count}
             return 200, json.dumps(data).encode()
@@ -193,7 +233,12 @@ class Receiver:
         with self._answered:
             self._answering += 1
         try:
-            got = self.handle("POST", path, headers, body)
+            if self._forwarder is not None:
+                checked = replace(self._check("POST", path, headers, body), arrived_in=arrived_in)
+                leg = await self._forwarder.send(headers, body)
+                self._settle(replace(checked, forward=leg), leg.answered)
+                return leg.answer()
+            got = self.handle("POST", path, headers, body, arrived_in)
             if self.behaviour.delay:
                 import asyncio
 
@@ -206,38 +251,62 @@ class Receiver:
                 self._answering -= 1
                 self._answered.notify_all()
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Received:
+    def handle(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        arrived_in: float = 0.0,
+    ) -> Received:
         """Inspect, check and record one request; decide the status to answer."""
-        got = inspect(method, path, headers, body)
+        got = replace(self._check(method, path, headers, body), arrived_in=arrived_in)
+        b = self.behaviour
+        rejected = got.signature is not None and got.signature != "valid" and not b.accept_invalid
+        with self._lock:
+            failing = b.fail_rate and self._rng.random() < b.fail_rate
+        return self._settle(got, 401 if rejected else 500 if failing else b.status)
+
+    def _check(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Received:
+        """A request inspected: schema, catalogue, signature, duplicates and order."""
+        got = inspect(method, path, headers, body, self.catalogue)
         b = self.behaviour
         duplicate, order = self.tracker.observe(got.payload, body)
         signature = (
             verify(b.secret, headers, body, hmac_header=b.signature_header) if b.secret else None
         )
-        rejected = signature is not None and signature != "valid" and not b.accept_invalid
+        return replace(got, signature=signature, duplicate=duplicate, order=order, at=time.time())
+
+    def _settle(self, got: Received, answered: int) -> Received:
+        """Record and keep a checked request answered with ``answered``; tell on_request."""
+        b = self.behaviour
         with self._lock:
-            failing = b.fail_rate and self._rng.random() < b.fail_rate
-            got = replace(
-                got,
-                signature=signature,
-                duplicate=duplicate,
-                order=order,
-                answered=401 if rejected else 500 if failing else b.status,
-            )
+            got = replace(got, answered=answered)
+            self.drift.observe(got.payload)
+            if got.forward is not None:
+                leg = got.forward
+                key = str(leg.status) if leg.status is not None else f"502 {leg.error_class}"
+                self._forwarded[key] = self._forwarded.get(key, 0) + 1
             if b.record is not None:
                 try:
                     b.record.write(json.dumps(record_line(got)) + "\n")
                     b.record.flush()
                 except OSError:  # a full disk: keep answering, count what was lost
                     self.record_errors += 1
-            if len(body) > KEEP_BODY:  # keep memory bounded: a cut body, no parsed payload
-                got = replace(got, body=body[:KEEP_BODY], payload=None, truncated=True)
+            if len(got.body) > KEEP_BODY:  # keep memory bounded: a cut body, no payload
+                got = replace(got, body=got.body[:KEEP_BODY], payload=None, truncated=True)
             self.received.append(got)
             self.count += 1
             self._arrived.notify_all()
         if self.on_request:
             self.on_request(got)
         return got
+
+    @property
+    def forwarded(self) -> dict[str, int]:
+        """With a forward: what the user's receiver answered, by status ("502" and the
+        error class when it gave no answer); empty without one."""
+        return dict(self._forwarded)
 
     @property
     def events(self) -> list[Received]:
@@ -282,6 +351,13 @@ class Receiver:
             while self._answering and time.monotonic() < deadline:
                 self._answered.wait(0.05)
         if self._started:
+            loop = self._http.loop
+            if self._forwarder is not None and loop is not None:
+                import asyncio
+                import contextlib
+
+                with contextlib.suppress(Exception):  # closing: nothing left to answer
+                    asyncio.run_coroutine_threadsafe(self._forwarder.aclose(), loop).result(5)
             self._http.stop_thread()
             self._started = False
         self._sock.close()

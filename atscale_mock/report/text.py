@@ -75,12 +75,28 @@ def received_line(got: Received) -> str:
         flags.append("DUPLICATE")
     if got.order:
         flags.append(f"OUT OF ORDER: {got.order}")
-    if got.answered and got.answered != 200:
+    if got.forward is not None:
+        flags.append(forward_legs(got))
+    elif got.answered and got.answered != 200:
         flags.append(f"answered {got.answered}")
     if got.truncated:
         flags.append(f"body kept cut to {len(got.body)} bytes")
     extra = ("  " + "  ".join(flags)) if flags else ""
     return f"<-- {printable(got.method)} {printable(got.path)}  {what}{ident}  {check}{extra}"
+
+
+def forward_legs(got: Received) -> str:
+    """The two legs of a forwarded request: engine -> atscale-mock -> receiver, each with
+    its time, the receiver's status and what the engine got."""
+    leg = got.forward
+    assert leg is not None
+    there = (
+        f"{leg.status}" if leg.status is not None else f"FAILED ({printable(leg.error or '', 200)})"
+    )
+    return (
+        f"engine -> atscale-mock {got.arrived_in * 1000:.1f} ms -> receiver {there} in "
+        f"{leg.seconds * 1000:.1f} ms -> engine got {leg.answered}"
+    )
 
 
 def summary_line(data: DeliverySummary, seed: int | None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..events.catalogue import find_event
+from ..events.versions import catalogue
 from ..simulation.model import Engine, EngineSpec
 from ..simulation.simulate import Emission, simulate
 from ..simulation.steps import EngineStep
@@ -18,11 +19,13 @@ from .plan_time import branch_start, last_offset, step_start
 
 
 def expand(scenario: Scenario, seed: int) -> tuple[Scenario, Engine | None]:
-    """The scenario with engine steps replaced by events, and the engine's final state
-    (None when the scenario has no engine steps)."""
+    """The scenario with engine steps replaced by events (those its AtScale version's
+    catalogue has), and the engine's final state (None when it has no engine steps)."""
     if not any(isinstance(b, EngineStep) for s in scenario.steps for b in _branches(s)):
         return scenario, None
     engine = Engine.from_spec(scenario.engine or EngineSpec(), seed)
+    # an engine of an older AtScale sends only its catalogue's events (no prune results)
+    sends = catalogue(scenario.defaults.atscale_version).names
     steps: list[Step] = []
     cursor = 0.0
     for step in scenario.steps:
@@ -37,6 +40,7 @@ def expand(scenario: Scenario, seed: int) -> tuple[Scenario, Engine | None]:
                 branches += [
                     (begin + e.offset, _event_step(branch, n, e, begin - start))
                     for n, e in enumerate(simulate(engine, branch, begin))
+                    if e.event in sends
                 ]
         branches = [(t, b) for t, b in branches if not _after_unpublish(engine, b, t)]
         if isinstance(step, EventStep):

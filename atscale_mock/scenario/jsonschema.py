@@ -261,6 +261,12 @@ def scenario_schema() -> dict[str, Any]:
                     "retries": {"type": "integer", "minimum": 0},
                     "seed": {"type": "integer", "minimum": 0},
                     "expect": EXPECT,
+                    "atscale_version": {
+                        "type": "string",
+                        "pattern": "^(?i:latest|I\\d{4}\\.\\d{1,2}\\.(\\d{1,3}|x))$",
+                        "description": "The AtScale version whose event catalogue applies "
+                        "(I2022.4.1: six events, no prune-result; I2023.4.1 and later: seven).",
+                    },
                 },
             },
             "vars": {"type": "object"},

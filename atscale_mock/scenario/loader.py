@@ -10,7 +10,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 from ..delivery.faults import Faults
-from ..errors import Problem, ScenarioError
+from ..errors import Problem, ScenarioError, UsageError
 from ..events.catalogue import suggest
 from ..simulation.model import EngineSpec
 from .load_loader import load_spec
@@ -34,7 +34,7 @@ TOP_KEYS = (
     "vars",
     "steps",
 )
-DEFAULT_KEYS = ("to", "headers", "timeout", "retries", "seed", "expect")
+DEFAULT_KEYS = ("to", "headers", "timeout", "retries", "seed", "expect", "atscale_version")
 FAULT_KEYS = ("duplicates", "reorder", "drop", "delay", "jitter", "malformed", "malformed_rate")
 
 
@@ -198,6 +198,11 @@ class _Loader(StepLoader):
         )
         seed = self.integer((*p, "seed"), d["seed"], "seed", 0) if "seed" in d else None
         expect = Expect().merged(self.load_expect((*p, "expect"), d.get("expect", {})))
+        version = (
+            self.load_version((*p, "atscale_version"), d["atscale_version"])
+            if ("atscale_version" in d)
+            else None
+        )
         base = Defaults()
         return Defaults(
             to,
@@ -206,4 +211,17 @@ class _Loader(StepLoader):
             base.retries if retries is None else retries,
             seed,
             expect,
+            version,
         )
+
+    def load_version(self, path: Any, raw: Any) -> str | None:
+        """An AtScale version whose catalogue is documented (its events are checked
+        against it as the steps load)."""
+        from ..events.versions import catalogue
+
+        try:
+            self.catalogue = catalogue(str(raw))
+        except UsageError as exc:
+            self.add(path, exc.message.removeprefix("atscale_version: "), exc.hint)
+            return None
+        return str(raw)

@@ -5,7 +5,7 @@ several places (``to``, ``headers``, ``expect``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..delivery.headers import check_name, check_value
 from ..delivery.request import check_url
@@ -20,6 +20,10 @@ from .yamlpos import Document, Path
 EXPECT_KEYS = ("status", "max_latency", "json")
 
 
+if TYPE_CHECKING:
+    from ..events.versions import Catalogue
+
+
 class LoaderBase:
     def __init__(
         self, doc: Document, environ: Mapping[str, str], var_overrides: Mapping[str, Any]
@@ -30,6 +34,8 @@ class LoaderBase:
         self.problems: list[Problem] = []
         self.vars: dict[str, Any] = {}
         self.secrets: list[str] = []
+        #: defaults.atscale_version's catalogue: event steps are checked against it
+        self.catalogue: Catalogue | None = None
 
     # -- helpers -------------------------------------------------------------------
     def add(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> None:

@@ -112,6 +112,7 @@ class Defaults:
     retries: int = DEFAULT_RETRIES
     seed: int | None = None
     expect: Expect = Expect()
+    atscale_version: str | None = None  # whose catalogue: None, the latest
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,6 +194,9 @@ class StepLoader(LoaderBase):
                 f"unknown event '{s.get('event')}'",
                 f"did you mean '{close}'?" if close else "events: " + ", ".join(event_names()),
             )
+        elif self.catalogue is not None and not self.catalogue.has(event):
+            refused = self.catalogue.refuse(event)
+            self.add((*path, "event"), refused.message, refused.hint)
         # absent keys cost nothing: a file of 100,000 plain steps loads in seconds
         overrides = self.load_set(path, s["set"], event) if "set" in s else {}
         repeat = self.load_repeat((*path, "repeat"), s["repeat"]) if "repeat" in s else Repeat()
