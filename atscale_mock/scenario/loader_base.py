@@ -125,8 +125,8 @@ class LoaderBase:
                 self.add(path, f"{ref.raw}: step references are only allowed inside steps")
             return ref.raw
 
-        try:
-            return template.render(value, resolve)
+        try:  # inside steps the value is rendered again as it is sent: escapes stay
+            return template.render(value, resolve, keep_escapes=allow_steps)
         except ValueError as exc:
             self.add(path, f"bad reference: {exc}")
             return value

@@ -54,13 +54,15 @@ def parse_ref(expr: str) -> Ref:
     raise ValueError(f"{raw}: unknown reference; use env:, secret:, vars. or steps.")
 
 
-def parse(text: str) -> list[str | Ref]:
-    """A string as literal parts and references."""
+def parse(text: str, keep_escapes: bool = False) -> list[str | Ref]:
+    """A string as literal parts and references (``$${`` a literal ``${``, or kept as
+    ``$${`` with ``keep_escapes``, for a result that is rendered again)."""
     parts: list[str | Ref] = []
     pos = 0
+    literal = "$${" if keep_escapes else "${"
     for match in _REF.finditer(text):
         parts.append(text[pos : match.start()])
-        parts.append("${" if match.group(0) == "$${" else parse_ref(match.group(1)))
+        parts.append(literal if match.group(0) == "$${" else parse_ref(match.group(1)))
         pos = match.end()
     parts.append(text[pos:])
     return [p for p in parts if p != ""]
@@ -95,16 +97,19 @@ def escape(text: str) -> str:
     return text.replace("${", "$${")
 
 
-def render(value: Any, resolve: Resolver, limit: int = MAX_EXPANDED) -> Any:
+def render(
+    value: Any, resolve: Resolver, limit: int = MAX_EXPANDED, keep_escapes: bool = False
+) -> Any:
     """``value`` with every reference replaced by ``resolve(ref)``; ExpansionError when
-    one string would grow past ``limit`` characters."""
+    one string would grow past ``limit`` characters. ``keep_escapes``: the result is a
+    template rendered again later (``$${`` stays ``$${``, so a literal stays literal)."""
     if isinstance(value, dict):
-        return {k: render(v, resolve, limit) for k, v in value.items()}
+        return {k: render(v, resolve, limit, keep_escapes) for k, v in value.items()}
     if isinstance(value, list):
-        return [render(v, resolve, limit) for v in value]
+        return [render(v, resolve, limit, keep_escapes) for v in value]
     if not isinstance(value, str) or "$" not in value:
         return value
-    parts = parse(value)
+    parts = parse(value, keep_escapes)
     if len(parts) == 1 and isinstance(parts[0], Ref):
         return resolve(parts[0])
     out: list[str] = []
