@@ -23,7 +23,6 @@ from atscale_mock.receiver.forward import Forward, forwarded_headers
 from atscale_mock.receiver.local import Behaviour, Receiver
 from tests.cli_helpers import free_port, no_traceback, proc
 
-
 UNDOCUMENTED = "engine_host"  # the stand-in engine adds this to slow-query
 MISSING = "cube_id"  # and leaves this out of batch-start
 
@@ -148,11 +147,13 @@ def test_forward_between_an_engine_and_a_fastapi_receiver(tmp_path: Path, seed: 
 
 
 def test_drift_command_names_both_differences_and_strict_fails(tmp_path: Path) -> None:
-    with Receiver(behaviour=Behaviour(record=(tmp_path / "got.jsonl").open("w"))) as r:
-        with httpx.Client() as engine:
-            for body in stand_in_engine(3):
-                engine.post(r.url + "/hooks", content=body)
-    r.behaviour.record.close()
+    with (
+        (tmp_path / "got.jsonl").open("w") as fh,
+        Receiver(behaviour=Behaviour(record=fh)) as r,
+        httpx.Client() as engine,
+    ):
+        for body in stand_in_engine(3):
+            engine.post(r.url + "/hooks", content=body)
     plain = proc("drift", str(tmp_path / "got.jsonl"))
     assert plain.code == 0 and "DRIFT" in plain.stdout
     strict = proc("drift", str(tmp_path / "got.jsonl"), "--strict", "--json")
