@@ -30,6 +30,12 @@ VARIABLES: tuple[Variable, ...] = (
         secret=True,
     ),
     Variable(
+        "ATSCALE_MOCK_ATSCALE_VERSION",
+        "send, show, events, demo, validate, plan, run, load, check, receive, drift, serve",
+        "The AtScale version whose event catalogue applies (`--atscale-version`): "
+        "I2022.4.1 has six events (no prune-result), I2023.4.1 and later seven.",
+    ),
+    Variable(
         "ATSCALE_MOCK_SERVER",
         "trigger",
         "The running serve to talk to (`--server`), `http://127.0.0.1:10600` by default.",

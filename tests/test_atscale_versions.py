@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import atscale_mock as am
+from atscale_mock import EngineServer
 from atscale_mock.events.versions import catalogue
 from atscale_mock.receiver.local import Behaviour, Receiver
 from tests.cli_helpers import cli, no_traceback, proc
@@ -99,3 +100,24 @@ def test_the_library_takes_the_version_too() -> None:
     assert am.demo(atscale_version="I2022.4.1").summary["deliveries"] == 6
     assert catalogue("latest").names == catalogue(None).names
     assert len(catalogue("i2024.2.1").events) == 7  # as a user may type it
+
+
+def test_serve_refuses_to_trigger_an_event_its_version_lacks() -> None:
+    import httpx
+
+    with EngineServer(atscale_version="I2022.4.1") as engine, Receiver() as r:
+        httpx.post(engine.url + "/_mock/webhooks", json={"url": r.url + "/hooks"})
+        refused = httpx.post(engine.url + "/_mock/events/prune-result", json={})
+        sent = httpx.post(engine.url + "/_mock/events/batch-start", json={})
+        r.wait_for("batch-start")
+    assert refused.status_code == 422 and "I2022.4.1" in refused.text
+    assert sent.status_code == 202
+    assert [e.event for e in r.events] == ["batch-start"]
+
+
+def test_load_keeps_the_default_mix_to_the_versions_events() -> None:
+    result = am.load(to="local", duration=0.3, atscale_version="I2022.4.1")
+    assert set(result.summary["mix"]) == SIX
+    assert {e["event"] for e in result.summary["events"]} <= SIX
+    with pytest.raises(am.UsageError, match="not in AtScale I2022.4.1"):
+        am.load(to="local", duration=0.3, mix={"prune-result": 1}, atscale_version="I2022.4.1")

@@ -81,6 +81,7 @@ def load(
     verify: bool | str = True,
     full: bool = False,
     thresholds: list[str] | tuple[str, ...] = (),
+    atscale_version: str | None = None,
     engine: str = "builtin",
     progress: Callable[[Totals, float], None] | None = None,
     freeze_gc: bool = False,
@@ -94,7 +95,8 @@ def load(
     of the collector's work for shorter pauses, in a process that runs only this.
     ``spin`` busy-waits the last millisecond before each open-loop send (tightest
     timing, a core per worker, only with a spare core); by default workers sleep on a
-    timerfd. The summary says which (``spin``)."""
+    timerfd. The summary says which (``spin``). ``atscale_version`` (``"I2022.4.1"``)
+    keeps the default mix to that version's events and refuses a ``mix`` naming another."""
     from ..load.generator import parse_mix
     from ..load.runner import LoadConfig, run_load
     from ..load.schedule import Phase as PhaseRecord
@@ -119,7 +121,10 @@ def load(
         for check in checks:
             check.limit(None)
     run_seed = resolve_seed(seed)
+    from ..events.versions import catalogue
+
     weights = dict(mix) if mix else parse_mix(None)
+    weights = catalogue(atscale_version).within(weights, default=weights == parse_mix(None))
     _check_placeholders(to, weights)
     active = faults or Faults()
     if active.drop >= 1:

@@ -45,5 +45,5 @@ def drift(
         for line in report.lines():
             out(line)
     if strict and report.drifted:
-        err("error: drift found (--strict)")
+        err("drift found: exit 1 (--strict)")
         raise typer.Exit(1)

@@ -21,6 +21,7 @@ from .common import (
     err,
     handle_errors,
     holds_signals,
+    in_catalogue,
     out,
     print_json,
     resolve_seed,
@@ -43,7 +44,7 @@ from .delivery_opts import (
     make_signing,
 )
 from .load_view import LiveLine, summary_table
-from .options import Json, Seed
+from .options import AtscaleVersion, Json, Seed
 from .send_cmd import CaCert, Headers, Insecure, Timeout, verify_option
 
 
@@ -130,6 +131,7 @@ def load(
     headers: Headers = None,
     timeout: Timeout = DEFAULT_TIMEOUT,
     full: Annotated[bool, typer.Option("--full", help="Payloads with --full fields.")] = False,
+    atscale_version: AtscaleVersion = None,
     json_out: Json = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
     insecure: Insecure = False,
@@ -188,6 +190,7 @@ def load(
         from ..report.files import report_format
 
         report_format(report)  # a wrong file name fails now, not after the run
+    in_catalogue(None, atscale_version)
     plan = plan_load(
         to=to,
         file=file,
@@ -238,6 +241,7 @@ def load(
                 verify=verify_option(insecure, ca_cert),
                 full=full,
                 thresholds=[*plan.thresholds, *(thresholds or [])],
+                atscale_version=atscale_version,
                 engine=engine,
                 progress=live,
                 freeze_gc=True,  # the CLI owns its process

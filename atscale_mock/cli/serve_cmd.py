@@ -27,6 +27,7 @@ from .common import (
 )
 from .options import (
     POSITIVE_DURATION,
+    AtscaleVersion,
     Clock,
     Cube,
     ErrorText,
@@ -130,6 +131,7 @@ def serve(
             "${secret:NAME} may read (none by default). Repeatable.",
         ),
     ] = None,
+    atscale_version: AtscaleVersion = None,
 ) -> None:
     """Run a mock AtScale engine: subscribe receivers, fire events, run scenarios and
     read the delivery journal over HTTP (/_mock/..., OpenAPI at /_mock/openapi.json),
@@ -179,6 +181,7 @@ def serve(
                 journal_max_rows=journal_max_rows,
                 deliver_to=tuple(deliver_to or ()),
                 scenario_env=tuple(scenario_env or ()),
+                atscale_version=atscale_version,
                 on_ready=ready,
                 on_error=lambda text: err(f"warning: {text}"),
             )

@@ -76,6 +76,17 @@ class Catalogue:
             field="atscale_version",
         )
 
+    def within(self, mix: dict[str, float], default: bool) -> dict[str, float]:
+        """A load's event mix for this version: the ``default`` mix loses the events the
+        version lacks; a mix the user chose with one is refused."""
+        if default:
+            return {name: w for name, w in mix.items() if name in self.names}
+        for name in mix:
+            event = next((e for e in EVENTS if e.name == name), None)
+            if event is not None:
+                self.require(event, "mix: ")
+        return mix
+
     def require(self, event: Event, where: str = "") -> Event:
         if not self.has(event):
             raise self.refuse(event, where)

@@ -24,6 +24,7 @@ from ..delivery.transport import Sender
 from ..events.catalogue import Event
 from ..events.make import batch_of, payload
 from ..events.payload import encode, resolve_event
+from ..events.versions import Catalogue, catalogue
 from .checks import Checks
 from .destinations import Destinations
 from .hops import FanOut, FaultySender
@@ -83,6 +84,8 @@ class MockEngine:
         self.scenarios = dict(scenarios or {})
         self.verify = verify
         self.subs: dict[str, Subscription] = {}
+        #: the AtScale version whose events it sends (serve --atscale-version)
+        self.catalogue: Catalogue = catalogue(None)
         self.faults: dict[str, FaultRule] = {}
         self.runs: dict[str, Run] = {}
         self.listeners: set[asyncio.Queue[dict[str, Any]]] = set()
@@ -114,7 +117,7 @@ class MockEngine:
     def trigger(self, event: str, options: dict[str, Any]) -> list[str]:
         """Build one payload of ``event`` and deliver it to every matching subscription;
         the delivery ids, at once (the deliveries go on in the background)."""
-        ev = resolve_event(event)
+        ev = self.catalogue.require(resolve_event(event))
         body = payload(ev.name, **options)
         encode(body)  # a value JSON cannot carry is refused now (422), never journaled
         return self._launch(self._plan(ev, body))
@@ -131,6 +134,7 @@ class MockEngine:
             ("batch-result", payload("batch-result", **rest, set=sets)),
         ]
         if prune:
+            self.catalogue.require(resolve_event("prune-result"), "prune: ")
             stages.append(("prune-result", payload("prune-result", **rest, set=sets)))
         plans = [self._plan(resolve_event(name), body) for name, body in stages]
 

@@ -102,6 +102,7 @@ def build(
     allow_hosts: tuple[str, ...] = (),
     journal_max_rows: int | None = None,
     scenario_env: tuple[str, ...] = (),
+    atscale_version: str | None = None,
 ) -> tuple[Any, Any]:
     """The engine and its ASGI app."""
     require_extra()
@@ -119,6 +120,9 @@ def build(
 
         load(path)  # problems now, not at the first POST
         named[path.stem] = path
+    from ..events.versions import catalogue
+
+    judged_by = catalogue(atscale_version)  # an undocumented version fails now
     redactor = Redactor([admin_token] if admin_token else [])
     engine = MockEngine(
         open_journal(journal, redactor, on_error, journal_max_rows),
@@ -127,6 +131,7 @@ def build(
         on_error,
         scenario_env,
     )
+    engine.catalogue = judged_by
     return engine, build_app(engine, admin_token, allow_hosts)
 
 
@@ -144,6 +149,7 @@ def serve(
     journal_max_rows: int | None = None,
     deliver_to: tuple[str, ...] = (),
     scenario_env: tuple[str, ...] = (),
+    atscale_version: str | None = None,
 ) -> None:
     """Run the mock engine until SIGINT or SIGTERM (then deliveries in flight are
     journaled as interrupted, and the signal is re-raised for the caller). Requests
@@ -151,7 +157,8 @@ def serve(
     refused; the journal keeps its newest ``journal_max_rows`` rows. Deliveries never
     go to serve itself, and only to ``deliver_to`` hosts when given
     (:mod:`.destinations`); a posted scenario reads only the environment variables
-    named in ``scenario_env``."""
+    named in ``scenario_env``. ``atscale_version``: triggers of events that AtScale
+    version does not have are refused."""
     check_bind(host, admin_token)
     engine, app = build(  # checks that the serve extra is installed
         journal,
@@ -162,6 +169,7 @@ def serve(
         allow_hosts,
         journal_max_rows,
         scenario_env,
+        atscale_version,
     )
     import uvicorn
 
@@ -251,6 +259,7 @@ class EngineServer:
         journal_max_rows: int | None = None,
         deliver_to: tuple[str, ...] = (),
         scenario_env: tuple[str, ...] = (),
+        atscale_version: str | None = None,
     ) -> None:
         check_bind(host, admin_token)
         self.engine, self.app = build(
@@ -260,6 +269,7 @@ class EngineServer:
             allow_hosts=allow_hosts,
             journal_max_rows=journal_max_rows,
             scenario_env=scenario_env,
+            atscale_version=atscale_version,
         )
         self._sock = bind(host, port)
         self.engine.destinations = destinations_of(self._sock, deliver_to)
