@@ -4,6 +4,7 @@ a webhook created here receiving the events it names."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -120,3 +121,48 @@ def test_calls_need_a_bearer_token_and_serves_admin_token_when_set(srv: Scripted
             guarded, "GET", "/org/default/webhooks", headers={"Authorization": "Bearer s3cret"}
         )
         assert ok.status_code == 200
+
+
+def test_a_client_written_from_atscales_docs_logs_in_and_registers_a_receiver(
+    srv: ScriptedServer,
+) -> None:
+    """Only what AtScale documents, plus the (not stated) shape of the auth call: log in
+    for a session token, create, list by projectId, get, get an event, delete."""
+    with (
+        EngineServer(admin_token="adm-token") as engine,
+        httpx.Client(base_url=engine.url, timeout=10) as client,
+    ):
+        assert client.get("/default/auth", auth=("admin", "wrong")).status_code == 401
+        assert client.get("/default/auth").status_code == 401
+        login = client.get("/default/auth", auth=("admin", "adm-token"))
+        assert login.status_code == 200 and login.headers["content-type"].startswith("text/plain")
+        bearer = {"Authorization": f"Bearer {login.text}"}
+        assert client.get("/org/default/webhooks").status_code == 401
+        body = {
+            "org_id": "default",
+            "notification_type": "slow_query_event",
+            "url": srv.url + "/mine",
+            "project_id": "p-42",
+        }
+        created = client.post("/org/default/webhooks", json=body, headers=bearer).json()
+        hook_id = created["response"]["id"]
+        client.post("/org/default/webhooks", json={**body, "project_id": "other"}, headers=bearer)
+        listed = client.get(
+            "/org/default/webhooks", params={"projectId": "p-42"}, headers=bearer
+        ).json()["response"]
+        assert [h["id"] for h in listed] == [hook_id]
+        one = client.get(f"/org/default/webhooks/{hook_id}", headers=bearer).json()
+        assert one["response"]["url"] == srv.url + "/mine"
+        fired = httpx.post(
+            engine.url + "/_mock/events/slow-query",
+            json={"project": "p-42"},
+            headers={"Authorization": "Bearer adm-token"},
+        )
+        assert fired.status_code == 202 and len(fired.json()["deliveries"]) == 1
+        srv.wait_seen(1)
+        assert srv.seen[0].path == "/mine"
+        assert json.loads(srv.seen[0].body)["project_id"] == "p-42"
+        gone = client.delete(f"/org/default/webhooks/{hook_id}", headers=bearer)
+        assert gone.json()["response"] == {"id": hook_id}
+        left = client.get("/org/default/webhooks", params={"projectId": "p-42"}, headers=bearer)
+        assert left.json()["response"] == []

@@ -7,6 +7,7 @@ engine like any other: it receives the events it names.
     POST   /org/{orgId}/webhooks                                  create
     GET    /org/{orgId}/webhooks/{hookId}                         one
     DELETE /org/{orgId}/webhooks/{hookId}                         delete
+    GET    /{orgId}/auth   (HTTP Basic)                           a session token
 
 What AtScale documents (see docs/spec.md): the paths; bearer-token authentication; a
 create body of ``org_id``, ``notification_type``, ``url`` and ``project_id``, all four
@@ -21,7 +22,11 @@ the same envelope), the value of ``status.code`` (here: the HTTP status), the un
 ``time_to_process`` (here: milliseconds). Any non-empty bearer token is accepted unless
 serve has ``--admin-token``, which it must then be; orgs are whatever the path names
 (the mock keeps no org registry: an org is unknown, 404, only when it is not a valid
-id)."""
+id). The session-token call ("the API's auth call") is documented by AtScale without its
+details here: its path, method, credentials and answer are NOT_STATED; atscale-mock
+answers ``GET /{orgId}/auth`` with HTTP Basic credentials (any user; with
+``--admin-token``, that token as the password) with a token in plain text, accepted as a
+bearer until serve stops."""
 
 from __future__ import annotations
 
@@ -49,7 +54,9 @@ NOT_STATED = {
     "bad request status": "400, in the envelope",
     "status.code": "the HTTP status",
     "time_to_process": "milliseconds",
+    "auth call": "GET /{orgId}/auth with HTTP Basic credentials, a plain-text token back",
 }
+MAX_SESSIONS = 10_000  # session tokens kept; the oldest is forgotten past this
 REQUIRED = ("org_id", "notification_type", "url", "project_id")
 _ORG = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
@@ -87,6 +94,7 @@ class Hooks:
         self.engine = engine
         self.token = token
         self.fields: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, None] = {}  # tokens the auth call gave, oldest first
 
     def live(self) -> dict[str, dict[str, Any]]:
         for gone in [h for h in self.fields if h not in self.engine.subs]:
@@ -100,12 +108,40 @@ class Hooks:
         scheme, _, token = given.partition(" ")
         ok = scheme.lower() == "bearer" and bool(token.strip())
         if ok and self.token is not None:
-            ok = hmac.compare_digest(token.strip().encode(), self.token.encode())
+            ok = token.strip() in self.sessions or hmac.compare_digest(
+                token.strip().encode(), self.token.encode()
+            )
         if not ok:
             return envelope(401, None, started, "a bearer token is needed (Authorization)")
         if not _ORG.match(request.path_params["org"]):
             return envelope(404, None, started, "no such organization")
         return None
+
+    async def auth(self, request: Request) -> Response:
+        """The session-token call (NOT_STATED: its shape): HTTP Basic credentials in, a
+        token out as plain text; with an admin token, that is the password."""
+        import base64
+        import binascii
+        import secrets
+
+        started = time.monotonic()
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        try:
+            user, sep, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            user, sep, password = "", "", ""
+        ok = scheme.lower() == "basic" and bool(sep and user)
+        if ok and self.token is not None:
+            ok = hmac.compare_digest(password.encode(), self.token.encode())
+        if not ok:
+            return envelope(401, None, started, "user name and password needed (HTTP Basic)")
+        if not _ORG.match(request.path_params["org"]):
+            return envelope(404, None, started, "no such organization")
+        token = secrets.token_urlsafe(32)
+        self.sessions[token] = None
+        while len(self.sessions) > MAX_SESSIONS:
+            del self.sessions[next(iter(self.sessions))]
+        return Response(token, 200, media_type="text/plain")
 
     async def list(self, request: Request) -> Response:
         started = time.monotonic()
@@ -203,5 +239,6 @@ def routes(engine: MockEngine, token: str | None) -> list[Route]:
         ("/org/{org}/webhooks", hooks.create, "POST"),
         ("/org/{org}/webhooks/{hook}", hooks.get, "GET"),
         ("/org/{org}/webhooks/{hook}", hooks.delete, "DELETE"),
+        ("/{org}/auth", hooks.auth, "GET"),
     ]
     return [Route(path, fn, methods=[method]) for path, fn, method in table]
