@@ -14,6 +14,7 @@ The library is the product; the ``atscale-mock`` command is a thin layer over it
     am.replay("sent.jsonl", to=url)                   # re-send a log
     am.load(to=url, rate=500, duration=10)            # sustained load
     with am.Receiver() as r: ...                      # the built-in receiver
+    am.Receiver(behaviour=am.Behaviour(forward=am.Forward(url)))  # ... as a checking proxy
     am.sign_headers(payload, "whsec_...")             # sign a request of your own
     am.check(url, sign=am.Signing(...), fuzz=500)     # conformance battery + fuzzing
     am.drift("got.jsonl").drifted                     # a recording vs the documented catalogue
@@ -45,6 +46,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AtscaleMockError",
     "Attempt",
+    "Behaviour",
+    "Forward",
     "CheckResult",
     "DeliveryResult",
     "Finding",
@@ -109,7 +112,8 @@ if TYPE_CHECKING:
     from .events.drift import Drift
     from .events.make import payload
     from .load.summary import LoadSummary
-    from .receiver.local import Received, Receiver
+    from .receiver.forward import Forward
+    from .receiver.local import Behaviour, Received, Receiver
     from .scenario.result import DeliveryResult, RunResult
     from .serve.server import EngineServer
 
@@ -117,6 +121,8 @@ if TYPE_CHECKING:
 #: `import atscale_mock` stay fast
 _LAZY = {
     "Attempt": "delivery.retry",
+    "Behaviour": "receiver.local",
+    "Forward": "receiver.forward",
     "CheckResult": "check.scorecard",
     "DeliveryResult": "scenario.result",
     "Finding": "check.scorecard",

@@ -110,9 +110,25 @@ def test_serve_refuses_to_trigger_an_event_its_version_lacks() -> None:
         refused = httpx.post(engine.url + "/_mock/events/prune-result", json={})
         sent = httpx.post(engine.url + "/_mock/events/batch-start", json={})
         r.wait_for("batch-start")
+        listed = httpx.get(engine.url + "/_mock/events").json()
+        posted = httpx.post(
+            engine.url + "/_mock/scenarios",
+            json={"scenario": "version: 1\nname: p\nsteps:\n  - event: prune-result\n"},
+        )
+        card = httpx.post(
+            engine.url + "/_mock/checks",
+            json={"url": r.url + "/checked", "only": ["events", "spec-examples"]},
+            timeout=60,
+        )
     assert refused.status_code == 422 and "I2022.4.1" in refused.text
     assert sent.status_code == 202
-    assert [e.event for e in r.events] == ["batch-start"]
+    assert [e.event for e in r.events if e.path == "/hooks"] == ["batch-start"]
+    assert listed["atscale_version"] == "I2022.4.1"
+    assert {e["name"] for e in listed["events"]} == SIX
+    assert posted.status_code in (400, 422) and "prune-result" in posted.text
+    assert card.status_code == 200
+    checked = {e.event for e in r.events if e.path == "/checked"}
+    assert checked == SIX
 
 
 def test_load_keeps_the_default_mix_to_the_versions_events() -> None:

@@ -217,6 +217,7 @@ def build_app(
 
     async def run_check(request: Request) -> Response:
         options = check_options(json_body(await request.body()))
+        options.setdefault("atscale_version", engine.atscale_version)  # serve's, by default
         try:  # on a thread of its own; stopped when this client hangs up
             card = await engine.checks.run(options, request.is_disconnected)
         except Busy as exc:
@@ -230,13 +231,13 @@ def build_app(
         return Response(status_code=204)
 
     async def events_catalogue(request: Request) -> Response:
-        from ..events.catalogue import EVENTS
-
         return JSONResponse(
             {
+                "atscale_version": engine.catalogue.version,
                 "events": [
-                    {"name": e.name, "event_type": e.event_type, "title": e.title} for e in EVENTS
-                ]
+                    {"name": e.name, "event_type": e.event_type, "title": e.title}
+                    for e in engine.catalogue.events
+                ],
             }
         )
 

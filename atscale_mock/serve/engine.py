@@ -24,7 +24,7 @@ from ..delivery.transport import Sender
 from ..events.catalogue import Event
 from ..events.make import batch_of, payload
 from ..events.payload import encode, resolve_event
-from ..events.versions import Catalogue, catalogue
+from ..events.versions import LATEST, Catalogue, catalogue
 from .checks import Checks
 from .destinations import Destinations
 from .hops import FanOut, FaultySender
@@ -99,6 +99,11 @@ class MockEngine:
         self.checks = Checks()  # POST /_mock/checks, each on a thread of its own
         # parsing a posted scenario: off the event loop, never on the journal's pool
         self._parse_pool = concurrent.futures.ThreadPoolExecutor(1, "serve-parse")
+
+    @property
+    def atscale_version(self) -> str | None:
+        """The version serve was started with (None: the latest)."""
+        return None if self.catalogue.version == LATEST else self.catalogue.version
 
     # subscriptions ---------------------------------------------------------------
     def subscribe(self, sub: Subscription) -> Subscription:
@@ -251,7 +256,13 @@ class MockEngine:
         from ..api.scenario import load
 
         environ = PostedEnvironment(self.scenario_env) if name == "inline" else None
-        parse = functools.partial(load, source, time_scale=time_scale, environ=environ)
+        parse = functools.partial(
+            load,
+            source,
+            time_scale=time_scale,
+            environ=environ,
+            atscale_version=self.atscale_version,
+        )
         loaded = await asyncio.get_running_loop().run_in_executor(self._parse_pool, parse)
         for secret in loaded.secrets:
             self.redactor.add(secret)

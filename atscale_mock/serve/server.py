@@ -118,7 +118,7 @@ def build(
             raise UsageError(f"scenarios: no such file {str(path)!r}", field="scenarios")
         from ..api.scenario import load
 
-        load(path)  # problems now, not at the first POST
+        load(path, atscale_version=atscale_version)  # problems now, not at the first POST
         named[path.stem] = path
     from ..events.versions import catalogue
 
