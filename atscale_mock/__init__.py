@@ -29,6 +29,8 @@ record (``DeliverySummary``; a load's ``LoadSummary``). Errors derive from
 turns Ctrl-C into its own stop flag while it runs (the scorecard or summary so far comes
 back, marked interrupted) and puts Python's default handler back after.
 
+The open-ended values are named: ``Target`` (a URL, ``"local"`` or an ASGI/WSGI
+``App``), ``Transport`` (an httpx transport or a Sender), ``JSON`` (a JSON value).
 What callbacks receive is exported to annotate them: ``Attempt`` (``on_attempt``, with
 its ``Request`` and ``Outcome``), ``DeliveryResult`` (``run``'s ``on_result``),
 ``Received`` (the built-in receiver's ``on_received``), ``CheckResult`` (``check``'s
@@ -39,14 +41,18 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AtscaleMockError",
+    "App",
     "Attempt",
     "Behaviour",
+    "JSON",
+    "Target",
+    "Transport",
     "Forward",
     "CheckResult",
     "DeliveryResult",
@@ -87,6 +93,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .aliases import JSON, App, Target, Transport
     from .api.check import Scorecard, check
     from .api.deliver import adeliver
     from .api.drift import drift
@@ -120,6 +127,10 @@ if TYPE_CHECKING:
 #: where each public name lives; imported on first use, so `atscale-mock --help` and
 #: `import atscale_mock` stay fast
 _LAZY = {
+    "App": "aliases",
+    "JSON": "aliases",
+    "Target": "aliases",
+    "Transport": "aliases",
     "Attempt": "delivery.retry",
     "Behaviour": "receiver.local",
     "Forward": "receiver.forward",
@@ -163,7 +174,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """Import a public name on first use and keep it, so that a submodule of the same
     name (``payload``, ``load``) never shadows it."""
     if name not in _LAZY:
@@ -181,7 +192,7 @@ class _Package(types.ModuleType):
     for those two names, so they stay the functions (through ``__getattr__``) without
     importing either subpackage up front."""
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         if name in ("check", "load") and isinstance(value, types.ModuleType):
             return
         super().__setattr__(name, value)

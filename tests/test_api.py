@@ -311,6 +311,11 @@ am.send("slow-query", to="local", on_attempt=on_attempt, on_received=on_received
 am.run("s.yaml", to="local", on_attempt=on_attempt, on_result=on_result)
 am.check("local", on_check=on_check)
 wrong: am.Outcome = 5
+to: am.Target = "local"
+extra: am.JSON = {"cube_id": None, "tags": ["a", 1, 2.5, True]}
+am.send("slow-query", to=to, set={"cube_id": None}, transport=None)
+chosen: am.Transport | None = None
+am.run("s.yaml", to=to, transport=chosen, vars={"project": "p1"})
 """
 
 

@@ -9,11 +9,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..aliases import Target
 from ..check.battery import NAMES, describe, judge, parse_expect, select, skip_reason
 from ..check.probes import DEFAULT_BURST, DEFAULT_MAX_LATENCY, Context
-from ..check.scorecard import CheckResult, FuzzFigures, Scorecard
+from ..check.scorecard import CheckResult, Finding, FuzzFigures, Scorecard
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.retry import OnAttempt
 from ..delivery.signing import DEFAULT_HMAC_HEADER
@@ -36,7 +37,7 @@ MAX_BURST = 1000
 
 
 def check(
-    to: Any,
+    to: Target,
     *,
     sign: Signing | None = None,
     expect: Mapping[str, str] | Sequence[str] | None = None,
@@ -104,7 +105,7 @@ def check(
     url, delivery = in_process(to, path, {"timeout": timeout})
     results: list[CheckResult] = []
     figures: FuzzFigures | None = None
-    findings: tuple[Any, ...] = ()
+    findings: tuple[Finding, ...] = ()
     interrupted = False
     start = time.monotonic()
     # from here on Ctrl-C is a flag (a KeyboardInterrupt can be swallowed by hypothesis's

@@ -4,8 +4,7 @@ payload, its own headers, signing, retries and timeout)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..aliases import JSON, Transport
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.dispatch import Job, Prepared
 from ..delivery.request import build_request, fill_url
@@ -17,7 +16,7 @@ from .send_plan import Collector, Delivery, Headers, dispatch_all, normalise_hea
 
 async def adeliver(
     event: str,
-    payload: Any,
+    payload: JSON,
     *,
     to: str,
     headers: Headers = None,
@@ -25,7 +24,7 @@ async def adeliver(
     retries: int | Retry = 0,
     timeout: float = DEFAULT_TIMEOUT,
     verify: bool | str = True,
-    transport: Any = None,
+    transport: Transport | None = None,
     on_attempt: OnAttempt | None = None,
     delivery_id: str | None = None,
     msg_id: str | None = None,
@@ -38,7 +37,8 @@ async def adeliver(
     ``transport`` may be a Sender of the caller's (kept open) or an httpx transport.
     Cancelling it records the attempt in flight as interrupted."""
     collect = Collector()
-    request = build_request(event, fill_url(to, payload), payload, dict(normalise_headers(headers)))
+    url = fill_url(to, payload) if isinstance(payload, dict) else to
+    request = build_request(event, url, payload, dict(normalise_headers(headers)))
     if delivery_id:
         from dataclasses import replace
 

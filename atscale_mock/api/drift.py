@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
+from ..aliases import JSON
 from ..events.drift import Drift
 
 
 def drift(
-    source: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
+    source: str | os.PathLike[str] | Iterable[JSON],
     *,
     atscale_version: str | None = None,
 ) -> Drift:

@@ -4,7 +4,7 @@ workers, one process or several) or Locust, and returns the summary the CLI prin
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -174,7 +174,7 @@ def load(
 MAX_RATE = 10_000_000.0  # requests/s: far beyond a machine; a typo (or inf) stops here
 
 
-def check_rates(phases: list[Any]) -> None:
+def check_rates(phases: Sequence[Phase]) -> None:
     """Every rate of every phase (ramps included) finite, >= 0 and under MAX_RATE; a
     phase must send something."""
     for phase in phases:

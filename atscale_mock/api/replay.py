@@ -8,8 +8,9 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..aliases import Transport
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.dispatch import Copies, Job, Prepared
 from ..delivery.faults import Faults, Slot, arrange_items
@@ -98,7 +99,7 @@ def replay(
     seed: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     verify: bool | str = True,
-    transport: Any = None,
+    transport: Transport | None = None,
     on_attempt: OnAttempt | None = None,
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,

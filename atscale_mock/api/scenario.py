@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..aliases import JSON, Target, Transport
 from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT
 from ..delivery.faults import Faults
 from ..delivery.retry import OnAttempt
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 def load(
     scenario: str | Path | Scenario,
-    vars: Mapping[str, Any] | None = None,  # noqa: A002 - the CLI's --var
+    vars: Mapping[str, JSON] | None = None,  # noqa: A002 - the CLI's --var
     time_scale: float | None = None,
     environ: Mapping[str, str] | None = None,
     atscale_version: str | None = None,
@@ -73,7 +74,7 @@ def plan(
     scenario: str | Path | Scenario,
     *,
     seed: int | None = None,
-    vars: Mapping[str, Any] | None = None,  # noqa: A002
+    vars: Mapping[str, JSON] | None = None,  # noqa: A002
     to: str | None = None,
     time_scale: float | None = None,
     atscale_version: str | None = None,
@@ -89,9 +90,9 @@ def plan(
 async def arun(
     scenario: str | Path | Scenario,
     *,
-    to: Any = None,
+    to: Target | None = None,
     seed: int | None = None,
-    vars: Mapping[str, Any] | None = None,  # noqa: A002
+    vars: Mapping[str, JSON] | None = None,  # noqa: A002
     time_scale: float | None = None,
     atscale_version: str | None = None,
     retries: int | Retry | None = None,
@@ -101,7 +102,7 @@ async def arun(
     faults: Faults | None = None,
     verify: bool | str = True,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    transport: Any = None,
+    transport: Transport | None = None,
     on_attempt: OnAttempt | None = None,
     on_result: Callable[[DeliveryResult], None] | None = None,
     on_received: Callable[[Received], None] | None = None,
@@ -127,9 +128,11 @@ async def arun(
     loaded = load(scenario, vars, time_scale, atscale_version=atscale_version)
     run_seed, clock = seed_and_clock(loaded, seed)
     app_timeout = loaded.defaults.timeout if timeout is None else timeout
-    to, chosen = in_process(to, path, {"transport": transport, "timeout": app_timeout})
-    transport = chosen["transport"]
-    url = to or loaded.defaults.to
+    given: str | None = None
+    if to is not None:  # an app object: its in-process URL and transport
+        given, chosen = in_process(to, path, {"transport": transport, "timeout": app_timeout})
+        transport = chosen["transport"]
+    url = given or loaded.defaults.to
     if not url:
         raise UsageError("no receiver URL", "give to= (or 'local'), or set defaults.to")
     retry = Retry(loaded.defaults.retries) if retries is None else retries

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..aliases import JSON, Target, Transport
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT
 from ..delivery.faults import Faults
@@ -39,11 +40,11 @@ if TYPE_CHECKING:
 def send(
     event: str,
     *,
-    to: Any,
+    to: Target,
     count: int = 1,
     rate: float | str | None = None,
     seed: int | None = None,
-    set: Mapping[str, Any] | None = None,  # noqa: A002 - the CLI's --set
+    set: Mapping[str, JSON] | None = None,  # noqa: A002 - the CLI's --set
     full: bool = False,
     failed: bool = False,
     error: str | None = None,
@@ -60,7 +61,7 @@ def send(
     faults: Faults | None = None,
     verify: bool | str = True,
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    transport: Any = None,
+    transport: Transport | None = None,
     on_attempt: OnAttempt | None = None,
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,
@@ -104,12 +105,12 @@ async def asend(event: str, **options: Any) -> SendResult:
 async def _send(
     collect: Collector,
     event: str,
-    to: Any,
+    to: Target,
     *,
     count: int = 1,
     rate: float | str | None = None,
     seed: int | None = None,
-    set: Mapping[str, Any] | None = None,  # noqa: A002
+    set: Mapping[str, JSON] | None = None,  # noqa: A002
     full: bool = False,
     failed: bool = False,
     error: str | None = None,

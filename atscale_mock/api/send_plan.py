@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..aliases import Target, Transport
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Copies, Job, Prepared, Timing
 from ..delivery.faults import Faults, Slot, arrange
@@ -132,7 +133,7 @@ class Delivery:
     timeout: float = DEFAULT_TIMEOUT
     verify: bool | str = True
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    transport: Any = None
+    transport: Transport | None = None
     on_attempt: OnAttempt | None = None
 
 
@@ -177,11 +178,11 @@ async def dispatch_all(
         await sender.aclose()
 
 
-def in_process(to: Any, path: str, delivery: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def in_process(to: Target, path: str, delivery: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """An app object as ``to``: its in-process URL (``path`` the route) and transport."""
-    from ..delivery.inprocess import app_transport, app_url, is_app
+    from ..delivery.inprocess import app_transport, app_url
 
-    if not is_app(to):
+    if isinstance(to, str):
         return to, delivery
     timeout = delivery.get("timeout") or DEFAULT_TIMEOUT
     return app_url(path), {**delivery, "transport": app_transport(to, timeout)}

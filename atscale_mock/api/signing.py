@@ -3,14 +3,13 @@ headers a receiver's test needs to send a correctly signed body."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..aliases import JSON
 from ..delivery.signing import DEFAULT_HMAC_HEADER, Signing
 from ..events.payload import encode
 
 
 def sign_headers(
-    payload_or_bytes: Any,
+    payload_or_bytes: JSON | bytes,
     secret: str,
     scheme: str = "standard-webhooks",
     *,

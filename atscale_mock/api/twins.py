@@ -9,34 +9,34 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar, cast
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def same_keywords(model: Callable[P, Any]) -> Callable[[Callable[..., R]], Callable[P, R]]:
+def same_keywords(model: Callable[P, object]) -> Callable[[Callable[..., R]], Callable[P, R]]:
     """Give the decorated function ``model``'s parameters (its own return type stays)."""
     params = list(inspect.signature(model).parameters.values())
 
     def twin(function: Callable[..., R]) -> Callable[P, R]:
         signature = inspect.signature(function).replace(parameters=params)
-        wrapper: Any
+        wrapper: Callable[..., object]
         if inspect.iscoroutinefunction(function):
 
             @functools.wraps(function)
-            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            async def wrapper(*args: object, **kwargs: object) -> object:
                 signature.bind(*args, **kwargs)  # TypeError: a missing or unknown keyword
                 return await function(*args, **kwargs)
 
         else:
 
             @functools.wraps(function)
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
+            def wrapper(*args: object, **kwargs: object) -> object:
                 signature.bind(*args, **kwargs)
                 return function(*args, **kwargs)
 
-        wrapper.__signature__ = signature
-        return wrapper  # type: ignore[no-any-return]
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
+        return cast("Callable[P, R]", wrapper)
 
     return twin
