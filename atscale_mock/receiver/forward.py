@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..delivery.request import check_url
 from ..delivery.signing import SIGNATURE_HEADERS, Signing
+from ..delivery.transport import Outcome
 from ..errors import UsageError
 
 if TYPE_CHECKING:
@@ -70,26 +71,24 @@ class Forward:
 
 @dataclass(frozen=True, slots=True)
 class Leg:
-    """One forward: what the receiver answered (``status`` None: no answer, ``error``
-    says why) and how long it took."""
+    """One forward: what the receiver answered (its ``Outcome``: a status, or an error
+    class and message when it gave none, and the latency), and the answer to pass back as
+    it came: the ``raw`` body and the headers that matter to a sender."""
 
-    status: int | None
-    seconds: float
-    error: str | None = None
-    error_class: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = b""
+    outcome: Outcome
+    raw: bytes = b""
+    passed: tuple[tuple[str, str], ...] = ()
 
     @property
     def answered(self) -> int:
         """The status the engine gets: the receiver's, or 502 when it gave none."""
-        return 502 if self.status is None else self.status
+        return 502 if self.outcome.status is None else self.outcome.status
 
     def answer(self) -> tuple[int, bytes, tuple[tuple[str, str], ...]]:
-        if self.status is None:
-            why = {"error": f"atscale-mock could not forward: {self.error}"}
+        if self.outcome.status is None:
+            why = {"error": f"atscale-mock could not forward: {self.outcome.error}"}
             return 502, json.dumps(why).encode(), (("Content-Type", "application/json"),)
-        return self.status, self.body, self.headers
+        return self.outcome.status, self.raw, self.passed
 
 
 def resign_scheme(secret: str, signature_header: str) -> Signing:
@@ -155,13 +154,13 @@ class Forwarder:
                 await response.aclose()
         except httpx.TransportError as exc:
             error_class, message = classify(exc)
-            return Leg(None, time.perf_counter() - started, message, error_class)
+            return Leg(Outcome(None, time.perf_counter() - started, error_class, message))
         kept = tuple(
             (k, v) for k, v in response.headers.multi_items() if k.lower() in ANSWER_HEADERS
         )
         if response.headers.get("content-encoding"):  # the body goes back as it came
             kept += (("Content-Encoding", response.headers["content-encoding"]),)
-        return Leg(response.status_code, time.perf_counter() - started, headers=kept, body=raw)
+        return Leg(Outcome(response.status_code, time.perf_counter() - started), raw, kept)
 
     async def aclose(self) -> None:
         if self._client is not None:

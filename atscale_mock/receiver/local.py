@@ -87,10 +87,10 @@ def record_line(got: Received) -> dict[str, Any]:
     if got.forward is not None:
         leg = got.forward
         line["forward"] = {
-            "status": leg.status,
-            "ms": round(leg.seconds * 1000, 3),
-            "error": leg.error,
-            "error_class": leg.error_class,
+            "status": leg.outcome.status,
+            "ms": round(leg.outcome.latency * 1000, 3),
+            "error": leg.outcome.error,
+            "error_class": leg.outcome.error_class,
         }
     try:
         line["body"] = got.body.decode("utf-8")
@@ -285,7 +285,8 @@ class Receiver:
             self.drift.observe(got.payload)
             if got.forward is not None:
                 leg = got.forward
-                key = str(leg.status) if leg.status is not None else f"502 {leg.error_class}"
+                status, error_class = leg.outcome.status, leg.outcome.error_class
+                key = str(status) if status is not None else f"502 {error_class}"
                 self._forwarded[key] = self._forwarded.get(key, 0) + 1
             if b.record is not None:
                 try:

@@ -91,11 +91,13 @@ def forward_legs(got: Received) -> str:
     leg = got.forward
     assert leg is not None
     there = (
-        f"{leg.status}" if leg.status is not None else f"FAILED ({printable(leg.error or '', 200)})"
+        f"{leg.outcome.status}"
+        if leg.outcome.status is not None
+        else f"FAILED ({printable(leg.outcome.error or '', 200)})"
     )
     return (
         f"engine -> atscale-mock {got.arrived_in * 1000:.1f} ms -> receiver {there} in "
-        f"{leg.seconds * 1000:.1f} ms -> engine got {leg.answered}"
+        f"{leg.outcome.latency * 1000:.1f} ms -> engine got {leg.answered}"
     )
 
 
