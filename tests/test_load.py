@@ -499,7 +499,7 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
     """A clock that runs ten times as fast as the wall clock: the worker cannot use the
     timerfd (which keeps real time), falls back to timers, and still sends every request
     of the schedule: 2 simulated seconds at 100/s in about 0.2 real seconds."""
-    from atscale_mock.load.config import WorkerConfig
+    from atscale_mock.load.config import LoadConfig
     from atscale_mock.load.schedule import Phase
     from atscale_mock.load.worker import Worker
 
@@ -509,9 +509,8 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
         return origin + (time.perf_counter() - origin) * 10
 
     snapshots: list[dict[str, object]] = []
-    config = WorkerConfig(
-        srv.url + "/ok", [Phase(2.0, 100.0)], 2.0, 4, {"slow-query": 1.0}, 3, encode=False
-    )
+    run = LoadConfig(srv.url + "/ok", [Phase(2.0, 100.0)], 2.0, 4, {"slow-query": 1.0}, 3)
+    config = replace(run.worker(0), encode=False, spin=True)
     worker = Worker(config, snapshots.append, clock=fast_clock)
     result = asyncio.run(worker.run())
     assert worker.waker is None
@@ -521,21 +520,13 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timerfd is Linux's")
 def test_open_loop_without_spinning_dispatches_from_the_timerfd(srv: ScriptedServer) -> None:
-    from atscale_mock.load.config import WorkerConfig
+    from atscale_mock.load.config import LoadConfig
     from atscale_mock.load.schedule import Phase
     from atscale_mock.load.worker import Worker
 
     snapshots: list[dict[str, object]] = []
-    config = WorkerConfig(
-        srv.url + "/ok",
-        [Phase(1.0, 300.0)],
-        1.0,
-        4,
-        {"slow-query": 1.0},
-        3,
-        encode=False,
-        spin=False,  # as when every core has a worker
-    )
+    run = LoadConfig(srv.url + "/ok", [Phase(1.0, 300.0)], 1.0, 4, {"slow-query": 1.0}, 3)
+    config = replace(run.worker(0), encode=False, spin=False)  # as when every core works
     worker = Worker(config, snapshots.append)
     result = asyncio.run(worker.run())
     assert worker.waker is not None and result.not_sent == 0

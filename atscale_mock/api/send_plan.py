@@ -97,7 +97,7 @@ class Collector:
     def done(self, prepared: Prepared, attempts: list[Attempt], lag: float) -> None:
         passed = None
         if prepared.dropped:
-            self.summary.dropped += 1
+            self.summary.drop()
         else:
             if self.expect is not None:
                 passed = self.expect.status_ok(attempts[-1].outcome.status)

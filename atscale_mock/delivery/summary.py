@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import TypedDict
 
 from .retry import Attempt
@@ -79,40 +78,41 @@ class DeliverySummary(TypedDict):
     latency_ms: LatencyFigures
 
 
-@dataclass
 class Summary:
-    """Running totals over deliveries (a delivery's last attempt decides its result)."""
+    """Running totals over deliveries (a delivery's last attempt decides its result):
+    fed by :meth:`add` and :meth:`drop`, read as the one record of what they came to,
+    :class:`DeliverySummary` (:meth:`as_dict`)."""
 
-    deliveries: int = 0
-    ok: int = 0
-    attempts: int = 0
-    statuses: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-    latencies: Reservoir = field(default_factory=Reservoir)
-    dropped: int = 0  # deliveries fault injection generated but never sent
-    copies: int = 0  # duplicates sent (each also counted in deliveries)
-    passed: int = 0  # deliveries that met their expectation (default: a 2xx)
+    __slots__ = ("_counts", "_statuses", "_errors", "_latencies")
+
+    def __init__(self) -> None:
+        self._counts = dict.fromkeys(
+            ("deliveries", "ok", "passed", "attempts", "dropped", "duplicates"), 0
+        )
+        self._statuses: Counter[str] = Counter()
+        self._errors: Counter[str] = Counter()
+        self._latencies = Reservoir()
 
     def add(self, attempts: list[Attempt], passed: bool | None = None, copy: bool = False) -> None:
-        self.deliveries += 1
-        self.copies += copy
-        self.attempts += len(attempts)
+        c = self._counts
+        c["deliveries"] += 1
+        c["duplicates"] += copy
+        c["attempts"] += len(attempts)
         last = attempts[-1].outcome
-        self.ok += last.ok
-        self.passed += last.ok if passed is None else passed
+        c["ok"] += last.ok
+        c["passed"] += last.ok if passed is None else passed
         if last.status is not None:
-            self.statuses[str(last.status)] += 1
+            self._statuses[str(last.status)] += 1
         else:
-            self.errors[last.error_class or "transport"] += 1
-        self.latencies.append(last.latency)
+            self._errors[last.error_class or "transport"] += 1
+        self._latencies.append(last.latency)
 
-    @property
-    def failed(self) -> int:
-        """Deliveries that did not meet their expectation (by default: got no 2xx)."""
-        return self.deliveries - self.passed
+    def drop(self) -> None:
+        """A delivery fault injection generated and never sent."""
+        self._counts["dropped"] += 1
 
     def as_dict(self) -> DeliverySummary:
-        lat = self.latencies.sorted()
+        lat = self._latencies.sorted()
 
         def ms(q: float) -> float:
             return round(percentile(lat, q) * 1000, 3)
@@ -121,17 +121,18 @@ class Summary:
             p50=ms(50),
             p90=ms(90),
             p99=ms(99),
-            max=round(self.latencies.max * 1000, 3) if lat else 0.0,
+            max=round(self._latencies.max * 1000, 3) if lat else 0.0,
         )
+        c = self._counts
         return {
-            "deliveries": self.deliveries,
-            "ok": self.ok,
-            "passed": self.passed,
-            "failed": self.failed,
-            "attempts": self.attempts,
-            "dropped": self.dropped,
-            "duplicates": self.copies,
-            "statuses": dict(self.statuses),
-            "errors": dict(self.errors),
+            "deliveries": c["deliveries"],
+            "ok": c["ok"],
+            "passed": c["passed"],
+            "failed": c["deliveries"] - c["passed"],
+            "attempts": c["attempts"],
+            "dropped": c["dropped"],
+            "duplicates": c["duplicates"],
+            "statuses": dict(self._statuses),
+            "errors": dict(self._errors),
             "latency_ms": latency,
         }

@@ -13,26 +13,6 @@ from .schedule import Phase, total_duration
 
 
 @dataclass
-class WorkerConfig:
-    url: str
-    phases: list[Phase]  # empty: closed loop for ``duration``
-    duration: float
-    connections: int
-    mix: dict[str, float]
-    seed: int
-    headers: tuple[tuple[str, str], ...] = ()
-    timeout: float = 10.0
-    verify: bool | str = True
-    full: bool = False
-    interval: float = 1.0
-    worker: int = 0
-    faults: Faults = field(default_factory=Faults)
-    encode: bool = True  # histograms leave as bytes (False: in-process, as objects)
-    spin: bool = True  # open loop: busy-wait the last millisecond (else: timerfd)
-    signer: Signing | None = None  # sign every request (standard-webhooks or hmac-sha256)
-
-
-@dataclass
 class WorkerResult:
     not_sent: int = 0
     connections_opened: int = 0
@@ -85,19 +65,63 @@ class LoadConfig:
             for p in self.phases
         ]
         return WorkerConfig(
-            self.url,
-            share,
-            self.duration,
-            max(1, math.ceil(self.connections / n)),
-            self.mix,
-            self.seed,
-            self.headers,
-            self.timeout,
-            self.verify,
-            self.full,
-            self.interval,
-            index,
-            self.faults,
-            spin=self.spinning,
-            signer=self.signer,
+            self, share, max(1, math.ceil(self.connections / n)), index, spin=self.spinning
         )
+
+
+@dataclass
+class WorkerConfig:
+    """One worker's share of a load run: the run's :class:`LoadConfig` (embedded, not
+    copied), and what is this worker's own: its share of the phases and connections."""
+
+    load: LoadConfig
+    phases: list[Phase]  # this worker's share of the rates; empty: closed loop
+    connections: int
+    worker: int = 0
+    encode: bool = True  # histograms leave as bytes (False: in-process, as objects)
+    spin: bool = True  # open loop: busy-wait the last millisecond (else: timerfd)
+
+    # what every worker of the run has in common, read through
+    @property
+    def url(self) -> str:
+        return self.load.url
+
+    @property
+    def duration(self) -> float:
+        return self.load.duration
+
+    @property
+    def mix(self) -> dict[str, float]:
+        return self.load.mix
+
+    @property
+    def seed(self) -> int:
+        return self.load.seed
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        return self.load.headers
+
+    @property
+    def timeout(self) -> float:
+        return self.load.timeout
+
+    @property
+    def verify(self) -> bool | str:
+        return self.load.verify
+
+    @property
+    def full(self) -> bool:
+        return self.load.full
+
+    @property
+    def interval(self) -> float:
+        return self.load.interval
+
+    @property
+    def faults(self) -> Faults:
+        return self.load.faults
+
+    @property
+    def signer(self) -> Signing | None:
+        return self.load.signer

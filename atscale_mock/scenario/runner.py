@@ -250,7 +250,7 @@ class Runner:
             return  # cut short by an interruption: reported as not sent (the log has it)
         if prepared.dropped:
             outcome = DeliveryResult(planned, attempts, [], lag, True, prepared.copy)
-            result.totals.dropped += 1
+            result.totals.drop()
         elif prepared.copy:  # a duplicate: reported, its expectations not checked again
             outcome = DeliveryResult(planned, attempts, [], lag, copy=True)
             result.totals.add(attempts, True, copy=True)
