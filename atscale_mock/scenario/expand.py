@@ -72,8 +72,8 @@ def _event_step(step: EngineStep, n: int, e: Emission, base: float) -> EventStep
     assert event is not None
     return EventStep(
         f"{step.id}-{n + 1}",
-        event,
         step.path,
+        event,
         dict(e.values),
         after=base + e.offset,
         full=e.full,

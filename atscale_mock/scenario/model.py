@@ -66,12 +66,11 @@ class Repeat:
 
 @dataclass(frozen=True, slots=True)
 class EventStep(SingleStep):
-    id: str
+    """One event, sent ``repeat`` times (``id``, ``path``, ``after`` and ``at`` are every
+    step's, declared by SingleStep)."""
+
     event: Event
-    path: Path  # where the step stands in the file, for messages
     set: dict[str, Any] = field(default_factory=dict)  # may hold ${...} references
-    after: float = 0.0
-    at: float | None = None
     repeat: Repeat = Repeat()
     expect: Expect = Expect()
     full: bool = False

@@ -152,7 +152,8 @@ class EngineLoader:
             dist,
             failure,
             None if error is None else str(error),
-            *timing,
+            after=timing[0],
+            at=timing[1],
         )
 
     def queries(
@@ -183,7 +184,9 @@ class EngineLoader:
         ratio = self.probability((*path, "success_ratio"), d.get("success_ratio", 1))
         if not cubes or over is None or count is None or latency is None or ratio is None:
             return None
-        return QueriesStep(sid, step_path, cubes, over, count, latency, ratio, *timing)
+        return QueriesStep(
+            sid, step_path, cubes, over, count, latency, ratio, after=timing[0], at=timing[1]
+        )
 
     def publish(
         self, raw: Any, path: Path, sid: str, step_path: Path, timing: tuple[float, float | None]
@@ -204,14 +207,19 @@ class EngineLoader:
         if status not in ("success", "failure"):
             self.L.add((*path, "status"), f"bad status {status!r}", "success or failure")
         self.cubes[name] = [c.name for c in cubes]
-        return PublishStep(sid, step_path, name, cubes, str(status), self.uuid(path, d), *timing)
+        uuid = self.uuid(path, d)
+        return PublishStep(
+            sid, step_path, name, cubes, str(status), uuid, after=timing[0], at=timing[1]
+        )
 
     def unpublish(
         self, raw: Any, path: Path, sid: str, step_path: Path, timing: tuple[float, float | None]
     ) -> UnpublishStep | None:
         d = self.L.mapping(raw, path, UNPUBLISH_KEYS, "unpublish")
         name = self.project_ref((*path, "project"), d.get("project"))
-        return None if name is None else UnpublishStep(sid, step_path, name, *timing)
+        if name is None:
+            return None
+        return UnpublishStep(sid, step_path, name, after=timing[0], at=timing[1])
 
     # -- shared pieces ------------------------------------------------------------
     def project_ref(self, path: Path, name: Any) -> str | None:
