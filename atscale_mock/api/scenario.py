@@ -121,7 +121,9 @@ async def arun(
     ``atscale_version`` replaces the file's ``defaults: atscale_version`` (a step whose
     event that version does not have is a UsageError; an engine simulation sends only
     that version's events)."""
-    from ..delivery.pipeline import make_sender
+    import random
+
+    from ..delivery.pipeline import dispatch_loop, make_sender
     from ..scenario.runner import Runner
     from .send_plan import in_process
 
@@ -144,19 +146,23 @@ async def arun(
             loaded.defaults.timeout if timeout is None else timeout, verify, transport, resolved
         )
         try:
+            loop = dispatch_loop(
+                sender,
+                policy,
+                sign if sign else None,
+                on_attempt,
+                max_in_flight=max_in_flight,
+                rng=random.Random(run_seed),
+            )
             runner = Runner(
                 loaded,
                 run_seed,
                 clock,
                 resolved,
-                sender,
-                policy,
+                loop,
                 _merged_headers(loaded.defaults.headers, headers),
-                on_attempt=on_attempt,
                 on_result=on_result,
                 faults=active,
-                signer=sign if sign else None,
-                max_in_flight=max_in_flight,
                 keep_results=keep_results,
             )
             return await runner.run()

@@ -12,19 +12,16 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Copies, Job, Prepared
+from ..delivery.dispatch import Copies, Dispatcher, Job, Prepared
 from ..delivery.faults import Faults, Slot, arrange_items
-from ..delivery.pipeline import dispatch_loop
 from ..delivery.request import build_request, fill_url
-from ..delivery.retry import Attempt, Retry
+from ..delivery.retry import Attempt
 from ..delivery.signing import Signing
-from ..delivery.transport import Sender
 from ..events.ids import derive_seed
 from ..events.payload import get_path
 from .expand import expand
@@ -82,36 +79,24 @@ def _check_json(wanted: dict[str, Any], body: str) -> list[str]:
 
 @dataclass
 class Runner:
-    """Runs one scenario through the one dispatch loop; each step's deliveries overlap
-    at their planned offsets, at most ``max_in_flight`` at a time."""
+    """A scenario as a source of deliveries for ``dispatcher`` (the pipeline's dispatch
+    loop: its sender, retries, signing and limit on deliveries in flight) and a sink of
+    their results; each step's deliveries overlap at their planned offsets."""
 
     scenario: Scenario
     seed: int
     clock: datetime
     to: str | None
-    sender: Sender
-    policy: Retry
+    dispatcher: Dispatcher
     headers: dict[str, str] = field(default_factory=dict)
-    on_attempt: Callable[[Attempt], None] | None = None
     on_result: Callable[[DeliveryResult], None] | None = None
-    monotonic: Callable[[], float] = time.monotonic
     faults: Faults = field(default_factory=Faults)
-    signer: Signing | None = None
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     keep_results: bool = True  # False: counts only (no report needs the list)
 
     def __post_init__(self) -> None:
         self.fault_rng = random.Random(derive_seed(self.seed, "faults"))
-        self.dispatcher = dispatch_loop(
-            self.sender,
-            self.policy,
-            self.signer,
-            self.on_attempt,
-            concurrent=True,
-            max_in_flight=self.max_in_flight,
-            rng=random.Random(self.seed),
-            monotonic=self.monotonic,
-        )
+        self.monotonic = self.dispatcher.monotonic
+        self.signer = self.dispatcher.signer
 
     async def run(self) -> RunResult:
         """Run every step; engine steps are first expanded into the events they imply.
