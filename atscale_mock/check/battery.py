@@ -306,13 +306,17 @@ def judge(
         error = (o.error_class or "error") if o and status is None else (None if o else "not sent")
         results.append(
             ProbeResult(
+                probe.request.event,
                 probe.label,
                 status,
                 o.latency if o else 0.0,
-                expect.status_ok(status),
+                1 if o else 0,
+                error if o else None,
                 error,
+                probe.request.faults,
                 response_excerpt(o.body or o.error or "") if o else "",
-                probe.request.event,
+                probe.payload,
+                expect.status_ok(status),
             )
         )
     note = ""

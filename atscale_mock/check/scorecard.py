@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..delivery.record import DeliveryRecord
 from ..report.printable import for_terminal, for_xml
 
 Level = Literal["must", "should"]
@@ -21,29 +22,19 @@ Verdict = Literal["pass", "fail", "warn", "skip"]
 
 
 @dataclass(frozen=True, slots=True)
-class ProbeResult:
-    """One request a check sent and what came back."""
+class ProbeResult(DeliveryRecord):
+    """One request a check sent and what came back: a delivery record like send's (a
+    check sends each probe once, so ``attempts`` is 1, or 0 when it was not sent), whose
+    ``expected`` is whether the answer met the check, ``error`` the class of failure
+    when no answer came, ``response_body`` the start of the answer (1 KiB, one line,
+    escaped)."""
 
-    label: str  # what was sent ("slow-query --full", "forged signature")
-    status: int | None
-    latency: float  # seconds
-    passed: bool
-    error: str | None = None  # no answer: why (timeout, reset, refused ...)
-    response: str = ""  # the start of the answer's body (1 KiB, one line, escaped)
-    event: str = ""  # the event it carried (CLI name)
+    @property
+    def response(self) -> str:
+        return self.response_body
 
     def outcome(self) -> str:
         return str(self.status) if self.status is not None else (self.error or "no answer")
-
-    # what send's, run's and replay's per-delivery records say, under the same names
-    @property
-    def attempts(self) -> int:
-        """A check sends each probe once (a retry would hide what the receiver did)."""
-        return 0 if self.error == "not sent" else 1
-
-    @property
-    def error_class(self) -> str | None:
-        return self.error if self.status is None else None
 
     def to_json(self) -> dict[str, Any]:
         return {
