@@ -162,9 +162,7 @@ def check(
                     wanted = expects.get(c.name, c.expects)
                     reason = skip_reason(c, signer)
                     if reason:
-                        result = CheckResult(
-                            c.name, c.level, "skip", c.sends, describe(wanted), c.why, (), reason
-                        )
+                        result = CheckResult(c, "skip", describe(wanted), (), reason)
                     else:
                         probes = c.build(ctx)
                         attempts = prober.send(probes, concurrent=c.concurrent)

@@ -11,8 +11,7 @@ fast under a burst). Every expectation can be replaced (``--expect forged=401``)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from ..delivery.dispatch import Prepared
 from ..delivery.retry import Attempt
@@ -22,21 +21,9 @@ from ..errors import UsageError
 from ..scenario.model import Expect
 from . import probes
 from .probes import STALE_BY, Context
-from .scorecard import CheckResult, Level, ProbeResult
+from .scorecard import Check, CheckResult, ProbeResult
 
 NOT_5XX = ("1xx", "2xx", "3xx", "4xx")  # "no 5xx": any answer but a server error
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    level: Level
-    sends: str
-    expects: tuple[str, ...]
-    why: str
-    build: Callable[[Context], list[Prepared]]
-    needs_signer: str = ""  # "" or which signing it needs ("any", "timestamp")
-    concurrent: bool = False
 
 
 CHECKS: tuple[Check, ...] = (
@@ -325,12 +312,9 @@ def judge(
         slow, note = _latency(results, ctx.max_latency)
         passed = passed and not slow
     return CheckResult(
-        check.name,
-        check.level,
+        check,
         "pass" if passed else ("fail" if check.level == "must" else "warn"),
-        check.sends,
         describe(expects),
-        check.why,
         tuple(results),
         note,
     )

@@ -11,11 +11,16 @@ the JUnit file agree. A "must" check that fails is ``fail`` everywhere."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..delivery.record import DeliveryRecord
 from ..report.printable import for_terminal, for_xml
+
+if TYPE_CHECKING:
+    from ..delivery.dispatch import Prepared
+    from .probes import Context
 
 Level = Literal["must", "should"]
 Verdict = Literal["pass", "fail", "warn", "skip"]
@@ -49,16 +54,49 @@ class ProbeResult(DeliveryRecord):
 
 
 @dataclass(frozen=True, slots=True)
-class CheckResult:
+class Check:
+    """One check of the battery: its name, level, what it sends, what it expects of
+    the receiver (statuses) and why, and how it builds its probes."""
+
     name: str
     level: Level
+    sends: str
+    expects: tuple[str, ...]
+    why: str
+    build: Callable[[Context], list[Prepared]]
+    needs_signer: str = ""  # "" or which signing it needs ("any", "timestamp")
+    concurrent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """A check's verdict: the check (its name, level, what it sends and why), what it
+    expected after any --expect override, and its probes' results."""
+
+    check: Check
     verdict: Verdict
-    sends: str  # what the check sends
     expects: str  # what it expects, after any --expect override
-    why: str  # why a receiver should behave so
     probes: tuple[ProbeResult, ...] = ()
     note: str = ""  # why it was skipped, or a figure (the p99 of a burst)
     reproduce: str = ""  # a failed or warned check: the command that runs it again
+
+    @property
+    def name(self) -> str:
+        return self.check.name
+
+    @property
+    def level(self) -> Level:
+        return self.check.level
+
+    @property
+    def sends(self) -> str:
+        """What the check sends."""
+        return self.check.sends
+
+    @property
+    def why(self) -> str:
+        """Why a receiver should behave so."""
+        return self.check.why
 
     @property
     def failures(self) -> list[ProbeResult]:
