@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from atscale_mock.delivery.retry import Retry
 from atscale_mock.delivery.summary import percentile
 from atscale_mock.delivery.transport import HttpxSender
-from atscale_mock.scenario.loader import parse_scenario
+from atscale_mock.scenario.reading import parse_scenario
 from atscale_mock.scenario.runner import Runner
 
 

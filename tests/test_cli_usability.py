@@ -155,13 +155,13 @@ def test_run_progress_has_the_planned_total_and_an_eta(monkeypatch: pytest.Monke
     import io
 
     from atscale_mock.cli.scenario_cmds import _Progress, planned_total
-    from atscale_mock.scenario.loader import load_scenario
+    from atscale_mock.scenario.reading import read_scenario
 
-    lifecycle = load_scenario(ROOT / "scenarios" / "batch-lifecycle.yaml")
+    lifecycle = read_scenario(ROOT / "scenarios" / "batch-lifecycle.yaml")
     total = planned_total(lifecycle)
     run = am.run(ROOT / "scenarios" / "batch-lifecycle.yaml", to="local", seed=1)
     assert total == len(run.deliveries) > 0
-    assert planned_total(load_scenario(ROOT / "scenarios" / "engine-day.yaml")) is None
+    assert planned_total(read_scenario(ROOT / "scenarios" / "engine-day.yaml")) is None
     monkeypatch.setattr("sys.stderr", io.StringIO())
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)
     progress = _Progress(total, False, Redactor())
@@ -365,12 +365,12 @@ def test_run_shows_a_bar_with_the_planned_total_on_a_terminal() -> None:
     import re
 
     from atscale_mock.cli.scenario_cmds import planned_total
-    from atscale_mock.scenario.loader import load_scenario
+    from atscale_mock.scenario.reading import read_scenario
 
     from .cli_helpers import on_terminal
 
     file = ROOT / "scenarios" / "batch-lifecycle.yaml"
-    total = planned_total(load_scenario(file))
+    total = planned_total(read_scenario(file))
     code, screen = on_terminal("run", str(file), "--to", "local", "--time-scale", "20")
     text = _plain(screen)
     assert code == 0, text[-2000:]

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from atscale_mock.errors import ScenarioError
 from atscale_mock.events.payload import format_timestamp, get_path
 from atscale_mock.scenario.expand import expand
-from atscale_mock.scenario.loader import load_scenario, parse_scenario
 from atscale_mock.scenario.model import Scenario
 from atscale_mock.scenario.plan import PayloadFactory, timeline
+from atscale_mock.scenario.reading import parse_scenario, read_scenario
 from atscale_mock.simulation.model import Engine
 
 from .cli_helpers import cli
@@ -96,7 +96,7 @@ def check_consistent(events: list[tuple[float, dict[str, Any]]], engine: Engine)
 
 @pytest.mark.parametrize("seed", range(40))
 def test_engine_day_is_consistent_for_many_seeds(seed: int) -> None:
-    events, engine = simulate(load_scenario(DAY), seed)
+    events, engine = simulate(read_scenario(DAY), seed)
     check_consistent(events, engine)
     kinds = {e["event_type"] for _, e in events}
     assert {
@@ -109,7 +109,7 @@ def test_engine_day_is_consistent_for_many_seeds(seed: int) -> None:
 
 
 def test_engine_day_has_what_the_issue_asks_for() -> None:
-    events, engine = simulate(load_scenario(DAY), 2024)
+    events, engine = simulate(read_scenario(DAY), 2024)
     kinds = [e["event_type"] for _, e in events]
     assert {
         "aggregate_batch_started",

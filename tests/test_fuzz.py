@@ -189,8 +189,8 @@ def scenario_docs(draw: Any) -> Any:
 @FUZZ
 @given(scenario_docs())
 def test_scenario_documents(doc: Any) -> None:
-    from atscale_mock.scenario.loader import parse_scenario
     from atscale_mock.scenario.plan import plan_document
+    from atscale_mock.scenario.reading import parse_scenario
 
     try:
         text = yaml.safe_dump(doc, allow_unicode=True)
@@ -225,8 +225,8 @@ def test_scenario_mutations(base: Path, changes: list[Any]) -> None:
     every one either plans or is refused with a message."""
     from datetime import UTC, datetime
 
-    from atscale_mock.scenario.loader import parse_scenario
     from atscale_mock.scenario.plan import plan_document
+    from atscale_mock.scenario.reading import parse_scenario
 
     doc = yaml.safe_load(base.read_text())
     for index, key, value in changes:
@@ -254,7 +254,7 @@ def test_scenario_mutations(base: Path, changes: list[Any]) -> None:
 @FUZZ
 @given(st.binary(max_size=200) | TEXT.map(str.encode))
 def test_scenario_bytes(raw: bytes) -> None:
-    from atscale_mock.scenario.loader import parse_scenario
+    from atscale_mock.scenario.reading import parse_scenario
 
     try:
         parse_scenario(raw, "<fuzz>", environ={})

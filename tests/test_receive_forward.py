@@ -248,3 +248,13 @@ def test_forward_options_that_answer_instead_are_refused() -> None:
     assert r.code == 2 and "has no scheme" in r.stderr
     r = proc("receive", "--resign", "k")
     assert r.code == 2 and "--resign needs --forward-to" in r.stderr
+
+
+def test_drift_prints_hostile_field_names_and_values_escaped(tmp_path: Path) -> None:
+    payload = {**am.payload("slow-query", seed=9), "\x1b]8;;x\x07evil": "\u202eabc\x1b[2J"}
+    record = tmp_path / "got.jsonl"
+    record.write_text(json.dumps({"body": json.dumps(payload)}) + "\n")
+    r = proc("drift", str(record))
+    assert r.code == 0
+    assert "\x1b" not in r.stdout and "\u202e" not in r.stdout
+    assert "\\u001b]8;;x" in r.stdout  # shown, escaped

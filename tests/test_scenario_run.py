@@ -18,8 +18,8 @@ from atscale_mock.events.catalogue import find_event
 from atscale_mock.events.payload import parse_timestamp
 from atscale_mock.events.schema import validation_errors
 from atscale_mock.scenario.jsonschema import scenario_schema
-from atscale_mock.scenario.loader import parse_scenario
 from atscale_mock.scenario.plan import plan_document
+from atscale_mock.scenario.reading import parse_scenario
 from atscale_mock.scenario.yamlpos import load
 
 from .cli_helpers import cli, no_traceback

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atscale_mock.errors import ScenarioError
-from atscale_mock.scenario.loader import parse_scenario
-from atscale_mock.scenario.step_loader import EVENT_STEP_KEYS
+from atscale_mock.scenario.reading import parse_scenario
+from atscale_mock.scenario.reading.steps import EVENT_STEP_KEYS
 
 from .cli_helpers import cli, no_traceback, proc
 

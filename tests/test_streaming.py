@@ -17,9 +17,9 @@ import pytest
 
 from atscale_mock.events.ids import derive_seed
 from atscale_mock.scenario import plan as p
-from atscale_mock.scenario.loader import load_scenario
 from atscale_mock.scenario.model import EventStep
 from atscale_mock.scenario.plan_time import last_offset, sorted_offsets
+from atscale_mock.scenario.reading import read_scenario
 from tests.cli_helpers import no_traceback, proc
 from tests.httpserver import ScriptedServer
 
@@ -34,7 +34,7 @@ def _scenario(tmp_path: Path, body: str) -> Path:
 
 
 def _steps(tmp_path: Path, body: str) -> list[EventStep]:
-    sc = load_scenario(str(_scenario(tmp_path, body)))
+    sc = read_scenario(str(_scenario(tmp_path, body)))
     return list(p.event_steps(sc))
 
 
@@ -66,7 +66,7 @@ def test_streamed_offsets_equal_the_sorted_list(tmp_path: Path, repeat: str) -> 
 
 
 def test_a_billion_deliveries_are_scheduled_without_listing_them(tmp_path: Path) -> None:
-    sc = load_scenario(
+    sc = read_scenario(
         str(
             _scenario(
                 tmp_path,
@@ -91,7 +91,7 @@ def test_a_billion_deliveries_are_scheduled_without_listing_them(tmp_path: Path)
 
 def test_plan_json_streams_the_same_document(tmp_path: Path) -> None:
     for path in sorted(Path("scenarios").glob("*.yaml")):
-        sc = load_scenario(str(path))
+        sc = read_scenario(str(path))
         doc = p.plan_document(sc, 3, CLOCK, "http://127.0.0.1:9/")
         head, deliveries = p.plan_stream(sc, 3, CLOCK, "http://127.0.0.1:9/")
         text = "\n".join(p.plan_json_lines(head, deliveries))

@@ -98,9 +98,9 @@ def parse_load_duration(text: str) -> float:
 def scenario_load(file: Path) -> dict[str, Any]:
     """The ``load:`` section of a scenario, with its events as the default mix and its
     ``defaults.to`` as the receiver."""
-    from ..scenario.loader import load_scenario
+    from ..scenario.reading import read_scenario
 
-    scenario = load_scenario(file)
+    scenario = read_scenario(file)
     spec: dict[str, Any] = dict(scenario.load or {})
     if "mix" not in spec:
         weights: dict[str, float] = {}

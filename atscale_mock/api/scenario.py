@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..scenario.result import DeliveryResult, RunResult
 
 
-def load(
+def read(
     scenario: str | Path | Scenario,
     vars: Mapping[str, JSON] | None = None,  # noqa: A002 - the CLI's --var
     time_scale: float | None = None,
@@ -37,15 +37,15 @@ def load(
     ``${env:...}`` and ``${secret:...}`` read ``environ`` (default: ``os.environ``).
     ``atscale_version`` replaces the file's ``defaults: atscale_version``; a step whose
     event that version does not have is a UsageError naming the step."""
-    from ..scenario.loader import load_scenario, parse_scenario
     from ..scenario.model import Scenario as Model
+    from ..scenario.reading import parse_scenario, read_scenario
 
     if isinstance(scenario, Model):
         loaded = scenario
     elif isinstance(scenario, str) and "\n" in scenario:
         loaded = parse_scenario(scenario.encode(), "<text>", environ, var_overrides=vars)
     else:
-        loaded = load_scenario(scenario, environ, var_overrides=vars)
+        loaded = read_scenario(scenario, environ, var_overrides=vars)
     if atscale_version is not None:
         loaded = in_version(loaded, atscale_version)
     return replace(loaded, time_scale=time_scale) if time_scale is not None else loaded
@@ -82,7 +82,7 @@ def plan(
     """The timeline and every payload, without sending (the ``plan --json`` document)."""
     from ..scenario.plan import plan_document
 
-    loaded = load(scenario, vars, time_scale, atscale_version=atscale_version)
+    loaded = read(scenario, vars, time_scale, atscale_version=atscale_version)
     run_seed, clock = seed_and_clock(loaded, seed)
     return plan_document(loaded, run_seed, clock, to or loaded.defaults.to)
 
@@ -127,7 +127,7 @@ async def arun(
     from ..scenario.runner import Runner
     from .send_plan import in_process
 
-    loaded = load(scenario, vars, time_scale, atscale_version=atscale_version)
+    loaded = read(scenario, vars, time_scale, atscale_version=atscale_version)
     run_seed, clock = seed_and_clock(loaded, seed)
     app_timeout = loaded.defaults.timeout if timeout is None else timeout
     given: str | None = None

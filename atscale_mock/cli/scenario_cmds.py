@@ -83,7 +83,7 @@ def _load(
     atscale_version: str | None = None,
 ) -> Scenario:
     from ..events.payload import parse_value
-    from ..scenario.loader import NoEnvironment, load_scenario
+    from ..scenario.reading import NoEnvironment, read_scenario
 
     overrides: dict[str, Any] = {}
     for text in var_args or []:
@@ -93,7 +93,7 @@ def _load(
         overrides[name.strip()] = parse_value(value)
     with gc_paused():
         environ = None if read_env else NoEnvironment()
-        scenario = load_scenario(file, environ, var_overrides=overrides)
+        scenario = read_scenario(file, environ, var_overrides=overrides)
     if time_scale is not None:
         from dataclasses import replace
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..report.printable import response_excerpt
 from .catalogue import Event, Field, find_event
 from .versions import Catalogue, catalogue
 
@@ -47,7 +46,7 @@ class Finding:
     def add(self, value: Any = None, with_example: bool = True) -> None:
         self.count += 1
         if with_example and len(self.examples) < EXAMPLES:
-            shown = response_excerpt(json.dumps(value, ensure_ascii=False, default=str), 60)
+            shown = _cut(json.dumps(value, ensure_ascii=False, default=str), 60)
             if shown not in self.examples:
                 self.examples.append(shown)
 
@@ -188,7 +187,7 @@ class Drift:
         for name, n in self.not_in_version.items():
             out.append(f"  {_shown(name)}: {n} received, not in {self.catalogue.label}")
         for name, n in self.unknown.items():
-            out.append(f"  unknown event_type {response_excerpt(name, 80)}: {n}")
+            out.append(f"  unknown event_type {_cut(name, 80)}: {n}")
         if self.not_objects:
             out.append(f"  bodies that are not a JSON object: {self.not_objects}")
         return out
@@ -267,4 +266,10 @@ def _timestamp_problem(text: str) -> tuple[str, str] | None:
 
 
 def _shown(text: str) -> str:
-    return response_excerpt(text, 200)
+    return _cut(text, 200)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (what prints it escapes control characters:
+    the CLI's output does, as for every text from outside)."""
+    return text if len(text) <= limit else text[:limit] + "..."

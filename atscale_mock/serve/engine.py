@@ -253,11 +253,11 @@ class MockEngine:
         """Load (now, so problems are answered at once, on a thread: a big scenario
         does not stall the loop) and start a scenario run. A posted scenario (``name``
         "inline") sees only the environment variables of ``scenario_env``."""
-        from ..api.scenario import load
+        from ..api.scenario import read
 
         environ = PostedEnvironment(self.scenario_env) if name == "inline" else None
         parse = functools.partial(
-            load,
+            read,
             source,
             time_scale=time_scale,
             environ=environ,

@@ -142,7 +142,7 @@ def int_param(value: Any, name: str) -> int:
 
 def time_scale_param(value: Any) -> float:
     """``time_scale`` from JSON or a query string, held to the scenario file's rule."""
-    from ..scenario.simulation_loader import parse_time_scale
+    from ..scenario.reading.engine import parse_time_scale
 
     if isinstance(value, bool):
         raise FieldError("time_scale", f"expected a number, got {value!r}")

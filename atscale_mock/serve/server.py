@@ -116,9 +116,9 @@ def build(
         path = resolve(item)
         if not path.is_file():
             raise UsageError(f"scenarios: no such file {str(path)!r}", field="scenarios")
-        from ..api.scenario import load
+        from ..api.scenario import read
 
-        load(path, atscale_version=atscale_version)  # problems now, not at the first POST
+        read(path, atscale_version=atscale_version)  # problems now, not at the first POST
         named[path.stem] = path
     from ..events.versions import catalogue
 

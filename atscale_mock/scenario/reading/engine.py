@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..config import MAX_TIME_SCALE, MIN_TIME_SCALE
-from ..events.catalogue import suggest
-from ..simulation.model import CubeSpec, Distribution, EngineSpec, ProjectSpec
-from ..simulation.steps import BatchStep, EngineStep, PublishStep, QueriesStep, UnpublishStep
-from .template import _STEP_ID
-from .units import parse_rate, positive_duration
-from .yamlpos import Path
+from ...config import MAX_TIME_SCALE, MIN_TIME_SCALE
+from ...events.catalogue import suggest
+from ...simulation.model import CubeSpec, Distribution, EngineSpec, ProjectSpec
+from ...simulation.steps import BatchStep, EngineStep, PublishStep, QueriesStep, UnpublishStep
+from ..template import _STEP_ID
+from ..units import parse_rate, positive_duration
+from ..yamlpos import Path
 
 if TYPE_CHECKING:
-    from .loader_base import LoaderBase as _Loader
+    from .base import LoaderBase as _Loader
 
 ENGINE_KEYS = ("org", "slow_query_threshold", "slow_agg_build_threshold", "projects")
 PROJECT_KEYS = ("name", "uuid", "published", "cubes")
@@ -104,7 +104,7 @@ class EngineLoader:
     def uuid(self, path: Path, d: dict[str, Any]) -> str | None:
         import re
 
-        from ..events.schema import UUID_PATTERN
+        from ...events.schema import UUID_PATTERN
 
         value = d.get("uuid")
         if value is not None and not re.match(UUID_PATTERN, str(value)):

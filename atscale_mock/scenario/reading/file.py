@@ -9,17 +9,17 @@ from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
-from ..delivery.faults import Faults
-from ..errors import Problem, ScenarioError, UsageError
-from ..events.catalogue import suggest
-from ..simulation.model import EngineSpec
-from .load_loader import load_spec
-from .loader_base import _iso_time
-from .model import SCENARIO_VERSION, Defaults, Expect, Scenario
-from .simulation_loader import EngineLoader, parse_time_scale
-from .step_loader import StepLoader
-from .units import positive_duration
-from .yamlpos import Document, load
+from ...delivery.faults import Faults
+from ...errors import Problem, ScenarioError, UsageError
+from ...events.catalogue import suggest
+from ...simulation.model import EngineSpec
+from ..model import SCENARIO_VERSION, Defaults, Expect, Scenario
+from ..units import positive_duration
+from ..yamlpos import Document, load
+from .base import _iso_time
+from .engine import EngineLoader, parse_time_scale
+from .load_section import load_spec
+from .steps import StepLoader
 
 TOP_KEYS = (
     "version",
@@ -46,7 +46,7 @@ class NoEnvironment(dict[str, str]):
     unread = True
 
 
-def load_scenario(
+def read_scenario(
     file: str | FsPath,
     environ: Mapping[str, str] | None = None,
     var_overrides: Mapping[str, Any] | None = None,
@@ -54,7 +54,7 @@ def load_scenario(
     """The scenario in ``file``; ScenarioError listing every problem otherwise.
     ``scenarios/NAME.yaml`` that is not there is the bundled example of that name
     (:func:`atscale_mock.examples.resolve`)."""
-    from ..examples import resolve
+    from ...examples import resolve
 
     name = str(file)  # as the user wrote it, also when the bundled example is read
     try:
@@ -90,7 +90,7 @@ def _redacted(problems: list[Problem], secrets: list[str]) -> list[Problem]:
         return problems
     from dataclasses import replace
 
-    from ..redact import Redactor
+    from ...redact import Redactor
 
     redactor = Redactor(secrets)
     return [
@@ -217,7 +217,7 @@ class _Loader(StepLoader):
     def load_version(self, path: Any, raw: Any) -> str | None:
         """An AtScale version whose catalogue is documented (its events are checked
         against it as the steps load)."""
-        from ..events.versions import catalogue
+        from ...events.versions import catalogue
 
         try:
             self.catalogue = catalogue(str(raw))

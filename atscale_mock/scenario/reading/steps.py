@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..events.catalogue import event_names, event_suggestion, find_event, suggest
-from ..simulation.steps import ENGINE_STEP_KINDS, EngineStep
-from . import template
-from .loader_base import LoaderBase, _safe_refs
-from .model import Defaults, EventStep, Parallel, Repeat, Step
-from .simulation_loader import EngineLoader
-from .template import Ref
-from .units import parse_duration, parse_rate
-from .yamlpos import Path
+from ...events.catalogue import event_names, event_suggestion, find_event, suggest
+from ...simulation.steps import ENGINE_STEP_KINDS, EngineStep
+from .. import template
+from ..model import Defaults, EventStep, Parallel, Repeat, Step
+from ..template import Ref
+from ..units import parse_duration, parse_rate
+from ..yamlpos import Path
+from .base import LoaderBase, _safe_refs
+from .engine import EngineLoader
 
 EVENT_STEP_KEYS = (
     "id",
@@ -305,7 +305,7 @@ class StepLoader(LoaderBase):
         forty times: refused here, at validation, with the estimate of what each
         ``set`` value expands to (a referenced step's own estimate, or
         GENERATED_SIZE), not first by plan or run."""
-        from . import template
+        from .. import template
 
         if not isinstance(value, str) or "${" not in value:
             size = len(value) if isinstance(value, str) else 0

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
-from ..load.schedule import Phase
-from .units import parse_duration, parse_rate
+from ...errors import UsageError
+from ...load.schedule import Phase
+from ..units import parse_duration, parse_rate
 
 if TYPE_CHECKING:
-    from .loader_base import LoaderBase as _Loader
+    from .base import LoaderBase as _Loader
 
 LOAD_KEYS = ("phases", "mix", "connections", "processes", "thresholds")
 PHASE_KEYS = ("duration", "rate", "ramp_to")
@@ -64,7 +64,7 @@ def _rate(value: Any) -> float:
 
 
 def _mix(L: _Loader, raw: Any) -> dict[str, float]:
-    from ..events.catalogue import event_names, find_event, suggest
+    from ...events.catalogue import event_names, find_event, suggest
 
     if not isinstance(raw, dict):
         L.add(("load", "mix"), "`mix` maps events to weights", "for example {slow-query: 8}")
@@ -88,7 +88,7 @@ def _mix(L: _Loader, raw: Any) -> dict[str, float]:
 
 
 def _thresholds(L: _Loader, raw: Any) -> list[str]:
-    from ..load.thresholds import parse_threshold
+    from ...load.thresholds import parse_threshold
 
     if not isinstance(raw, list):
         L.add(("load", "thresholds"), "`thresholds` must be a list", "for example - p99<250ms")

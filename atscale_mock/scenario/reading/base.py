@@ -7,21 +7,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..delivery.headers import check_name, check_value
-from ..delivery.request import check_url
-from ..errors import Problem, UsageError
-from ..events.catalogue import suggest
-from ..events.payload import parse_timestamp
-from . import template
-from .template import Ref
-from .units import parse_duration, positive_duration
-from .yamlpos import Document, Path
+from ...delivery.headers import check_name, check_value
+from ...delivery.request import check_url
+from ...errors import Problem, UsageError
+from ...events.catalogue import suggest
+from ...events.payload import parse_timestamp
+from .. import template
+from ..template import Ref
+from ..units import parse_duration, positive_duration
+from ..yamlpos import Document, Path
 
 EXPECT_KEYS = ("status", "max_latency", "json")
 
 
 if TYPE_CHECKING:
-    from ..events.versions import Catalogue
+    from ...events.versions import Catalogue
 
 
 class LoaderBase:
@@ -56,7 +56,7 @@ class LoaderBase:
 
     def fault_values(self, p: Path, d: dict[str, Any]) -> dict[str, Any]:
         """Fault keys (under `faults:` or on a step) as Faults' field values."""
-        from ..delivery.faults import MALFORMED_KINDS
+        from ...delivery.faults import MALFORMED_KINDS
 
         values: dict[str, Any] = {}
         for key in ("duplicates", "drop", "malformed_rate"):
