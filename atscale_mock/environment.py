@@ -56,28 +56,28 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "ATSCALE_MOCK_HEADERS",
-        "the Locust file (set by `load --engine locust`)",
+        "the Locust file (set by `load --generator locust`)",
         "The headers every request carries, a JSON list of `[name, value]` pairs.",
         secret=True,
     ),
     Variable(
         "ATSCALE_MOCK_SIGN",
-        "the Locust file (set by `load --engine locust`)",
+        "the Locust file (set by `load --generator locust`)",
         "The signing scheme: `standard-webhooks` or `hmac-sha256`.",
     ),
     Variable(
         "ATSCALE_MOCK_SIGNATURE_HEADER",
-        "the Locust file (set by `load --engine locust`)",
+        "the Locust file (set by `load --generator locust`)",
         "The header of an `hmac-sha256` signature (`X-Signature` by default).",
     ),
     Variable(
         "ATSCALE_MOCK_PHASES",
-        "the Locust file (set by `load --engine locust`)",
+        "the Locust file (set by `load --generator locust`)",
         "The schedule, a JSON list of `[seconds, from, to]` per-user rates (a ramp stays a ramp).",
     ),
     Variable(
         "ATSCALE_MOCK_STATUS_FILE",
-        "the Locust file (set by `load --engine locust`)",
+        "the Locust file (set by `load --generator locust`)",
         "Where the master (or a lone process) leaves its per-second data for `load`'s summary.",
     ),
     Variable(

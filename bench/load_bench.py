@@ -321,11 +321,11 @@ def main() -> None:
                         f"{d['dispatch_lag_ms']['p99']:.3f} | "  # type: ignore[index]
                         f"{d['latency_ms']['p99']:.3f} |"
                     )  # type: ignore[index]
-            print("\n## Locust engine, rate max, 50 users, nginx answering 204\n")
+            print("\n## Locust generator, rate max, 50 users, nginx answering 204\n")
             print("| workers | req/s | per worker |\n|---:|---:|---:|")
             for workers in (1, 2):
                 d = ours(
-                    "--engine",
+                    "--generator",
                     "locust",
                     "--processes",
                     str(workers),

@@ -1,4 +1,4 @@
-"""The Locust engine: a headless master with two local workers, and Locust kept out of
+"""The Locust generator: a headless master with two local workers, and Locust kept out of
 every other command's imports."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .httpserver import ScriptedServer
 def test_locust_master_and_two_workers(srv: ScriptedServer) -> None:
     r = proc(
         "load",
-        "--engine",
+        "--generator",
         "locust",
         "--processes",
         "2",
@@ -102,6 +102,7 @@ def test_locust_follows_a_ramp(srv: ScriptedServer, tmp_path: Path) -> None:
         "-c", "4", "--json", "--report", str(tmp_path / "r.html"), timeout=120,
     )  # fmt: skip
     assert r.code == 0, r.stderr
+    assert "--engine is deprecated; use --generator" in r.stderr  # the old spelling works
     sent = json.loads(r.stdout)["sent"]
     assert 100 <= sent <= 200, sent
     times = sorted(s.at for s in srv.seen)

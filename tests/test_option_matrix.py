@@ -161,7 +161,7 @@ def test_load_builtin(srv: ScriptedServer) -> None:
 
 def test_load_locust(srv: ScriptedServer) -> None:
     r = proc(
-        "load", "--engine", "locust", "--to", srv.url + "/m/{org_id}", "--rate", "20",
+        "load", "--generator", "locust", "--to", srv.url + "/m/{org_id}", "--rate", "20",
         "-d", "3s", "-c", "2", "--json", "--mix", "slow-query=3,prune-result=1", *COMMON,
         timeout=120,
     )  # fmt: skip

@@ -147,7 +147,7 @@ def test_locust_engine_report_has_its_data(tmp_path: Path, srv: ScriptedServer) 
     assert importlib.util.find_spec("locust") is not None, "pip install -e '.[dev]'"
     report = tmp_path / "locust.html"
     r = proc(
-        "load", "--engine", "locust", "--to", srv.url + "/ok", "--rate", "40", "-d", "4s",
+        "load", "--generator", "locust", "--to", srv.url + "/ok", "--rate", "40", "-d", "4s",
         "-c", "4", "--seed", "2", "--report", str(report), timeout=180,
     )  # fmt: skip
     no_traceback(r)

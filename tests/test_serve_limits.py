@@ -282,7 +282,7 @@ def test_an_empty_continuous_run_is_paced_and_ended_runs_are_pruned(
     cycles = httpx.get(engine.url + f"/_mock/scenarios/{run_id}").json()["cycles"]
     httpx.delete(engine.url + f"/_mock/scenarios/{run_id}")
     assert 1 <= cycles <= 4  # paced at MIN_CYCLE, not spinning thousands of cycles
-    from atscale_mock.serve.engine import MAX_RUNS_KEPT
+    from atscale_mock.serve.state import MAX_RUNS_KEPT
 
     for _ in range(MAX_RUNS_KEPT + 20):
         httpx.post(engine.url + "/_mock/scenarios", json={"scenario": scenario})

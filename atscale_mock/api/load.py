@@ -1,5 +1,6 @@
-"""Sustained load from Python: ``load()`` runs the built-in engine (asyncio/httptools
-workers, one process or several) or Locust, and returns the summary the CLI prints."""
+"""Sustained load from Python: ``load()`` runs the built-in load generator
+(asyncio/httptools workers, one process or several) or Locust, and returns the summary
+the CLI prints."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from ..load.thresholds import ThresholdResult
 
 DEFAULT_CONNECTIONS = 50
-ENGINES = ("builtin", "locust")
+GENERATORS = ("builtin", "locust")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,8 @@ def load(
     full: bool = False,
     thresholds: list[str] | tuple[str, ...] = (),
     atscale_version: str | None = None,
-    engine: str = "builtin",
+    generator: str = "builtin",
+    engine: str | None = None,
     progress: Callable[[Totals, float], None] | None = None,
     freeze_gc: bool = False,
     spin: bool = False,
@@ -96,7 +98,10 @@ def load(
     ``spin`` busy-waits the last millisecond before each open-loop send (tightest
     timing, a core per worker, only with a spare core); by default workers sleep on a
     timerfd. The summary says which (``spin``). ``atscale_version`` (``"I2022.4.1"``)
-    keeps the default mix to that version's events and refuses a ``mix`` naming another."""
+    keeps the default mix to that version's events and refuses a ``mix`` naming another.
+    ``generator`` is what makes the load: ``"builtin"`` (asyncio and httptools, in
+    ``processes`` processes) or ``"locust"`` (a headless Locust master and workers);
+    ``engine`` is its old name, deprecated ("engine" is the simulated AtScale engine)."""
     from ..load.generator import parse_mix
     from ..load.runner import LoadConfig, run_load
     from ..load.schedule import Phase as PhaseRecord
@@ -104,8 +109,19 @@ def load(
     from ..load.thresholds import evaluate, parse_threshold
     from ..redact import Redactor
 
-    if engine not in ENGINES:
-        raise UsageError(f"engine: unknown engine {engine!r}", " or ".join(ENGINES))
+    if engine is not None:
+        import warnings
+
+        warnings.warn(
+            "load(engine=...) is deprecated: use generator=...", DeprecationWarning, stacklevel=2
+        )
+        generator = engine
+    if generator not in GENERATORS:
+        raise UsageError(
+            f"generator: unknown load generator {generator!r}",
+            " or ".join(GENERATORS),
+            field="generator",
+        )
     check_capacity(connections, processes)
     rate = as_rate(rate)
     if ramp and rate:
@@ -151,11 +167,11 @@ def load(
             signer=sign if sign else None,
             spin=spin,
         )
-        if engine == "locust":
+        if generator == "locust":
             from ..load.locust_runner import run_locust
 
             if active.active:
-                raise UsageError("fault injection is not available with the locust engine")
+                raise UsageError("fault injection is not available with the locust generator")
             summary = run_locust(config)
             interrupted = bool(summary["interrupted"])
         else:

@@ -60,7 +60,7 @@ def locustfile() -> None:
 
 
 @handle_errors
-@holds_signals  # the built-in engine's runner acts on a Ctrl-C held since start-up
+@holds_signals  # the built-in generator's runner acts on a Ctrl-C held since start-up
 def load(
     file: Annotated[
         Path | None,
@@ -136,15 +136,24 @@ def load(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live progress.")] = False,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
-    engine: Annotated[
+    generator: Annotated[
         str,
+        typer.Option(
+            "--generator",
+            metavar="builtin|locust",
+            help="What makes the load. locust: a headless Locust master with --processes "
+            "local workers (the locust extra: Locust installed beside atscale-mock).",
+        ),
+    ] = "builtin",
+    engine: Annotated[
+        str | None,
         typer.Option(
             "--engine",
             metavar="builtin|locust",
-            help="locust: a headless Locust master with --processes local workers "
-            "(the locust extra: Locust installed beside atscale-mock).",
+            hidden=True,
+            help="Deprecated spelling of --generator.",
         ),
-    ] = "builtin",
+    ] = None,
     duplicates: Duplicates = 0.0,
     reorder: Reorder = 0,
     drop: Drop = 0.0,
@@ -191,6 +200,11 @@ def load(
 
         report_format(report)  # a wrong file name fails now, not after the run
     in_catalogue(None, atscale_version)
+    if engine is not None:  # the old spelling still works, and says so
+        err("note: --engine is deprecated; use --generator (the same values)")
+        generator = engine
+    if generator not in ("builtin", "locust"):
+        raise UsageError(f"--generator: unknown load generator {generator!r}", "builtin or locust")
     plan = plan_load(
         to=to,
         file=file,
@@ -219,8 +233,8 @@ def load(
         f"load: {redactor.text(url)} at {plan.rate_text} for {plan.duration:g}s, "
         f"{plan.connections} connections, {plan.processes} process(es), seed {run_seed}"
     )
-    live = LiveLine(quiet or json_out or engine != "builtin", plan.duration)
-    if engine != "builtin":
+    live = LiveLine(quiet or json_out or generator != "builtin", plan.duration)
+    if generator != "builtin":
         release()  # Locust's runner takes signals its own way
     try:
         with sigterm_as_interrupt():
@@ -242,7 +256,7 @@ def load(
                 full=full,
                 thresholds=[*plan.thresholds, *(thresholds or [])],
                 atscale_version=atscale_version,
-                engine=engine,
+                generator=generator,
                 progress=live,
                 freeze_gc=True,  # the CLI owns its process
                 spin=spin,

@@ -72,7 +72,7 @@ class Target:
 
 
 class Owner(Protocol):
-    """What a connection reports to: the worker (``engine.Worker``)."""
+    """What a connection reports to: the worker (``worker.Worker``)."""
 
     clock: Callable[[], float]
     boundary: float

@@ -1,5 +1,5 @@
-"""``load --engine locust``: a headless Locust master and N local workers running
-:mod:`atscale_mock.load.locustfile`, summarised like the built-in engine. Locust is started
+"""``load --generator locust``: a headless Locust master and N local workers running
+:mod:`atscale_mock.load.locustfile`, summarised like the built-in generator. Locust is started
 as separate processes; nothing here imports it."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _check_installed() -> None:
     import importlib.util
 
     if importlib.util.find_spec("locust") is None:
-        raise UsageError("the locust engine needs Locust", _install_hint("locust"))
+        raise UsageError("the locust generator needs Locust", _install_hint("locust"))
 
 
 def locust_environment(config: LoadConfig) -> dict[str, str]:
@@ -58,7 +58,7 @@ def locust_environment(config: LoadConfig) -> dict[str, str]:
 
 
 def run_locust(config: LoadConfig) -> LoadSummary:
-    """Run master and workers to completion; the summary in the built-in engine's shape."""
+    """Run master and workers to completion; the summary in the built-in generator's shape."""
     _check_installed()
     mix_text = ",".join(f"{k}={v:g}" for k, v in config.mix.items())
     users = max(config.connections, config.processes)
@@ -163,7 +163,7 @@ def run_locust(config: LoadConfig) -> LoadSummary:
 
 
 def _series(seconds: dict[str, dict[str, Any]]) -> list[SeriesRow]:
-    """The built-in engine's series from what the Locust file counted per second of
+    """The built-in generator's series from what the Locust file counted per second of
     the wall clock (atscale_mock/load/locustfile.py): responses by status or error, and a
     latency histogram. Time runs from the first request; the first and last seconds
     cover only part of a second (``span_s`` and ``partial`` say how much)."""

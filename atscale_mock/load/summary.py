@@ -1,6 +1,6 @@
 """The summary of a load run as data: what ``--json`` prints, ``--report FILE.json``
 writes, thresholds judge and the HTML report draws. One function (``document``) builds
-every key, whichever engine measured the run; the records below say what each holds."""
+every key, whichever generator measured the run; the records below say what each holds."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class _Row(TypedDict):
 class SeriesRow(_Row, total=False):
     """One interval of the run (``interval_s`` long; the last may cover less)."""
 
-    lag_ms: dict[str, float]  # dispatch lag: the built-in engine only
+    lag_ms: dict[str, float]  # dispatch lag: the built-in generator only
 
 
 class EventCount(TypedDict):
@@ -120,7 +120,7 @@ def behind(
 
 @dataclass(frozen=True, slots=True)
 class Measured:
-    """What an engine measured, in the shape every load summary is built from."""
+    """What a load generator measured, in the shape every load summary is built from."""
 
     mode: str  # closed-loop | open-loop | locust
     elapsed: float
@@ -147,7 +147,7 @@ class Measured:
 
 
 def document(config: LoadConfig, seed: int, m: Measured, connections: int) -> LoadSummary:
-    """The summary of a load run (``--json``, the reports, thresholds), whichever engine
+    """The summary of a load run (``--json``, the reports, thresholds), whichever generator
     measured it: one place builds every key."""
     error_rate = (m.completed - m.ok) / m.completed if m.completed else 0.0
     metrics = {

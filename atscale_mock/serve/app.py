@@ -1,6 +1,6 @@
 """The HTTP face of ``serve``: a Starlette app with the control API under ``/_mock``
 (contract in ``openapi.json``), a live stream of journal rows (server-sent events) and
-the web console at ``/``. Thin: every verb is one call on :class:`MockEngine`."""
+the web console at ``/``. Thin: every verb is one call on :class:`ServeState`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from starlette.routing import Route
 from ..errors import AtscaleMockError, ScenarioError
 from . import atscale_api
 from .checks import Busy, CheckStopped
-from .engine import MockEngine
 from .guard import MAX_BODY, BrowserGuard
 from .model import FieldError, check_options, fault_rule, subscription, trigger_options
 from .params import (
@@ -33,6 +32,7 @@ from .params import (
     run_body,
     run_request,
 )
+from .state import ServeState
 
 REPORT_ROWS = 5000  # attempts /_mock/report.html draws unless ?limit= says
 STREAM_QUEUE = 1000  # rows a slow console may fall behind before it misses some
@@ -61,7 +61,7 @@ def _guarded(handler: Handler) -> Handler:
 
 
 def build_app(
-    engine: MockEngine,
+    engine: ServeState,
     admin_token: str | None = None,
     allow_hosts: Iterable[str] = (),
     max_body: int = MAX_BODY,

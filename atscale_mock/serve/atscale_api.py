@@ -43,9 +43,9 @@ from starlette.routing import Route
 
 from ..errors import AtscaleMockError
 from ..events.catalogue import EVENTS
-from .engine import MockEngine
 from .model import Subscription
 from .params import json_body
+from .state import ServeState
 
 #: what AtScale's pages leave open, and what atscale-mock does there
 NOT_STATED = {
@@ -90,7 +90,7 @@ class Hooks:
     """The webhooks created through this API: their AtScale fields, by id, beside the
     engine's subscriptions (a hook deleted in ``/_mock`` is gone here too)."""
 
-    def __init__(self, engine: MockEngine, token: str | None) -> None:
+    def __init__(self, engine: ServeState, token: str | None) -> None:
         self.engine = engine
         self.token = token
         self.fields: dict[str, dict[str, Any]] = {}
@@ -231,7 +231,7 @@ class Hooks:
         return envelope(200, act(hook), started)
 
 
-def routes(engine: MockEngine, token: str | None) -> list[Route]:
+def routes(engine: ServeState, token: str | None) -> list[Route]:
     hooks = Hooks(engine, token)
     handler = Callable[[Request], Any]
     table: list[tuple[str, handler, str]] = [

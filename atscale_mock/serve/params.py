@@ -61,7 +61,7 @@ def run_body(content_type: str, raw: bytes, query: Mapping[str, str]) -> dict[st
 
 
 def run_request(body: dict[str, Any], scenarios: Mapping[str, Path]) -> dict[str, Any]:
-    """The keyword arguments of :meth:`MockEngine.start_run` from a checked body."""
+    """The keyword arguments of :meth:`ServeState.start_run` from a checked body."""
     allowed = ("name", "scenario", "seed", "continuous", "time_scale")
     unknown = [k for k in body if k not in allowed]
     if unknown:

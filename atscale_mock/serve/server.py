@@ -107,7 +107,7 @@ def build(
     """The engine and its ASGI app."""
     require_extra()
     from .app import build_app
-    from .engine import MockEngine
+    from .state import ServeState
 
     named: dict[str, Path] = {}
     from ..examples import resolve
@@ -124,7 +124,7 @@ def build(
 
     judged_by = catalogue(atscale_version)  # an undocumented version fails now
     redactor = Redactor([admin_token] if admin_token else [])
-    engine = MockEngine(
+    engine = ServeState(
         open_journal(journal, redactor, on_error, journal_max_rows),
         named,
         verify,

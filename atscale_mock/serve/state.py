@@ -68,7 +68,7 @@ class Run:
         }
 
 
-class MockEngine:
+class ServeState:
     """State of one ``serve``: what is subscribed, what runs, what misbehaves."""
 
     def __init__(
@@ -171,7 +171,7 @@ class MockEngine:
 
     def _plan(
         self, ev: Event, body: Any, msg_id: str | None = None, run_id: str | None = None
-    ) -> MockEngine.Plan:
+    ) -> ServeState.Plan:
         """One delivery per subscription that wants the event; the payload is checked
         against its schema once, whatever the number of subscriptions."""
         wanting = [sub for sub in list(self.subs.values()) if sub.wants(ev, body)]
@@ -183,7 +183,7 @@ class MockEngine:
             for sub in wanting
         ]
 
-    def _launch(self, plan: MockEngine.Plan) -> list[str]:
+    def _launch(self, plan: ServeState.Plan) -> list[str]:
         for item in plan:
             self._track(self._deliver(*item))
         return [item[3] for item in plan]
