@@ -685,3 +685,13 @@ def test_load_report_says_when_it_started_and_the_command_without_its_secrets(
         assert secret not in page and secret not in r.stdout + r.stderr
     assert "<td>started</td>" in page and data["started_at"] in page
     assert "<td>command</td><td>atscale-mock load --to " in page
+
+
+def test_the_old_engine_keyword_still_works_and_warns() -> None:
+    import atscale_mock as am
+
+    with pytest.warns(DeprecationWarning, match="generator="):
+        result = am.load(to="local", duration=0.2, engine="builtin")
+    assert result.summary["sent"] > 0
+    with pytest.raises(am.UsageError, match="unknown load generator 'k6'"):
+        am.load(to="local", duration=0.2, generator="k6")
