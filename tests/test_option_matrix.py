@@ -270,3 +270,42 @@ def test_every_delivery_option_is_taken_or_refused_by_name(command: str, option:
 def test_the_table_names_only_delivering_commands_and_delivery_options() -> None:
     assert {c for c, _ in REFUSED} <= set(COMMANDS)
     assert {o for _, o in REFUSED} <= set(DELIVERY_OPTIONS)
+
+
+def test_delivery_option_groups_are_declared_once_and_stacked() -> None:
+    """--duplicates ... and --sign ... are declared in cli/option_groups.py alone; each
+    command that takes them gets them from the group (and a record, not seven values)."""
+    import inspect
+    from pathlib import Path
+
+    from atscale_mock.cli import option_groups
+    from atscale_mock.cli.root import app
+
+    cli_dir = Path(option_groups.__file__).parent
+    for path in cli_dir.glob("*.py"):
+        if path.name == "option_groups.py":
+            continue
+        text = path.read_text()
+        for param in ("    duplicates: Duplicates", "    sign: Sign", "    malformed: Malformed"):
+            assert param not in text, f"{path.name} declares {param.strip()} again"
+    commands = {c.callback.__name__: c.callback for c in app.registered_commands if c.callback}
+    for name in ("send", "run", "replay", "load"):
+        params = inspect.signature(commands[name]).parameters
+        assert {"duplicates", "malformed_rate", "sign", "secret"} <= set(params), name
+    assert {"bad_signature", "stale_timestamp"} <= set(
+        inspect.signature(commands["run"]).parameters
+    )
+    assert "sign" in inspect.signature(commands["check"]).parameters
+
+    with pytest.raises(TypeError, match="must take 'faults'"):
+        option_groups.fault_options(lambda x: x)
+
+    seen = []
+
+    @option_groups.fault_options
+    def command(name: str, faults: object = None) -> None:
+        seen.append((name, faults))
+
+    command("x", duplicates=0.5, reorder=3)
+    (got,) = seen
+    assert got[0] == "x" and got[1].duplicates == 0.5 and got[1].reorder == 3

@@ -10,6 +10,7 @@ import typer
 from ..check.probes import DEFAULT_MAX_LATENCY
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.request import check_url, parse_header
+from ..delivery.signing import Signing
 from ..errors import UsageError
 from ..redact import Redactor
 from ..report.log import JsonlLog
@@ -27,13 +28,9 @@ from .common import (
     sigterm_as_interrupt,
 )
 from .delivery_opts import (
-    DEFAULT_HMAC_HEADER,
-    Secret,
-    Sign,
-    SignatureHeader,
     learn_secret,
-    make_signing,
 )
+from .option_groups import signing_options
 from .options import AtscaleVersion, Json, Seed
 from .send_cmd import CaCert, Headers, Insecure, LogFile, Timeout, verify_option
 
@@ -56,14 +53,12 @@ def _seconds(value: str | None, what: str) -> float | None:
 
 
 @handle_errors
+@signing_options
 def check(
     to: Annotated[
         str | None,
         typer.Option("--to", metavar="URL", help="The receiver to check, or 'local'."),
     ] = None,
-    sign: Sign = None,
-    secret: Secret = None,
-    signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
     expect: Annotated[
         list[str] | None,
         typer.Option(
@@ -146,6 +141,7 @@ def check(
         typer.Option("--quiet", "-q", help="No line per check as it runs: the scorecard only."),
     ] = False,
     list_checks: Annotated[bool, typer.Option("--list", help="List the checks and exit.")] = False,
+    signing: Signing | None = None,
 ) -> None:
     """Check a receiver's webhook hygiene: a battery of named checks, and with --fuzz
     schema-valid generated payloads whose 5xx, timeouts and resets are findings, shrunk
@@ -191,7 +187,6 @@ def check(
     header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
     redactor = Redactor()
     redactor.learn_headers(dict(header_pairs))
-    signing = make_signing(sign, secret, signature_header, False, 0.0)
     learn_secret(redactor, signing)
     run_seed = resolve_seed(seed)
     err(f"seed: {run_seed}")

@@ -10,6 +10,8 @@ import typer
 from ..api.load import DEFAULT_CONNECTIONS
 from ..api.load_plan import DEFAULT_DURATION
 from ..config import DEFAULT_TIMEOUT
+from ..delivery.faults import Faults
+from ..delivery.signing import Signing
 from ..errors import UsageError
 from ..redact import Redactor
 from .common import (
@@ -28,22 +30,10 @@ from .common import (
     sigterm_as_interrupt,
 )
 from .delivery_opts import (
-    DEFAULT_HMAC_HEADER,
-    Delay,
-    Drop,
-    Duplicates,
-    Jitter,
-    Malformed,
-    MalformedRate,
-    Reorder,
-    Secret,
-    Sign,
-    SignatureHeader,
     learn_secret,
-    make_faults,
-    make_signing,
 )
 from .load_view import LiveLine, summary_table
+from .option_groups import NO_FAULTS, fault_options, signing_options
 from .options import AtscaleVersion, Json, Seed
 from .send_cmd import CaCert, Headers, Insecure, Timeout, verify_option
 
@@ -60,6 +50,8 @@ def locustfile() -> None:
 
 
 @handle_errors
+@fault_options
+@signing_options
 @holds_signals  # the built-in generator's runner acts on a Ctrl-C held since start-up
 def load(
     file: Annotated[
@@ -154,16 +146,6 @@ def load(
             help="Deprecated spelling of --generator.",
         ),
     ] = None,
-    duplicates: Duplicates = 0.0,
-    reorder: Reorder = 0,
-    drop: Drop = 0.0,
-    delay: Delay = 0.0,
-    jitter: Jitter = 0.0,
-    malformed: Malformed = None,
-    malformed_rate: MalformedRate = 1.0,
-    sign: Sign = None,
-    secret: Secret = None,
-    signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
     spin: Annotated[
         bool,
         typer.Option(
@@ -173,6 +155,8 @@ def load(
             "spare). Default: sleep on a timerfd, a fraction of a core.",
         ),
     ] = False,
+    signing: Signing | None = None,
+    faults: Faults = NO_FAULTS,
 ) -> None:
     """Sustained load with unique, valid payloads, measured free of coordinated omission.
 
@@ -214,7 +198,7 @@ def load(
         connections=connections,
         processes=processes,
         mix=mix,
-        shifts_sends=bool(delay or jitter),
+        shifts_sends=bool(faults.delay or faults.jitter),
     )
     header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
     url = plan.to
@@ -222,7 +206,6 @@ def load(
         check_url(url, "--to")
     redactor = Redactor()
     redactor.learn_headers(dict(header_pairs))
-    signing = make_signing(sign, secret, signature_header, False, 0.0)
     learn_secret(redactor, signing)
     run_seed = resolve_seed(seed)
     from ..api.load import check_capacity, check_rates
@@ -248,9 +231,7 @@ def load(
                 seed=run_seed,
                 headers=header_pairs,
                 sign=signing,
-                faults=make_faults(
-                    duplicates, reorder, drop, delay, jitter, malformed, malformed_rate
-                ),
+                faults=faults,
                 timeout=timeout,
                 verify=verify_option(insecure, ca_cert),
                 full=full,

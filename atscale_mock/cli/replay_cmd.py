@@ -8,24 +8,14 @@ from typing import Annotated
 import typer
 
 from ..config import DEFAULT_TIMEOUT
+from ..delivery.faults import Faults
+from ..delivery.signing import Signing
 from ..redact import Redactor
 from .common import check_max_time, err, handle_errors, sigterm_as_interrupt
 from .delivery_opts import (
-    DEFAULT_HMAC_HEADER,
-    Delay,
-    Drop,
-    Duplicates,
-    Jitter,
-    Malformed,
-    MalformedRate,
-    Reorder,
-    Secret,
-    Sign,
-    SignatureHeader,
     learn_secret,
-    make_faults,
-    make_signing,
 )
+from .option_groups import NO_FAULTS, fault_options, signing_options
 from .options import Json, MaxTime, Quiet, Seed
 from .send_cmd import (
     CaCert,
@@ -42,6 +32,8 @@ from .send_cmd import (
 
 
 @handle_errors
+@fault_options
+@signing_options
 def replay(
     file: Annotated[Path, typer.Argument(help="A --log file or a receive --record file.")],
     to: Annotated[str, typer.Option("--to", metavar="URL", help="Receiver URL, or 'local'.")],
@@ -52,9 +44,6 @@ def replay(
         bool, typer.Option("--keep-timing", help="Keep the original gaps between deliveries.")
     ] = False,
     headers: Headers = None,
-    sign: Sign = None,
-    secret: Secret = None,
-    signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
     new_ids: Annotated[
         bool,
         typer.Option(
@@ -63,13 +52,6 @@ def replay(
     ] = False,
     timeout: Timeout = DEFAULT_TIMEOUT,
     retries: Retries = 0,
-    duplicates: Duplicates = 0.0,
-    reorder: Reorder = 0,
-    drop: Drop = 0.0,
-    delay: Delay = 0.0,
-    jitter: Jitter = 0.0,
-    malformed: Malformed = None,
-    malformed_rate: MalformedRate = 1.0,
     seed: Seed = None,
     log_file: LogFile = None,
     json_out: Json = False,
@@ -77,6 +59,8 @@ def replay(
     insecure: Insecure = False,
     ca_cert: CaCert = None,
     max_time: MaxTime = None,
+    signing: Signing | None = None,
+    faults: Faults = NO_FAULTS,
 ) -> None:
     """Re-send recorded deliveries in order, byte for byte (bodies and the headers that
     were not redacted). --sign signs each again (a fresh timestamp; the recorded
@@ -103,7 +87,6 @@ def replay(
     header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
     redactor = Redactor()
     redactor.learn_headers(dict(header_pairs))
-    signing = make_signing(sign, secret, signature_header, False, 0.0)
     learn_secret(redactor, signing)
     if new_ids and signing is None:
         from ..errors import UsageError
@@ -121,7 +104,7 @@ def replay(
             sign=signing,
             new_ids=new_ids,
             retries=retries,
-            faults=make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate),
+            faults=faults,
             seed=seed,
             timeout=timeout,
             verify=verify_option(insecure, ca_cert),

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..delivery.faults import Faults
 from ..delivery.request import check_url, parse_header
+from ..delivery.signing import Signing
 from ..errors import ScenarioError, UsageError
 from ..redact import Redactor
 from .common import (
@@ -30,26 +32,12 @@ from .common import (
     sigterm_as_interrupt,
 )
 from .delivery_opts import (
-    DEFAULT_HMAC_HEADER,
-    BadSignature,
-    Delay,
-    Drop,
-    Duplicates,
-    Jitter,
-    Malformed,
-    MalformedRate,
-    Reorder,
     RetrySchedule,
-    Secret,
-    Sign,
-    SignatureHeader,
-    Stale,
     learn_secret,
-    make_faults,
     make_retry,
-    make_signing,
 )
 from .delivery_opts import TimeScale as RetryTimeScale
+from .option_groups import NO_FAULTS, fault_options, negative_signing
 from .options import POSITIVE_DURATION, AtscaleVersion, Json, MaxTime, Quiet, Seed
 from .progress import Bar
 from .send_cmd import CaCert, Headers, Insecure, LogFile, receiver_hooks, verify_option
@@ -272,6 +260,8 @@ def planned_total(scenario: Any) -> int | None:
 
 
 @handle_errors
+@fault_options
+@negative_signing
 def run(
     file: File,
     to: Annotated[
@@ -309,18 +299,6 @@ def run(
     ca_cert: CaCert = None,
     time_scale: TimeScale = None,
     atscale_version: AtscaleVersion = None,
-    sign: Sign = None,
-    secret: Secret = None,
-    signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
-    bad_signature: BadSignature = False,
-    stale_timestamp: Stale = 0.0,
-    duplicates: Duplicates = 0.0,
-    reorder: Reorder = 0,
-    drop: Drop = 0.0,
-    delay: Delay = 0.0,
-    jitter: Jitter = 0.0,
-    malformed: Malformed = None,
-    malformed_rate: MalformedRate = 1.0,
     retry_schedule: RetrySchedule = None,
     retry_time_scale: RetryTimeScale = 1.0,
     max_time: MaxTime = None,
@@ -334,6 +312,8 @@ def run(
         ),
     ] = None,
     headers: Headers = None,
+    signing: Signing | None = None,
+    faults: Faults = NO_FAULTS,
 ) -> None:
     """Run a scenario against a receiver, with live progress and a final summary.
 
@@ -370,9 +350,7 @@ def run(
         *(s.headers for s in scenario.event_steps()),
     ]:
         redactor.learn_headers(known)
-    signing = make_signing(sign, secret, signature_header, bad_signature, stale_timestamp)
     learn_secret(redactor, signing)
-    cli_faults = make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
     retry = make_retry(
         scenario.defaults.retries if retries is None else retries, retry_schedule, retry_time_scale
     )
@@ -392,7 +370,7 @@ def run(
                 timeout=timeout,
                 headers=header_pairs,
                 sign=signing,
-                faults=cli_faults,
+                faults=faults,
                 verify=verify_option(insecure, ca_cert),
                 on_attempt=log.write,
                 on_result=progress.result,

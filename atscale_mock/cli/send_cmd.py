@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..config import DEFAULT_RETRIES, DEFAULT_TIMEOUT
-from ..delivery.faults import is_copy
+from ..delivery.faults import Faults, is_copy
 from ..delivery.request import check_url, parse_header
 from ..delivery.retry import Attempt, Retry
+from ..delivery.signing import Signing
 from ..errors import UsageError
 from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
 from ..redact import Redactor
@@ -37,26 +38,12 @@ from .common import (
     sigterm_as_interrupt,
 )
 from .delivery_opts import (
-    DEFAULT_HMAC_HEADER,
-    BadSignature,
-    Delay,
-    Drop,
-    Duplicates,
-    Jitter,
-    Malformed,
-    MalformedRate,
-    Reorder,
     RetrySchedule,
-    Secret,
-    Sign,
-    SignatureHeader,
-    Stale,
     TimeScale,
     learn_secret,
-    make_faults,
     make_retry,
-    make_signing,
 )
+from .option_groups import NO_FAULTS, fault_options, negative_signing
 from .options import (
     POSITIVE_DURATION,
     RATE,
@@ -223,6 +210,8 @@ def verify_option(insecure: bool, ca_cert: Path | None) -> bool | str:
 
 
 @handle_errors
+@fault_options
+@negative_signing
 def send(
     event: EventArg,
     to: To,
@@ -254,18 +243,6 @@ def send(
     atscale_version: AtscaleVersion = None,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
-    sign: Sign = None,
-    secret: Secret = None,
-    signature_header: SignatureHeader = DEFAULT_HMAC_HEADER,
-    bad_signature: BadSignature = False,
-    stale_timestamp: Stale = 0.0,
-    duplicates: Duplicates = 0.0,
-    reorder: Reorder = 0,
-    drop: Drop = 0.0,
-    delay: Delay = 0.0,
-    jitter: Jitter = 0.0,
-    malformed: Malformed = None,
-    malformed_rate: MalformedRate = 1.0,
     retry_schedule: RetrySchedule = None,
     retry_time_scale: TimeScale = 1.0,
     max_time: MaxTime = None,
@@ -279,6 +256,8 @@ def send(
         ),
     ] = None,
     quiet: Quiet = False,
+    signing: Signing | None = None,
+    faults: Faults = NO_FAULTS,
 ) -> None:
     """Build an event's payload and POST it as application/json.
 
@@ -310,11 +289,9 @@ def send(
     header_pairs = tuple(parse_header(h, "--header") for h in headers or [])
     redactor = Redactor()
     redactor.learn_headers(dict(header_pairs))
-    signing = make_signing(sign, secret, signature_header, bad_signature, stale_timestamp)
     learn_secret(redactor, signing)
     run_seed = resolve_seed(seed)
     err(f"seed: {run_seed}")
-    faults = make_faults(duplicates, reorder, drop, delay, jitter, malformed, malformed_rate)
     log = JsonlLog(log_file, redactor)
     on_received, on_local = receiver_hooks(json_out or quiet)
     from ..api.options import as_expect
