@@ -21,7 +21,10 @@ The library is the product; the ``atscale-mock`` command is a thin layer over it
     with am.EngineServer() as engine: ...             # the mock engine (serve), on a thread
 
 Async twins: ``asend``, ``arun`` (the same keywords as ``send``, ``run``). Options are
-frozen records (``Signing``, ``Retry``, ``Faults``); results are records with ``ok``,
+frozen records (``Signing``, ``Retry``, ``Faults``, and ``Delivery``, which holds them
+with the headers, timeout, TLS verification, deliveries in flight and transport: every
+delivering function takes ``delivery=``, its keywords of the same names are
+shortcuts); results are records with ``ok``,
 ``failed``, ``interrupted`` and ``to_json()`` (frozen but ``RunResult``, which a run
 fills in as its deliveries settle), and their ``summary`` is a typed
 record (``DeliverySummary``; a load's ``LoadSummary``). Errors derive from
@@ -60,6 +63,7 @@ __all__ = [
     "Outcome",
     "Received",
     "Request",
+    "Delivery",
     "DeliveryRecord",
     "DeliverySummary",
     "EngineServer",
@@ -98,7 +102,7 @@ if TYPE_CHECKING:
     from .api.deliver import adeliver
     from .api.drift import drift
     from .api.load import LoadResult, load
-    from .api.options import Retry, Signing
+    from .api.options import Delivery, Retry, Signing
     from .api.replay import replay
     from .api.results import DeliveryRecord, SendResult
     from .api.scenario import arun, plan, run
@@ -147,6 +151,7 @@ _LAZY = {
     "Scorecard": "api.check",
     "load": "api.load",
     "LoadResult": "api.load",
+    "Delivery": "api.options",
     "Retry": "api.options",
     "Signing": "api.options",
     "replay": "api.replay",

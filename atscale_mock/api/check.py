@@ -15,14 +15,13 @@ from ..aliases import Target
 from ..check.battery import NAMES, describe, judge, parse_expect, select, skip_reason
 from ..check.probes import DEFAULT_BURST, DEFAULT_MAX_LATENCY, Context
 from ..check.scorecard import CheckResult, Finding, FuzzFigures, Scorecard
-from ..config import DEFAULT_TIMEOUT
 from ..delivery.retry import OnAttempt
 from ..delivery.signing import DEFAULT_HMAC_HEADER
 from ..errors import UsageError
 from ..events.make import resolve_clock
 from ..interrupts import sigint_sets
-from .options import Signing, resolve_seed
-from .send_plan import Headers, in_process, normalise_headers, shown
+from .options import Delivery, Headers, Signing, delivery_of, refuse_unused, resolve_seed
+from .send_plan import in_process, shown
 from .target import is_local, resolve_target
 
 if TYPE_CHECKING:
@@ -48,9 +47,10 @@ def check(
     seed: int | None = None,
     max_latency: float = DEFAULT_MAX_LATENCY,
     burst: int = DEFAULT_BURST,
+    delivery: Delivery | None = None,
     headers: Headers = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    verify: bool | str = True,
+    timeout: float | None = None,
+    verify: bool | str | None = None,
     path: str = "/",
     findings_dir: str | Path | None = None,
     clock: str | datetime | None = None,
@@ -74,12 +74,17 @@ def check(
     the built-in receiver, verifying signatures with ``sign``'s secret. A finding too
     long for ``--set`` is saved under ``findings_dir`` for ``replay`` (none given: its
     reproducer names no file and the payload is in the finding). ``atscale_version``
-    (``"I2022.4.1"``) sends only the events of that version's catalogue."""
+    (``"I2022.4.1"``) sends only the events of that version's catalogue. ``delivery`` is
+    the :class:`Delivery` record (``sign``, ``headers``, ``timeout``, ``verify`` are
+    shortcuts for its fields); a check sends each probe once, as it is, so a record with
+    ``retry``, ``faults`` or ``max_in_flight`` is refused naming the field."""
     from ..events.versions import LATEST, catalogue
 
     judged_by = catalogue(atscale_version)
     run_seed = resolve_seed(seed)
-    signer = sign  # one Signing record: what the prober signs with
+    how = delivery_of(delivery, sign=sign, headers=headers, timeout=timeout, verify=verify)
+    refuse_unused(how, "check", ("retry", "faults", "max_in_flight"))
+    sign = signer = how.sign  # one Signing record: what the prober signs with
     expects = parse_expect(dict(expect) if isinstance(expect, Mapping) else expect)
     chosen = select(only, skip)
     if not chosen and not (fuzz or fuzz_time):
@@ -102,7 +107,7 @@ def check(
             field="burst",
         )
     app_target = not isinstance(to, str)
-    url, delivery = in_process(to, path, {"timeout": timeout})
+    url, how = in_process(to, path, how)
     results: list[CheckResult] = []
     figures: FuzzFigures | None = None
     findings: tuple[Finding, ...] = ()
@@ -128,7 +133,7 @@ def check(
             burst,
             max_latency,
             resolve_clock(clock, True) or datetime.now(UTC),
-            headers=normalise_headers(headers),
+            headers=how.headers,
             events=judged_by.events,
         )
         flags = _header_flags(ctx.headers) + _sign_flags(sign)
@@ -150,9 +155,9 @@ def check(
         with Prober(
             target_url,
             signer=signer,
-            timeout=timeout,
-            verify=verify,
-            transport=delivery.get("transport"),
+            timeout=how.timeout,
+            verify=how.verify,
+            transport=how.transport,
             on_attempt=on_attempt,
             stop=flag,
             max_connections=max(burst, 64),

@@ -5,13 +5,12 @@ payload, its own headers, signing, retries and timeout)."""
 from __future__ import annotations
 
 from ..aliases import JSON, Transport
-from ..config import DEFAULT_TIMEOUT
 from ..delivery.dispatch import Job, Prepared
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import OnAttempt
-from .options import Retry, Signing
+from .options import Delivery, Headers, Retry, Signing, delivery_of, refuse_unused
 from .results import DeliveryRecord
-from .send_plan import Collector, Delivery, Headers, dispatch_all, normalise_headers
+from .send_plan import Collector, dispatch_all
 
 
 async def adeliver(
@@ -19,11 +18,12 @@ async def adeliver(
     payload: JSON,
     *,
     to: str,
+    delivery: Delivery | None = None,
     headers: Headers = None,
     sign: Signing | None = None,
-    retries: int | Retry = 0,
-    timeout: float = DEFAULT_TIMEOUT,
-    verify: bool | str = True,
+    retries: int | Retry | None = None,
+    timeout: float | None = None,
+    verify: bool | str | None = None,
     transport: Transport | None = None,
     on_attempt: OnAttempt | None = None,
     delivery_id: str | None = None,
@@ -35,10 +35,22 @@ async def adeliver(
     retries as given; ``delivery_id`` names the delivery in logs (its attempts share
     it), ``msg_id`` is the signature's ``webhook-id`` (the same across retries).
     ``transport`` may be a Sender of the caller's (kept open) or an httpx transport.
-    Cancelling it records the attempt in flight as interrupted."""
+    Cancelling it records the attempt in flight as interrupted. ``delivery`` is the
+    :class:`Delivery` record; the keywords of its fields are shortcuts (a given one wins);
+    its ``faults`` are not for one delivery (refused)."""
+    how = delivery_of(
+        delivery,
+        headers=headers,
+        sign=sign,
+        retries=retries,
+        timeout=timeout,
+        verify=verify,
+        transport=transport,
+    )
+    refuse_unused(how, "adeliver", ("faults",))
     collect = Collector()
     url = fill_url(to, payload) if isinstance(payload, dict) else to
-    request = build_request(event, url, payload, dict(normalise_headers(headers)))
+    request = build_request(event, url, payload, dict(how.headers))
     if delivery_id:
         from dataclasses import replace
 
@@ -48,6 +60,5 @@ async def adeliver(
     def jobs(start: float) -> list[Job]:
         return [Job(None, lambda: prepared, collect.done)]
 
-    how = Delivery(retries, sign, timeout, verify, 1, transport, on_attempt)
-    await dispatch_all([(jobs, False, None)], collect, how, to)
+    await dispatch_all([(jobs, False, None)], collect, how, to, on_attempt)
     return collect.records[-1]

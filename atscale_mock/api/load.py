@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..config import DEFAULT_TIMEOUT
 from ..delivery.faults import Faults
 from ..errors import UsageError
 from ..events.payload import format_timestamp
-from .options import Signing, as_rate, resolve_seed
-from .send_plan import Headers, normalise_headers
+from .options import Delivery, Headers, Signing, as_rate, delivery_of, refuse_unused, resolve_seed
 from .target import resolve_target
 
 if TYPE_CHECKING:
@@ -75,11 +73,12 @@ def load(
     processes: int = 1,
     mix: Mapping[str, float] | None = None,
     seed: int | None = None,
+    delivery: Delivery | None = None,
     headers: Headers = None,
     sign: Signing | None = None,
     faults: Faults | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    verify: bool | str = True,
+    timeout: float | None = None,
+    verify: bool | str | None = None,
     full: bool = False,
     thresholds: list[str] | tuple[str, ...] = (),
     atscale_version: str | None = None,
@@ -101,7 +100,11 @@ def load(
     keeps the default mix to that version's events and refuses a ``mix`` naming another.
     ``generator`` is what makes the load: ``"builtin"`` (asyncio and httptools, in
     ``processes`` processes) or ``"locust"`` (a headless Locust master and workers);
-    ``engine`` is its old name, deprecated ("engine" is the simulated AtScale engine)."""
+    ``engine`` is its old name, deprecated ("engine" is the simulated AtScale engine).
+    ``delivery`` is the :class:`Delivery` record (``headers``, ``sign``, ``faults``,
+    ``timeout``, ``verify`` are shortcuts for its fields); the load's own hot loop makes
+    its connections (``connections``) and never retries, so a record with ``retry``,
+    ``max_in_flight`` or ``transport`` is refused naming the field."""
     from ..load.generator import parse_mix
     from ..load.runner import LoadConfig, run_load
     from ..load.schedule import Phase as PhaseRecord
@@ -142,7 +145,11 @@ def load(
     weights = dict(mix) if mix else parse_mix(None)
     weights = catalogue(atscale_version).within(weights, default=weights == parse_mix(None))
     _check_placeholders(to, weights)
-    active = faults or Faults()
+    how = delivery_of(
+        delivery, headers=headers, sign=sign, faults=faults, timeout=timeout, verify=verify
+    )
+    refuse_unused(how, "load", ("retry", "max_in_flight", "transport"))
+    active = how.faults
     if active.drop >= 1:
         raise UsageError(
             "drop must be below 1 for a load test (at 1 nothing would ever be sent)",
@@ -159,12 +166,12 @@ def load(
             weights,
             run_seed,
             processes,
-            normalise_headers(headers),
-            timeout,
-            verify,
+            how.headers,
+            how.timeout,
+            how.verify,
             full,
             faults=active,
-            signer=sign if sign else None,
+            signer=how.sign if how.sign else None,
             spin=spin,
         )
         if generator == "locust":

@@ -11,21 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..aliases import Transport
-from ..config import DEFAULT_TIMEOUT
 from ..delivery.dispatch import Copies, Job, Prepared
 from ..delivery.faults import Faults, Slot, arrange_items
 from ..delivery.request import build_request
 from ..delivery.retry import OnAttempt
 from ..delivery.signing import SIGNATURE_HEADERS
 from ..events.ids import derive_seed
-from .options import Retry, Signing, resolve_seed
+from .options import Delivery, Headers, Retry, Signing, delivery_of, resolve_seed
 from .results import SendResult
 from .send_plan import (
     Collector,
-    Delivery,
-    Headers,
     dispatch_all,
-    normalise_headers,
     run_interruptible,
 )
 from .target import resolve_target
@@ -91,14 +87,15 @@ def replay(
     to: str,
     only_failed: bool = False,
     keep_timing: bool = False,
+    delivery: Delivery | None = None,
     headers: Headers = None,
     sign: Signing | None = None,
     new_ids: bool = False,
-    retries: int | Retry = 0,
+    retries: int | Retry | None = None,
     faults: Faults | None = None,
     seed: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    verify: bool | str = True,
+    timeout: float | None = None,
+    verify: bool | str | None = None,
     transport: Transport | None = None,
     on_attempt: OnAttempt | None = None,
     on_received: Callable[[Received], None] | None = None,
@@ -114,7 +111,9 @@ def replay(
     ``seed``): a duplicate is the same bytes and ``webhook-id`` again. The file is
     read as it is sent (a 1 GB log starts at once, in bounded memory); a bad line
     stops the replay there with a UsageError naming it (what was sent before it went
-    through ``on_attempt``). Ctrl-C ends it early, marked ``interrupted``."""
+    through ``on_attempt``). Ctrl-C ends it early, marked ``interrupted``. ``delivery``
+    is the :class:`Delivery` record; the keywords of its fields are shortcuts (a given
+    one wins); one delivery is in flight at a time, whatever its ``max_in_flight``."""
     from ..recording import check_timing, stream_recording
 
     path = Path(file)
@@ -128,18 +127,27 @@ def replay(
 
     run_seed = resolve_seed(seed)
     collect = Collector(keep_records, run_seed, {"file": str(file), "replayed": 0})
-    how = Delivery(retries, sign, timeout, verify, 1, transport, on_attempt)
-    pairs = normalise_headers(headers)
+    how = delivery_of(
+        delivery,
+        headers=headers,
+        sign=sign,
+        retries=retries,
+        faults=faults,
+        timeout=timeout,
+        verify=verify,
+        transport=transport,
+        max_in_flight=1,  # in order, as recorded
+    )
 
     async def main() -> None:
         with resolve_target(to, on_received, on_local) as url:
 
             def jobs(start: float) -> Iterator[Job]:
                 return _jobs(
-                    start, recorded(), url, pairs, sign, new_ids, keep_timing, collect,
-                    faults or Faults(), run_seed,
+                    start, recorded(), url, how.headers, how.sign, new_ids, keep_timing,
+                    collect, how.faults, run_seed,
                 )  # fmt: skip
 
-            await dispatch_all([(jobs, False, None)], collect, how, url)
+            await dispatch_all([(jobs, False, None)], collect, how, url, on_attempt)
 
     return collect.result(run_interruptible(main))

@@ -11,12 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..aliases import JSON, Target, Transport
-from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT
 from ..delivery.faults import Faults
 from ..delivery.retry import OnAttempt
 from ..errors import UsageError
-from .options import Retry, Signing, resolve_clock, resolve_seed
-from .send_plan import Headers, normalise_headers
+from .options import (
+    Delivery,
+    Headers,
+    Retry,
+    Signing,
+    delivery_of,
+    normalise_headers,
+    resolve_clock,
+    resolve_seed,
+)
 from .target import resolve_target
 from .twins import same_keywords
 
@@ -95,13 +102,14 @@ async def arun(
     vars: Mapping[str, JSON] | None = None,  # noqa: A002
     time_scale: float | None = None,
     atscale_version: str | None = None,
+    delivery: Delivery | None = None,
     retries: int | Retry | None = None,
     timeout: float | None = None,
     headers: Headers = None,
     sign: Signing | None = None,
     faults: Faults | None = None,
-    verify: bool | str = True,
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    verify: bool | str | None = None,
+    max_in_flight: int | None = None,
     transport: Transport | None = None,
     on_attempt: OnAttempt | None = None,
     on_result: Callable[[DeliveryResult], None] | None = None,
@@ -120,7 +128,9 @@ async def arun(
     that does not grow with the run: for millions of deliveries and no report).
     ``atscale_version`` replaces the file's ``defaults: atscale_version`` (a step whose
     event that version does not have is a UsageError; an engine simulation sends only
-    that version's events)."""
+    that version's events). ``delivery`` is the :class:`Delivery` record; the keywords
+    of its fields are shortcuts (a given one wins); what neither sets (a field left at
+    ``Delivery()``'s default) comes from the file."""
     import random
 
     from ..delivery.pipeline import dispatch_loop, make_sender
@@ -129,29 +139,40 @@ async def arun(
 
     loaded = read(scenario, vars, time_scale, atscale_version=atscale_version)
     run_seed, clock = seed_and_clock(loaded, seed)
-    app_timeout = loaded.defaults.timeout if timeout is None else timeout
+    how = delivery_of(
+        delivery,
+        retries=retries,
+        timeout=timeout,
+        headers=headers,
+        sign=sign,
+        faults=faults,
+        verify=verify,
+        max_in_flight=max_in_flight,
+        transport=transport,
+    )
+    # precedence: argument (a shortcut, or a field the record sets) > file > default
+    if timeout is None and not how.given("timeout"):
+        how = replace(how, timeout=loaded.defaults.timeout)
+    if retries is None and not how.given("retry"):
+        how = replace(how, retry=Retry(loaded.defaults.retries))
+    if not how.faults.active:
+        how = replace(how, faults=loaded.faults)
     given: str | None = None
     if to is not None:  # an app object: its in-process URL and transport
-        given, chosen = in_process(to, path, {"transport": transport, "timeout": app_timeout})
-        transport = chosen["transport"]
+        given, how = in_process(to, path, how)
     url = given or loaded.defaults.to
     if not url:
         raise UsageError("no receiver URL", "give to= (or 'local'), or set defaults.to")
-    retry = Retry(loaded.defaults.retries) if retries is None else retries
-    policy = retry if isinstance(retry, Retry) else Retry(retry)
-    active = faults if faults is not None and faults.active else loaded.faults
-    _check_step_signing(loaded, sign)
+    _check_step_signing(loaded, how.sign)
     with resolve_target(url, on_received, on_local) as resolved:
-        sender = make_sender(
-            loaded.defaults.timeout if timeout is None else timeout, verify, transport, resolved
-        )
+        sender = make_sender(how.timeout, how.verify, how.transport, resolved)
         try:
             loop = dispatch_loop(
                 sender,
-                policy,
-                sign if sign else None,
+                how.retry,
+                how.sign if how.sign else None,
                 on_attempt,
-                max_in_flight=max_in_flight,
+                max_in_flight=how.max_in_flight,
                 rng=random.Random(run_seed),
             )
             runner = Runner(
@@ -160,9 +181,9 @@ async def arun(
                 clock,
                 resolved,
                 loop,
-                _merged_headers(loaded.defaults.headers, headers),
+                _merged_headers(loaded.defaults.headers, how.headers),
                 on_result=on_result,
-                faults=active,
+                faults=how.faults,
                 keep_results=keep_results,
             )
             return await runner.run()

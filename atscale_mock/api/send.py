@@ -9,24 +9,19 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..aliases import JSON, Target, Transport
-from ..config import DEFAULT_TIMEOUT
-from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT
 from ..delivery.faults import Faults
 from ..delivery.retry import OnAttempt
 from ..errors import UsageError
 from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
 from ..events.make import batch_of, payload_inputs, resolve_clock, resolve_seed
 from ..events.payload import BuildOptions
-from .options import Retry, Signing, as_expect, as_rate
+from .options import Delivery, Headers, Retry, Signing, as_expect, as_rate, delivery_of
 from .results import SendResult
 from .send_plan import (
     Collector,
-    Delivery,
-    Headers,
     SendPlan,
     deliver_plans,
     in_process,
-    normalise_headers,
     run_interruptible,
     shown,
 )
@@ -54,13 +49,14 @@ def send(
     slow_threshold: float = DEFAULT_SLOW_QUERY_THRESHOLD,
     clock: str | datetime | None = None,
     atscale_version: str | None = None,
+    delivery: Delivery | None = None,
     headers: Headers = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    retries: int | Retry = 0,
+    timeout: float | None = None,
+    retries: int | Retry | None = None,
     sign: Signing | None = None,
     faults: Faults | None = None,
-    verify: bool | str = True,
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    verify: bool | str | None = None,
+    max_in_flight: int | None = None,
     transport: Transport | None = None,
     on_attempt: OnAttempt | None = None,
     on_received: Callable[[Received], None] | None = None,
@@ -80,7 +76,10 @@ def send(
     Starlette, Flask, Django's handlers): delivered in process, no server, to route
     ``path``. ``expect_status`` (``"401"``, ``"4xx"``, ``"401,403"``)
     makes a negative test: a delivery passes when its status is one of those, and
-    ``ok`` means every delivery passed (by default: got a 2xx). ``atscale_version``
+    ``ok`` means every delivery passed (by default: got a 2xx). How deliveries go out
+    is a :class:`Delivery` record (``delivery``); ``headers``, ``timeout``, ``retries``,
+    ``sign``, ``faults``, ``verify``, ``max_in_flight`` and ``transport`` are shortcuts
+    for its fields (a shortcut given wins). ``atscale_version``
     (``"I2022.4.1"``) refuses an event that version's catalogue does not have."""
     collect = Collector(keep_records, expect=as_expect(expect_status))
     options = dict(locals())
@@ -120,12 +119,19 @@ async def _send(
     slow_threshold: float = DEFAULT_SLOW_QUERY_THRESHOLD,
     clock: str | datetime | None = None,
     atscale_version: str | None = None,
+    delivery: Delivery | None = None,
     headers: Headers = None,
+    timeout: float | None = None,
+    retries: int | Retry | None = None,
+    sign: Signing | None = None,
     faults: Faults | None = None,
+    verify: bool | str | None = None,
+    max_in_flight: int | None = None,
+    transport: Transport | None = None,
+    on_attempt: OnAttempt | None = None,
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,
     path: str = "/",
-    **delivery: Any,
 ) -> None:
     if count < 1:
         raise UsageError(f"count must be at least 1, got {count}")
@@ -144,8 +150,19 @@ async def _send(
         clock,
         atscale_version=atscale_version,
     )
+    how = delivery_of(
+        delivery,
+        headers=headers,
+        timeout=timeout,
+        retries=retries,
+        sign=sign,
+        faults=faults,
+        verify=verify,
+        max_in_flight=max_in_flight,
+        transport=transport,
+    )
     collect.seed = run_seed = resolve_seed(seed)
-    to, delivery = in_process(to, path, delivery)
+    to, how = in_process(to, path, how)
     collect.extra = {"event": ev.name, "url": shown(to)}
     with resolve_target(to, on_received, on_local) as url:
         plan = SendPlan(
@@ -156,11 +173,11 @@ async def _send(
             rate,
             options,
             overrides,
-            normalise_headers(headers),
+            how.headers,
             fixed,
-            faults or Faults(),
+            how.faults,
         )
-        await deliver_plans([plan], collect, Delivery(**delivery))
+        await deliver_plans([plan], collect, how, on_attempt)
 
 
 def demo(
@@ -193,7 +210,7 @@ def demo(
                 for i, e in enumerate(EVENTS)
             ]
             plans = _one_lifecycle(plans)
-            await deliver_plans(plans, collect, Delivery(on_attempt=on_attempt))
+            await deliver_plans(plans, collect, Delivery(), on_attempt)
 
     return collect.result(run_interruptible(main))
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ..aliases import Target, Transport
-from ..config import DEFAULT_TIMEOUT
-from ..delivery.dispatch import DEFAULT_MAX_IN_FLIGHT, Copies, Job, Prepared, Timing
+from ..aliases import Target
+from ..delivery.dispatch import Copies, Job, Prepared, Timing
 from ..delivery.faults import Faults, Slot, arrange
 from ..delivery.pipeline import dispatch_loop, make_sender
 from ..delivery.request import build_request, fill_url
@@ -23,14 +22,12 @@ from ..delivery.retry import Attempt, OnAttempt
 from ..delivery.summary import Summary
 from ..events.ids import derive_seed
 from ..events.payload import BuildOptions, build_payload
-from .options import Retry, Signing, as_retry
+from .options import Delivery
 from .results import DeliveryRecord, ScheduleFigures, SendResult
 
 if TYPE_CHECKING:
     from ..events.catalogue import Event
     from ..scenario.model import Expect
-
-Headers = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,33 +114,19 @@ class Collector:
         )
 
 
-def normalise_headers(headers: Headers) -> tuple[tuple[str, str], ...]:
-    if headers is None:
-        return ()
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    return tuple((str(k), str(v)) for k, v in items)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """How deliveries go out, the same for every plan of one call."""
-
-    retries: int | Retry = 0
-    sign: Signing | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    verify: bool | str = True
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    transport: Transport | None = None
-    on_attempt: OnAttempt | None = None
-
-
-async def deliver_plans(plans: list[SendPlan], collect: Collector, how: Delivery) -> None:
+async def deliver_plans(
+    plans: list[SendPlan],
+    collect: Collector,
+    how: Delivery,
+    on_attempt: OnAttempt | None = None,
+) -> None:
     """Send every plan in order through the one dispatch loop."""
     await dispatch_all(
         [(partial(plan.jobs, collect=collect), plan.rate is not None, plan.seed) for plan in plans],
         collect,
         how,
         plans[0].url if plans else "",
+        on_attempt,
     )
 
 
@@ -151,23 +134,24 @@ JobSource = tuple[Callable[[float], Iterable[Job]], bool, int | None]
 
 
 async def dispatch_all(
-    sources: list[JobSource], collect: Collector, how: Delivery, url: str
+    sources: list[JobSource],
+    collect: Collector,
+    how: Delivery,
+    url: str,
+    on_attempt: OnAttempt | None = None,
 ) -> None:
     """Each source's jobs (made from the dispatcher's start time), one source after
-    another, through one transport and the one dispatch loop; a source says whether
-    its deliveries overlap (a schedule) and seeds its retry jitter."""
-    if not 0 < how.timeout < 1e6:
-        from ..errors import UsageError
-
-        raise UsageError(f"timeout must be a positive number of seconds, got {how.timeout}")
+    another, through one transport and the one dispatch loop, as the Delivery record
+    says; a source says whether its deliveries overlap (a schedule) and seeds its retry
+    jitter."""
     sender = make_sender(how.timeout, how.verify, how.transport, url)
     try:
         for jobs, concurrent, seed in sources:
             dispatcher = dispatch_loop(
                 sender,
-                as_retry(how.retries),
+                how.retry,
                 how.sign if how.sign else None,
-                how.on_attempt,
+                on_attempt,
                 concurrent=concurrent,
                 max_in_flight=how.max_in_flight,
                 rng=random.Random(seed),
@@ -178,14 +162,14 @@ async def dispatch_all(
         await sender.aclose()
 
 
-def in_process(to: Target, path: str, delivery: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """An app object as ``to``: its in-process URL (``path`` the route) and transport."""
+def in_process(to: Target, path: str, how: Delivery) -> tuple[str, Delivery]:
+    """An app object as ``to``: its in-process URL (``path`` the route), and the
+    delivery record with the app's transport."""
     from ..delivery.inprocess import app_transport, app_url
 
     if isinstance(to, str):
-        return to, delivery
-    timeout = delivery.get("timeout") or DEFAULT_TIMEOUT
-    return app_url(path), {**delivery, "transport": app_transport(to, timeout)}
+        return to, how
+    return app_url(path), replace(how, transport=app_transport(to, how.timeout))
 
 
 def shown(to: str) -> str:
