@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from atscale_mock.check.fuzz import LONG_MIN
 from atscale_mock.events.catalogue import find_event
 
 from . import check_receivers as receivers
+from .asgi_server import uvicorn_app
 from .browser import page
 from .cli_helpers import no_traceback, proc
 
@@ -41,19 +41,8 @@ def _port() -> int:
 
 
 def _uvicorn(app: Any) -> Iterator[str]:
-    import uvicorn
-
-    port = _port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}/hooks"
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_app(app) as served:
+        yield served.url + "/hooks"
 
 
 def _werkzeug(app: Any) -> Iterator[str]:

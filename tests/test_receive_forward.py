@@ -6,9 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ from atscale_mock.delivery.signing import Signing, verify
 from atscale_mock.events.catalogue import EVENTS
 from atscale_mock.receiver.forward import Forward, forwarded_headers
 from atscale_mock.receiver.local import Behaviour, Receiver
+from tests.asgi_server import Served, uvicorn_app
 from tests.cli_helpers import free_port, no_traceback, proc
 
 UNDOCUMENTED = "engine_host"  # the stand-in engine adds this to slow-query
@@ -48,24 +46,6 @@ class FastApiReceiver:
 
         self.app = app
 
-    def serve(self) -> Iterator[str]:
-        import uvicorn
-
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="error")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        self.stop = lambda: (setattr(server, "should_exit", True), thread.join(10))
-        yield f"http://127.0.0.1:{port}/hooks"
-        server.should_exit = True
-        thread.join(10)
-
 
 def stand_in_engine(seed: int) -> list[bytes]:
     """What the stand-in engine sends: every catalogue event, in order, as a real engine
@@ -91,8 +71,12 @@ def _listening(p: subprocess.Popen[str]) -> None:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_forward_between_an_engine_and_a_fastapi_receiver(tmp_path: Path, seed: int) -> None:
     receiver = FastApiReceiver()
-    served = receiver.serve()
-    target = next(served)
+    with uvicorn_app(receiver.app) as served:
+        _forward_between(receiver, served, tmp_path, seed)
+
+
+def _forward_between(receiver: FastApiReceiver, served: Served, tmp_path: Path, seed: int) -> None:
+    target = served.url + "/hooks"
     record = tmp_path / "got.jsonl"
     port = free_port()
     bodies = stand_in_engine(seed)
@@ -112,12 +96,11 @@ def test_forward_between_an_engine_and_a_fastapi_receiver(tmp_path: Path, seed: 
                     url, content=body, headers={"Content-Type": "application/json", "X-Eng": "1"}
                 )
                 statuses.append((json.loads(body)["event_type"], r.status_code, r.text))
-            receiver.stop()  # the receiver goes away: the next forward is refused
+            served.stop()  # the receiver goes away: the next forward is refused
             last = engine.post(url, content=bodies[0], headers={"Content-Type": "application/json"})
         out, err = proxy.communicate(timeout=30)
     finally:
         proxy.kill()
-        next(served, None)
     # the receiver got every body byte for byte, with the engine's own headers
     assert receiver.bodies == bodies
     assert all(h.get("x-eng") == "1" for h in receiver.headers)
