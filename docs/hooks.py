@@ -46,6 +46,9 @@ def cli_reference() -> str:
     for name, command in root.commands.items():  # type: ignore[attr-defined]
         ctx = typer.Context(command, info_name=name, parent=parent, max_content_width=100)
         out += ["", f"## {name}", "", "```text", command.get_help(ctx), "```"]
+        for sub_name, sub in getattr(command, "commands", {}).items():  # a group's commands
+            sub_ctx = typer.Context(sub, info_name=sub_name, parent=ctx, max_content_width=100)
+            out += ["", f"## {name} {sub_name}", "", "```text", sub.get_help(sub_ctx), "```"]
     return "\n".join(out) + "\n"
 
 
