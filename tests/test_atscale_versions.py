@@ -137,3 +137,14 @@ def test_load_keeps_the_default_mix_to_the_versions_events() -> None:
     assert {e["event"] for e in result.summary["events"]} <= SIX
     with pytest.raises(am.UsageError, match="not in AtScale I2022.4.1"):
         am.load(to="local", duration=0.3, mix={"prune-result": 1}, atscale_version="I2022.4.1")
+
+
+def test_validate_judges_every_file_by_the_version() -> None:
+    r = proc(
+        "validate", "scenarios/all-events.yaml", "scenarios/batch-lifecycle.yaml",
+        "--atscale-version", "I2022.4.1",
+    )  # fmt: skip
+    no_traceback(r)
+    assert r.code == 2
+    assert "step 'prune'" in r.stderr and "ok: scenarios/batch-lifecycle.yaml" in r.stderr
+    assert "1 of 2 file(s) invalid" in r.stderr

@@ -137,6 +137,7 @@ def validate(
     """
     from ..examples import expand
 
+    in_catalogue(None, atscale_version)  # an undocumented version: once, not per file
     report: dict[str, list[dict[str, Any]]] = {}
     files = [found for given in files for found in expand(given)]
     for file in files:
@@ -152,6 +153,10 @@ def validate(
                 {"line": p.line, "column": p.column, "message": p.message, "hint": p.hint}
                 for p in exc.problems
             ]
+            if not json_out:
+                err(exc.render() + "\n")
+        except UsageError as exc:  # a step's event not in --atscale-version's catalogue
+            report[str(file)] = [{"line": 0, "column": 0, "message": exc.message, "hint": exc.hint}]
             if not json_out:
                 err(exc.render() + "\n")
     if json_out:
