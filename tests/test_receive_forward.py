@@ -241,3 +241,20 @@ def test_drift_prints_hostile_field_names_and_values_escaped(tmp_path: Path) -> 
     assert r.code == 0
     assert "\x1b" not in r.stdout and "\u202e" not in r.stdout
     assert "\\u001b]8;;x" in r.stdout  # shown, escaped
+
+
+def test_drift_memory_stays_bounded_under_endless_new_names() -> None:
+    from atscale_mock.events.drift import MAX_FINDINGS, MAX_UNKNOWN, OTHERS
+
+    report = am.Drift()
+    base = am.payload("slow-query", seed=1)
+    for i in range(5000):
+        report.observe({**base, f"field_{i}": i})
+        report.observe({"event_type": f"nope_{i}"})
+    data = report.to_json()
+    findings = data["events"]["slow_query_event"]["findings"]
+    assert len(findings) <= MAX_FINDINGS + 1
+    assert sum(f["count"] for f in findings) == 5000  # nothing lost, only grouped
+    assert any(f["field"] == OTHERS for f in findings)
+    assert len(data["unknown_event_types"]) == MAX_UNKNOWN + 1
+    assert data["unknown_event_types"][OTHERS] == 5000 - MAX_UNKNOWN

@@ -30,6 +30,11 @@ from .versions import Catalogue, catalogue
 
 KINDS = ("undocumented", "missing", "type", "format", "value")
 EXAMPLES = 3  # distinct example values kept per finding
+#: distinct findings kept per event type, and distinct unknown event types: past these a
+#: hostile or broken sender's endless new names are counted together, not kept one by one
+MAX_FINDINGS = 100
+MAX_UNKNOWN = 100
+OTHERS = "(others)"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -70,7 +75,12 @@ class _PerEvent:
     def find(self, kind: str, path: str, detail: str) -> Finding:
         key = (kind, path)
         if key not in self.findings:
-            self.findings[key] = Finding(kind, path, detail)
+            if len(self.findings) >= MAX_FINDINGS:
+                key = (kind, OTHERS)
+                detail = f"more fields than the {MAX_FINDINGS} kept, counted together"
+                if key in self.findings:
+                    return self.findings[key]
+            self.findings[key] = Finding(kind, key[1], detail)
         return self.findings[key]
 
 
@@ -96,6 +106,8 @@ class Drift:
         event = find_event(raw_type) if isinstance(raw_type, str) else None
         name = str(raw_type) if raw_type is not None else "(no event_type)"
         if event is None or event.event_type != raw_type:
+            if name not in self.unknown and len(self.unknown) >= MAX_UNKNOWN:
+                name = OTHERS
             self.unknown[name] = self.unknown.get(name, 0) + 1
             return
         if not self.catalogue.has(event):
