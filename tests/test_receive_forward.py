@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request, Response
 
 import atscale_mock as am
 from atscale_mock.delivery.signing import Signing, verify
@@ -23,28 +22,6 @@ from tests.cli_helpers import free_port, no_traceback, proc
 
 UNDOCUMENTED = "engine_host"  # the stand-in engine adds this to slow-query
 MISSING = "cube_id"  # and leaves this out of batch-start
-
-
-class FastApiReceiver:
-    """A FastAPI receiver under uvicorn: keeps every body and its headers, answers 500 to
-    unpublish (a receiver bug the engine must see), 200 to the rest."""
-
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-        self.headers: list[dict[str, str]] = []
-        app = FastAPI()
-
-        @app.post("/hooks")
-        async def hooks(request: Request) -> Response:
-            body = await request.body()
-            self.bodies.append(body)
-            self.headers.append(dict(request.headers))
-            kind = json.loads(body).get("event_type")
-            if kind == "unpublish_schema_success":
-                return Response('{"error": "boom"}', 500, media_type="application/json")
-            return Response('{"ok": true}', 200, media_type="application/json")
-
-        self.app = app
 
 
 def stand_in_engine(seed: int) -> list[bytes]:
@@ -68,14 +45,17 @@ def _listening(p: subprocess.Popen[str]) -> None:
     assert "listening on" in line, line
 
 
+@pytest.mark.dev_tools  # FastAPI
 @pytest.mark.parametrize("seed", [1, 2])
 def test_forward_between_an_engine_and_a_fastapi_receiver(tmp_path: Path, seed: int) -> None:
+    from tests.fastapi_receiver import FastApiReceiver
+
     receiver = FastApiReceiver()
     with uvicorn_app(receiver.app) as served:
         _forward_between(receiver, served, tmp_path, seed)
 
 
-def _forward_between(receiver: FastApiReceiver, served: Served, tmp_path: Path, seed: int) -> None:
+def _forward_between(receiver: Any, served: Served, tmp_path: Path, seed: int) -> None:
     target = served.url + "/hooks"
     record = tmp_path / "got.jsonl"
     port = free_port()
