@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..api.load import DEFAULT_CONNECTIONS
+from ..api.load import DEFAULT_CONNECTIONS, GENERATORS
 from ..api.load_plan import DEFAULT_DURATION
 from ..config import DEFAULT_TIMEOUT
 from ..delivery.faults import Faults
@@ -187,8 +187,10 @@ def load(
     if engine is not None:  # the old spelling still works, and says so
         err("note: --engine is deprecated; use --generator (the same values)")
         generator = engine
-    if generator not in ("builtin", "locust"):
-        raise UsageError(f"--generator: unknown load generator {generator!r}", "builtin or locust")
+    if generator not in GENERATORS:
+        raise UsageError(
+            f"--generator: unknown load generator {generator!r}", " or ".join(GENERATORS)
+        )
     plan = plan_load(
         to=to,
         file=file,

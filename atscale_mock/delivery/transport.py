@@ -133,7 +133,7 @@ class HttpxSender:
         async with self._client.stream(
             "POST", request.url, content=request.body, headers=headers
         ) as response:
-            raw = await _read_capped(response)
+            raw = await read_capped(response)
             encoding = response.headers.get("content-encoding", "")
             text = decoded_text(raw, encoding)
             return Outcome(
@@ -169,17 +169,17 @@ def _preload_transport() -> None:
             importlib.import_module(name)
 
 
-async def _read_capped(response: httpx.Response) -> bytes:
-    """At most RESPONSE_BODY_READ_CAP bytes of the body as sent (compressed or not): a
-    huge answer is never held in memory."""
+async def read_capped(response: httpx.Response, cap: int = RESPONSE_BODY_READ_CAP) -> bytes:
+    """The body as sent (compressed or not), read until ``cap`` bytes have come (the
+    last chunk is kept whole): a huge answer is never held in memory."""
     chunks: list[bytes] = []
     size = 0
     if response.is_stream_consumed:  # an in-process transport that read it already
-        return response.content[:RESPONSE_BODY_READ_CAP]
+        return response.content[:cap]
     async for chunk in response.aiter_raw():
         chunks.append(chunk)
         size += len(chunk)
-        if size >= RESPONSE_BODY_READ_CAP:
+        if size >= cap:
             break
     return b"".join(chunks)
 

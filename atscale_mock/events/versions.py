@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import UsageError
-from .catalogue import EVENTS, Event
+from .catalogue import EVENTS, Event, find_event
 
 SIX = (
     "batch-start",
@@ -82,7 +82,7 @@ class Catalogue:
         if default:
             return {name: w for name, w in mix.items() if name in self.names}
         for name in mix:
-            event = next((e for e in EVENTS if e.name == name), None)
+            event = find_event(name)
             if event is not None:
                 self.require(event, "mix: ")
         return mix

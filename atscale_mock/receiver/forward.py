@@ -129,7 +129,7 @@ class Forwarder:
     async def send(self, headers: dict[str, str], body: bytes) -> Leg:
         import httpx
 
-        from ..delivery.transport import classify
+        from ..delivery.transport import classify, read_capped
 
         if self._client is None:
             self._client = httpx.AsyncClient(
@@ -149,7 +149,7 @@ class Forwarder:
         try:
             response = await self._client.send(request, stream=True)
             try:
-                raw = await _read(response)
+                raw = (await read_capped(response, MAX_ANSWER))[:MAX_ANSWER]
             finally:
                 await response.aclose()
         except httpx.TransportError as exc:
@@ -166,14 +166,3 @@ class Forwarder:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
-
-async def _read(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_raw():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= MAX_ANSWER:
-            break
-    return b"".join(chunks)[:MAX_ANSWER]

@@ -88,10 +88,11 @@ def response(
 
 
 class _Request:
-    __slots__ = ("method", "url", "headers", "body", "size", "keep_alive", "began")
+    __slots__ = ("method", "url", "headers", "body", "size", "keep_alive", "began", "took")
 
     def __init__(self) -> None:
         self.began = time.monotonic()
+        self.took = 0.0  # seconds from its first byte to its last, once complete
         self.method = ""
         self.url = b""
         self.headers: list[tuple[str, str]] = []
@@ -180,7 +181,7 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         req, self.request = self.request, None
         assert req is not None
-        req.began = time.monotonic() - req.began  # from now on: seconds it took to arrive
+        req.took = time.monotonic() - req.began
         self._disarm()
         self.ready.put_nowait(req)
         if not req.keep_alive:
@@ -201,7 +202,7 @@ class _Connection(asyncio.Protocol):
                     req.url.decode("latin-1"),
                     dict(req.headers),
                     b"".join(req.body),
-                    req.began,
+                    req.took,
                 )
             except Exception:  # noqa: BLE001 - a handler bug answers 500, never kills the server
                 answer = 500, b'{"error": "receiver error"}'
