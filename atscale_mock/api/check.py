@@ -84,7 +84,7 @@ def check(
     run_seed = resolve_seed(seed)
     how = delivery_of(delivery, sign=sign, headers=headers, timeout=timeout, verify=verify)
     refuse_unused(how, "check", ("retry", "faults", "max_in_flight"))
-    sign = signer = how.sign  # one Signing record: what the prober signs with
+    sign = how.sign  # one Signing record: what the prober signs with
     expects = parse_expect(dict(expect) if isinstance(expect, Mapping) else expect)
     chosen = select(only, skip)
     if not chosen and not (fuzz or fuzz_time):
@@ -115,7 +115,7 @@ def check(
     start = time.monotonic()
     # from here on Ctrl-C is a flag (a KeyboardInterrupt can be swallowed by hypothesis's
     # gc callback, which its import installs)
-    local = _verifying(signer)
+    local = _verifying(sign)
     with (
         sigint_sets(stop or threading.Event()) as flag,
         resolve_target(url, behaviour=local) as target_url,
@@ -129,7 +129,7 @@ def check(
         ctx = Context(
             target_url,
             run_seed,
-            signer,
+            sign,
             burst,
             max_latency,
             resolve_clock(clock, True) or datetime.now(UTC),
@@ -154,7 +154,7 @@ def check(
         )
         with Prober(
             target_url,
-            signer=signer,
+            signer=sign,
             timeout=how.timeout,
             verify=how.verify,
             transport=how.transport,
@@ -165,7 +165,7 @@ def check(
             try:
                 for c in chosen:
                     wanted = expects.get(c.name, c.expects)
-                    reason = skip_reason(c, signer)
+                    reason = skip_reason(c, sign)
                     if reason:
                         result = CheckResult(c, "skip", describe(wanted), (), reason)
                     else:
