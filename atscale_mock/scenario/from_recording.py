@@ -26,6 +26,7 @@ from typing import Any
 
 from ..events.catalogue import Event, find_event
 from ..events.drift import flatten
+from .model import SCENARIO_VERSION
 from .template import escape
 
 #: fields whose values the engine makes new for each batch, query or aggregate instance
@@ -121,7 +122,7 @@ def from_recording(
                 "the replay sends the catalogue's value"
             )
     doc: dict[str, Any] = {
-        "version": 1,
+        "version": SCENARIO_VERSION,
         "name": name or path.stem,
         "description": f"{len(steps)} events recorded in {path.name}, in their order",
     }
