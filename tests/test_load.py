@@ -130,12 +130,12 @@ def test_merge_adds_like_hdrh() -> None:
 
 
 def test_snapshots_merge_across_workers() -> None:
-    a, b = Interval(0), Interval(0)
+    a, b = Interval(index=0), Interval(index=0)
     a.sent, a.latency = 3, [0.001, 0.002, 0.003]  # seconds
     a.statuses[200] = 3
     b.sent, b.latency = 1, [0.1]
     b.errors["timeout"] = 1
-    totals = Totals(1.0, workers=2)
+    totals = Totals(interval=1.0, workers=2)
     totals.add(a.snapshot(new_recorders()))
     totals.add(b.snapshot(new_recorders()))
     assert totals.sent == 4 and totals.ok == 3 and totals.completed == 4
@@ -287,14 +287,19 @@ def test_failed_threshold_exits_1_and_html_report(srv: ScriptedServer, tmp_path:
 def test_workers_spin_only_when_asked_and_a_core_is_left_over() -> None:
     import os
 
-    from atscale_mock.load.runner import LoadConfig
+    from atscale_mock.load.config import LoadConfig, LoadPlan
 
     cores = os.cpu_count() or 1
-    config = LoadConfig("http://127.0.0.1:1/", [], 1.0, 10, {"slow-query": 1.0}, 1)
+    url = "http://127.0.0.1:1/"
+    config = LoadConfig(LoadPlan(url, [], 1.0, 10, 1, {"slow-query": 1.0}), url, 1)
     assert config.worker(0).spin is False  # by default a worker sleeps on a timerfd
     asked = replace(config, spin=True)
-    assert replace(asked, processes=cores).worker(0).spin is False
-    assert replace(asked, processes=max(1, cores - 1)).worker(0).spin is (cores > 1)
+
+    def on(processes: int) -> LoadConfig:
+        return replace(asked, plan=replace(asked.plan, processes=processes))
+
+    assert on(cores).worker(0).spin is False
+    assert on(max(1, cores - 1)).worker(0).spin is (cores > 1)
 
 
 def test_the_summary_says_whether_workers_spun() -> None:
@@ -442,10 +447,10 @@ def test_schedule_delays_stay_in_order() -> None:
 
 def test_in_process_snapshots_merge_without_encoding() -> None:
     hists = new_recorders()
-    iv = Interval(0)
+    iv = Interval(index=0)
     iv.sent, iv.latency, iv.service, iv.lag = 2, [0.0005, 0.0015], [0.0004, 0.0014], [1e-6, 2e-6]
     iv.statuses[204] = 2
-    totals = Totals(1.0)
+    totals = Totals(interval=1.0)
     totals.add(iv.snapshot(hists, encode=False))
     assert totals.hists["latency"].get_total_count() == 2
     assert totals.series()[0]["latency_ms"]["max"] >= 1.49 and totals.statuses == {"204": 2}
@@ -454,7 +459,7 @@ def test_in_process_snapshots_merge_without_encoding() -> None:
 
 def test_closed_loop_latency_is_also_service_time() -> None:
     hists = new_recorders()
-    iv = Interval(0)
+    iv = Interval(index=0)
     iv.sent, iv.latency = 3, [0.001, 0.002, 0.003]
     iv.statuses[200], iv.statuses[500] = 2, 1
     snap = iv.snapshot(hists, encode=False, closed_loop=True)
@@ -499,7 +504,7 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
     """A clock that runs ten times as fast as the wall clock: the worker cannot use the
     timerfd (which keeps real time), falls back to timers, and still sends every request
     of the schedule: 2 simulated seconds at 100/s in about 0.2 real seconds."""
-    from atscale_mock.load.config import LoadConfig
+    from atscale_mock.load.config import LoadConfig, LoadPlan
     from atscale_mock.load.schedule import Phase
     from atscale_mock.load.worker import Worker
 
@@ -509,7 +514,8 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
         return origin + (time.perf_counter() - origin) * 10
 
     snapshots: list[dict[str, object]] = []
-    run = LoadConfig(srv.url + "/ok", [Phase(2.0, 100.0)], 2.0, 4, {"slow-query": 1.0}, 3)
+    plan = LoadPlan(srv.url + "/ok", [Phase(2.0, 100.0)], 2.0, 4, 1, {"slow-query": 1.0})
+    run = LoadConfig(plan, plan.to, 3)
     config = replace(run.worker(0), encode=False, spin=True)
     worker = Worker(config, snapshots.append, clock=fast_clock)
     result = asyncio.run(worker.run())
@@ -520,12 +526,13 @@ def test_open_loop_with_an_injected_clock_sends_the_whole_schedule(srv: Scripted
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timerfd is Linux's")
 def test_open_loop_without_spinning_dispatches_from_the_timerfd(srv: ScriptedServer) -> None:
-    from atscale_mock.load.config import LoadConfig
+    from atscale_mock.load.config import LoadConfig, LoadPlan
     from atscale_mock.load.schedule import Phase
     from atscale_mock.load.worker import Worker
 
     snapshots: list[dict[str, object]] = []
-    run = LoadConfig(srv.url + "/ok", [Phase(1.0, 300.0)], 1.0, 4, {"slow-query": 1.0}, 3)
+    plan = LoadPlan(srv.url + "/ok", [Phase(1.0, 300.0)], 1.0, 4, 1, {"slow-query": 1.0})
+    run = LoadConfig(plan, plan.to, 3)
     config = replace(run.worker(0), encode=False, spin=False)  # as when every core works
     worker = Worker(config, snapshots.append)
     result = asyncio.run(worker.run())

@@ -105,8 +105,9 @@ def load(
     ``timeout``, ``verify`` are shortcuts for its fields); the load's own hot loop makes
     its connections (``connections``) and never retries, so a record with ``retry``,
     ``max_in_flight`` or ``transport`` is refused naming the field."""
+    from ..load.config import LoadConfig, LoadPlan
     from ..load.generator import parse_mix
-    from ..load.runner import LoadConfig, run_load
+    from ..load.runner import run_load
     from ..load.schedule import Phase as PhaseRecord
     from ..load.summary import summarize
     from ..load.thresholds import evaluate, parse_threshold
@@ -158,14 +159,11 @@ def load(
     redactor = Redactor()
     started = time.time()
     with resolve_target(to) as url:
+        shape = LoadPlan(to, phases, duration, connections, processes, weights, list(thresholds))
         config = LoadConfig(
+            shape,
             url,
-            phases,
-            duration,
-            connections,
-            weights,
             run_seed,
-            processes,
             how.headers,
             how.timeout,
             how.verify,

@@ -7,36 +7,17 @@ so ``--rate 10/s`` means the same here as in ``send`` and in a scenario file."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..load.config import LoadPlan
 from ..load.generator import parse_mix
 from ..load.schedule import Phase
 from ..scenario.units import parse_duration, parse_rate_option
 from .load import DEFAULT_CONNECTIONS, MAX_RATE
 
 DEFAULT_DURATION = "10s"
-
-
-@dataclass(frozen=True, slots=True)
-class LoadPlan:
-    """A load run's shape, validated: hand its fields to :func:`atscale_mock.load`."""
-
-    to: str
-    phases: list[Phase]  # empty: closed loop (as fast as the receiver answers)
-    duration: float  # seconds
-    connections: int
-    processes: int
-    mix: dict[str, float]
-    thresholds: list[str] = field(default_factory=list)  # the scenario's; the CLI adds its own
-
-    @property
-    def rate_text(self) -> str:
-        if not self.phases:
-            return "max rate"
-        return f"{sum(p.expected for p in self.phases) / self.duration:.0f} req/s"
 
 
 def parse_load_rate(text: str | None) -> float | None:

@@ -22,15 +22,36 @@ class WorkerResult:
     events: dict[str, int] = field(default_factory=dict)  # requests written, by event
 
 
+@dataclass(frozen=True, slots=True)
+class LoadPlan:
+    """A load run's shape, as a user gives it (``load``'s options, a scenario's ``load:``
+    section; read by :func:`atscale_mock.api.load_plan.plan_load`): the receiver, the rate
+    phases, how long, how many connections and processes, the event mix, thresholds."""
+
+    to: str
+    phases: list[Phase]  # empty: closed loop (as fast as the receiver answers)
+    duration: float  # seconds
+    connections: int
+    processes: int = 1
+    mix: dict[str, float] = field(default_factory=dict)
+    thresholds: list[str] = field(default_factory=list)  # the scenario's; the CLI adds its own
+
+    @property
+    def rate_text(self) -> str:
+        if not self.phases:
+            return "max rate"
+        return f"{sum(p.expected for p in self.phases) / self.duration:.0f} req/s"
+
+
 @dataclass
 class LoadConfig:
-    url: str
-    phases: list[Phase]  # empty: closed loop (--rate max)
-    duration: float
-    connections: int
-    mix: dict[str, float]
+    """What a load run's generator is given: the :class:`LoadPlan` (embedded; its ``mix``
+    already kept to the AtScale version's events), the receiver's address as resolved,
+    the seed, and how each request goes out."""
+
+    plan: LoadPlan
+    url: str  # the plan's ``to``, resolved ("local": the built-in receiver's address)
     seed: int
-    processes: int = 1
     headers: tuple[tuple[str, str], ...] = ()
     timeout: float = 10.0
     verify: bool | str = True
@@ -42,6 +63,27 @@ class LoadConfig:
     #: for the tightest timing) instead of sleeping on a timerfd. Opt-in, and only where
     #: the machine has a spare core per worker.
     spin: bool = False
+
+    # the plan's shape, read through
+    @property
+    def phases(self) -> list[Phase]:
+        return self.plan.phases
+
+    @property
+    def duration(self) -> float:
+        return self.plan.duration
+
+    @property
+    def connections(self) -> int:
+        return self.plan.connections
+
+    @property
+    def processes(self) -> int:
+        return self.plan.processes
+
+    @property
+    def mix(self) -> dict[str, float]:
+        return self.plan.mix
 
     @property
     def spinning(self) -> bool:

@@ -244,23 +244,30 @@ def _summary(
         "p99.9": _ms(row, "99.9%"),
         "max": _ms(row, "100%"),
     }
-    measured = Measured(
-        mode="locust",
-        elapsed=elapsed,
-        interrupted=interrupted,
-        sent=count,
-        completed=count,
-        ok=count - failed,
-        latency=latency,
-        service=latency,  # Locust times from the actual send: latency is service time
-        lag=None,  # Locust does not report dispatch lag: not measured, not zero
-        distribution={"latency": _distribution(row)},
-        rate=_rate(count, config.duration, elapsed, interrupted),
-        statuses=dict(statuses or {}),
-        errors={r["Error"]: int(r["Occurrences"]) for r in error_rows},
-        events=dict(events or {}),
-    )
-    return document(config, config.seed, measured, max(config.connections, config.processes))
+    measured: Measured = {
+        "mode": "locust",
+        "elapsed_s": elapsed,
+        "interrupted": interrupted,
+        "sent": count,
+        "completed": count,
+        "ok": count - failed,
+        "late": 0,
+        "rate": _rate(count, config.duration, elapsed, interrupted),
+        "not_sent": 0,
+        "pool_exhausted": 0,
+        "connections_opened": 0,
+        "statuses": dict(statuses or {}),
+        "errors": {r["Error"]: int(r["Occurrences"]) for r in error_rows},
+        "faults": {},
+        "latency_ms": latency,
+        "service_ms": latency,  # Locust times from the actual send: latency is service time
+        "dispatch_lag_ms": None,  # Locust does not report dispatch lag: not measured, not zero
+        "distribution_ms": {"latency": _distribution(row)},
+        "interval_s": 1.0,
+        "series": [],
+    }
+    users = max(config.connections, config.processes)
+    return document(config, config.seed, measured, users, dict(events or {}))
 
 
 def _rate(count: int, duration: float, elapsed: float, interrupted: bool) -> float:

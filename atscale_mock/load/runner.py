@@ -63,7 +63,7 @@ def run_load(
     from ..receiver.http_server import raise_fd_limit
 
     raise_fd_limit()  # every connection is a descriptor (workers inherit the limit)
-    totals = Totals(config.interval, config.processes)
+    totals = Totals(interval=config.interval, workers=config.processes)
     start = time.perf_counter()
 
     def on_snapshot(snap: dict[str, Any]) -> None:

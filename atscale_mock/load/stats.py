@@ -143,23 +143,30 @@ def _value_at(h: HdrHistogram, running: list[int], q: float) -> float:
 
 
 @dataclass
-class Interval:
-    """What one worker saw in one interval: counters, and durations in seconds not yet
-    folded into the histograms."""
+class Tally:
+    """The counters a worker's interval and the run's totals both keep: requests sent,
+    sent late, answers by status, failures by error class, faults injected by kind."""
 
-    index: int
     sent: int = 0
     late: int = 0
-    statuses: Counter[int] = field(default_factory=Counter)
+    statuses: Counter[Any] = field(default_factory=Counter)  # int (a worker), str (merged)
     errors: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)  # fault injection, by kind
-    latency: list[float] = field(default_factory=list)  # from the intended send time
-    service: list[float] = field(default_factory=list)  # from the actual send time
-    lag: list[float] = field(default_factory=list)  # actual - intended send time
 
     @property
     def completed(self) -> int:
         return sum(self.statuses.values()) + sum(self.errors.values())
+
+
+@dataclass
+class Interval(Tally):
+    """What one worker saw in one interval: its :class:`Tally`, and durations in seconds
+    not yet folded into the histograms."""
+
+    index: int = 0
+    latency: list[float] = field(default_factory=list)  # from the intended send time
+    service: list[float] = field(default_factory=list)  # from the actual send time
+    lag: list[float] = field(default_factory=list)  # actual - intended send time
 
     @property
     def ok(self) -> int:
@@ -201,22 +208,18 @@ class Interval:
 
 
 @dataclass
-class Totals:
-    """The merged view: per-interval rows for the time series, and run totals."""
+class Totals(Tally):
+    """The merged view: the run's :class:`Tally` (statuses keyed by text, as snapshots
+    carry them), per-interval rows for the time series, and the merged histograms."""
 
-    interval: float
+    interval: float = 1.0
     workers: int = 1  # snapshots per interval before its row is final
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     hists: dict[str, HdrHistogram] = field(
         default_factory=lambda: {n: new_histogram() for n in ("latency", "service", "lag")}
     )
-    sent: int = 0
     ok: int = 0
-    late: int = 0
-    statuses: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
     not_sent: int = 0
-    faults: Counter[str] = field(default_factory=Counter)
 
     def add(self, snap: dict[str, Any]) -> None:
         row = self.rows.setdefault(
@@ -260,10 +263,6 @@ class Totals:
             for name in PER_INTERVAL:
                 if name in row:
                     row[f"{name}_ms"] = percentiles_ms(row.pop(name))
-
-    @property
-    def completed(self) -> int:
-        return sum(self.statuses.values()) + sum(self.errors.values())
 
     def series(self) -> list[dict[str, Any]]:
         return [

@@ -4,7 +4,6 @@ every key, whichever generator measured the run; the records below say what each
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, TypedDict, cast
 
 from .config import LoadConfig
@@ -16,16 +15,22 @@ from .thresholds import ThresholdResult
 # Python 3.11 does not see at run time under ``from __future__ import annotations``)
 
 
-class _Row(TypedDict):
-    t: float  # seconds from the start
+class Counts(TypedDict):
+    """What was sent and answered over a span of the run: one row of the series, or the
+    whole run (:class:`Measured`)."""
+
     sent: int
     completed: int
     ok: int
     late: int
-    rate: float  # completed per second, over the time the row covers
+    rate: float  # completed per second, over the span
     statuses: dict[str, int]
     errors: dict[str, int]
     latency_ms: dict[str, float]  # p50, p90, p95, p99, p99.9, max
+
+
+class _Row(Counts):
+    t: float  # seconds from the start
     span_s: float  # seconds the row covers
     partial: bool  # it covers less than an interval (the run ended inside it)
 
@@ -51,43 +56,44 @@ class PhaseFigures(TypedDict):
     ramp_to: float | None
 
 
-class _Measured(TypedDict):
-    url: str  # redacted
-    seed: int
+class Measured(Counts):
+    """What a load generator measured (the built-in one or Locust), under the keys the
+    summary gives it: :func:`document` adds what the run was asked to do and what
+    follows from the two."""
+
     mode: str  # closed-loop | open-loop | locust
-    target_rate: float | None  # the mean intended rate; None in a closed loop
-    duration_s: float
     elapsed_s: float
-    connections: int
-    processes: int
-    spin: bool
-    connections_opened: int
-    mix: dict[str, float]
     interrupted: bool
-    sent: int
-    completed: int
-    ok: int
     not_sent: int
-    late: int
-    pool_exhausted: int
-    behind: str | None
-    error_rate: float
-    rate: float
-    statuses: dict[str, int]
-    errors: dict[str, int]
+    pool_exhausted: int  # dispatch rounds in which due requests found no free connection
+    connections_opened: int
     faults: dict[str, int]
-    events: list[EventCount]
-    latency_ms: dict[str, float]
     service_ms: dict[str, float]
     dispatch_lag_ms: dict[str, float] | None  # None: not measured (Locust)
+    # name -> [[percentile, ms], ...], HDR style (stats.distribution_ms)
     distribution_ms: dict[str, list[list[float]]]
-    metrics: dict[str, float]
-    interval_s: float
+    interval_s: float  # seconds per row of the series
     series: list[SeriesRow]
 
 
-class LoadSummary(_Measured, total=False):
-    """A load run's summary. Times are in ms where a key says ``_ms``; ``metrics`` holds
+class _Summary(Measured):
+    url: str  # redacted
+    seed: int
+    target_rate: float | None  # the mean intended rate; None in a closed loop
+    duration_s: float
+    connections: int
+    processes: int
+    spin: bool
+    mix: dict[str, float]
+    behind: str | None
+    error_rate: float
+    events: list[EventCount]
+    metrics: dict[str, float]
+
+
+class LoadSummary(_Summary, total=False):
+    """A load run's summary: what was :class:`Measured`, and what the run was given.
+    Times are in ms where a key says ``_ms``; ``metrics`` holds
     the figures thresholds name. ``started_at``, ``phases`` and ``thresholds`` are set
     by :func:`atscale_mock.load` (so every summary it returns has them), ``command`` by
     the CLI."""
@@ -118,84 +124,43 @@ def behind(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Measured:
-    """What a load generator measured, in the shape every load summary is built from."""
-
-    mode: str  # closed-loop | open-loop | locust
-    elapsed: float
-    interrupted: bool
-    sent: int
-    completed: int
-    ok: int
-    latency: dict[str, float]  # ms by percentile
-    service: dict[str, float]
-    lag: dict[str, float] | None  # None: not measured (Locust)
-    rate: float
-    not_sent: int = 0
-    late: int = 0
-    pool_exhausted: int = 0
-    connections_opened: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    faults: dict[str, int] = field(default_factory=dict)
-    events: dict[str, int] = field(default_factory=dict)  # requests written, by event
-    series: list[SeriesRow] = field(default_factory=list)
-    # name -> [[percentile, ms], ...], HDR style (stats.distribution_ms)
-    distribution: dict[str, list[list[float]]] = field(default_factory=dict)
-    interval: float = 1.0  # seconds per row of the series
-
-
-def document(config: LoadConfig, seed: int, m: Measured, connections: int) -> LoadSummary:
+def document(
+    config: LoadConfig, seed: int, m: Measured, connections: int, written: dict[str, int]
+) -> LoadSummary:
     """The summary of a load run (``--json``, the reports, thresholds), whichever generator
-    measured it: one place builds every key."""
-    error_rate = (m.completed - m.ok) / m.completed if m.completed else 0.0
+    measured it: what was measured (``m``, as it is) with what the run was given;
+    ``written``: requests written, by event."""
+    error_rate = (m["completed"] - m["ok"]) / m["completed"] if m["completed"] else 0.0
     metrics = {
-        **m.latency,
-        **{f"service_{k}": v for k, v in m.service.items()},
+        **m["latency_ms"],
+        **{f"service_{k}": v for k, v in m["service_ms"].items()},
         "error_rate": error_rate,
-        "rate": m.rate,
-        "not_sent": float(m.not_sent),
-        "late": float(m.late),
+        "rate": m["rate"],
+        "not_sent": float(m["not_sent"]),
+        "late": float(m["late"]),
     }
-    return {
+    summary: _Summary = {
         "url": config.url,
         "seed": seed,
-        "mode": m.mode,
         "target_rate": config.target_rate,
         "duration_s": config.duration,
-        "elapsed_s": round(m.elapsed, 3),
         "connections": connections,
         "processes": config.processes,
         "spin": config.spinning,  # busy-waiting before sends (opt-in: --spin)
-        "connections_opened": m.connections_opened,
         "mix": config.mix,
-        "interrupted": m.interrupted,
-        "sent": m.sent,
-        "completed": m.completed,
-        "ok": m.ok,
-        "not_sent": m.not_sent,
-        "late": m.late,
-        "pool_exhausted": m.pool_exhausted,
+        **m,
+        "rate": round(m["rate"], 1),
+        "elapsed_s": round(m["elapsed_s"], 3),
         "behind": behind(
-            config.closed_loop, m.late, m.not_sent, m.pool_exhausted, config.connections
+            config.closed_loop, m["late"], m["not_sent"], m["pool_exhausted"], config.connections
         )
-        if m.mode != "locust"
+        if m["mode"] != "locust"
         else None,
         "error_rate": round(error_rate, 6),
-        "rate": round(m.rate, 1),
-        "statuses": dict(m.statuses),
-        "errors": dict(m.errors),
-        "faults": dict(m.faults),
-        "events": by_event(m.events, config.mix),
-        "latency_ms": m.latency,
-        "service_ms": m.service,
-        "dispatch_lag_ms": m.lag,
-        "distribution_ms": m.distribution,
+        "events": by_event(written, config.mix),
         "metrics": metrics,
-        "interval_s": m.interval,
-        "series": m.series,
     }
+    return cast(LoadSummary, summary)  # the keys it may lack are set later (LoadSummary)
 
 
 def by_event(counts: dict[str, int], mix: dict[str, float]) -> list[EventCount]:
@@ -222,33 +187,32 @@ def summarize(result: EngineResult, seed: int) -> LoadSummary:
     window = min(c.duration, result.elapsed) if result.interrupted else c.duration
     series = honest_series(t.series(), t.interval, result.elapsed)
     in_window = sum(r["completed"] for r in series if r["t"] < window)
-    measured = Measured(
-        mode="closed-loop" if c.closed_loop else "open-loop",
-        elapsed=result.elapsed,
-        interrupted=result.interrupted,
-        sent=t.sent,
-        completed=t.completed,
-        ok=t.ok,
-        latency=percentiles_ms(t.hists["latency"]),
-        service=percentiles_ms(t.hists["service"]),
-        lag=percentiles_ms(t.hists["lag"]),
-        rate=in_window / window if window else 0.0,
-        not_sent=result.not_sent,
-        late=t.late,
-        pool_exhausted=result.pool_exhausted,
-        connections_opened=sum(w.connections_opened for w in result.workers),
-        statuses=dict(t.statuses),
-        errors=dict(t.errors),
-        faults=dict(t.faults),
-        events=result.events,
-        series=series,
-        distribution={
+    measured: Measured = {
+        "mode": "closed-loop" if c.closed_loop else "open-loop",
+        "elapsed_s": result.elapsed,
+        "interrupted": result.interrupted,
+        "sent": t.sent,
+        "completed": t.completed,
+        "ok": t.ok,
+        "late": t.late,
+        "rate": in_window / window if window else 0.0,
+        "not_sent": result.not_sent,
+        "pool_exhausted": result.pool_exhausted,
+        "connections_opened": sum(w.connections_opened for w in result.workers),
+        "statuses": dict(t.statuses),
+        "errors": dict(t.errors),
+        "faults": dict(t.faults),
+        "latency_ms": percentiles_ms(t.hists["latency"]),
+        "service_ms": percentiles_ms(t.hists["service"]),
+        "dispatch_lag_ms": percentiles_ms(t.hists["lag"]),
+        "distribution_ms": {
             name: distribution_ms(t.hists[name])
             for name in (("latency",) if c.closed_loop else ("latency", "service", "lag"))
         },
-        interval=t.interval,
-    )
-    return document(c, seed, measured, c.connections)
+        "interval_s": t.interval,
+        "series": series,
+    }
+    return document(c, seed, measured, c.connections, result.events)
 
 
 def honest_series(rows: list[dict[str, Any]], interval: float, elapsed: float) -> list[SeriesRow]:

@@ -58,7 +58,7 @@ class Worker:
         self.closed_loop = not config.phases
         self.stopping = False
         self.t0 = 0.0
-        self.current = Interval(0)
+        self.current = Interval(index=0)
         self.recorders = new_recorders()
         self.boundary = 0.0  # when the current interval ends (perf_counter time)
         self.result = WorkerResult()
@@ -87,11 +87,11 @@ class Worker:
         if now < self.boundary:
             return self.current
         if self.finished:
-            return Interval(-1)  # late callbacks after the end count nowhere
+            return Interval(index=-1)  # late callbacks after the end count nowhere
         index = int((now - self.t0) / self.c.interval)
         while index > self.current.index:
             self.hand_on()
-            self.current = Interval(self.current.index + 1)
+            self.current = Interval(index=self.current.index + 1)
         self.boundary = self.t0 + (index + 1) * self.c.interval
         return self.current
 
