@@ -24,7 +24,9 @@ Async twins: ``asend``, ``arun`` (the same keywords as ``send``, ``run``). Optio
 frozen records (``Signing``, ``Retry``, ``Faults``, and ``Delivery``, which holds them
 with the headers, timeout, TLS verification, deliveries in flight and transport: every
 delivering function takes ``delivery=``, its keywords of the same names are
-shortcuts); results are records with ``ok``,
+shortcuts; ``PayloadOptions`` says how payloads are made, taken as ``payload_options=``
+by ``payload`` and ``send``, whose ``set``, ``full``, ``failed``, ... are its shortcuts);
+results are records with ``ok``,
 ``failed``, ``interrupted`` and ``to_json()`` (frozen but ``RunResult``, which a run
 fills in as its deliveries settle), and their ``summary`` is a typed
 record (``DeliverySummary``; a load's ``LoadSummary``). Errors derive from
@@ -68,6 +70,7 @@ __all__ = [
     "DeliverySummary",
     "EngineServer",
     "Faults",
+    "PayloadOptions",
     "LoadResult",
     "LoadSummary",
     "Receiver",
@@ -122,6 +125,7 @@ if TYPE_CHECKING:
     )
     from .events.drift import Drift
     from .events.make import payload
+    from .events.payload import PayloadOptions
     from .load.summary import LoadSummary
     from .receiver.forward import Forward
     from .receiver.local import Behaviour, Received, Receiver
@@ -163,6 +167,7 @@ _LAZY = {
     "asend": "api.send",
     "demo": "api.send",
     "payload": "events.make",
+    "PayloadOptions": "events.payload",
     "send": "api.send",
     "sign_headers": "api.signing",
     "Faults": "delivery.faults",

@@ -11,7 +11,7 @@ import pytest
 from atscale_mock.errors import UnknownEventError, UnknownFieldError, UsageError
 from atscale_mock.events.catalogue import EVENTS, Event, find_event
 from atscale_mock.events.payload import (
-    BuildOptions,
+    PayloadOptions,
     build_payload,
     get_path,
     parse_assignment,
@@ -62,7 +62,7 @@ def test_cube_id_is_null_in_about_one_payload_in_sixteen(event: Event) -> None:
     nulls = [p for p in payloads if p["cube_id"] is None]
     assert 0.03 < len(nulls) / len(payloads) < 0.10
     assert all(not validation_errors(event, p) for p in nulls[:20])
-    pinned = build_payload(event, 1, BuildOptions(cube="48d6ad30-f139-4f77-517f-36158d7b032b"))
+    pinned = build_payload(event, 1, PayloadOptions(cube="48d6ad30-f139-4f77-517f-36158d7b032b"))
     assert pinned["cube_id"] == "48d6ad30-f139-4f77-517f-36158d7b032b"
 
 
@@ -70,7 +70,7 @@ def test_cube_id_is_null_in_about_one_payload_in_sixteen(event: Event) -> None:
 def test_example_values_reproduce_the_example_exactly(event: Event) -> None:
     example = spec_example(event.name)
     overrides = {p: get_path(example, p) for p in event.example_paths}
-    payload = build_payload(event, 99, overrides=overrides)
+    payload = build_payload(event, 99, PayloadOptions(set=overrides))
     raw = (GOLDEN / "spec" / f"{event.name}.json").read_text()
     assert json.dumps(payload) == json.dumps(json.loads(raw))
     assert list(payload) == list(json.loads(raw))
@@ -85,7 +85,7 @@ def test_spec_example_validates_against_the_schema(event: Event) -> None:
 @pytest.mark.parametrize("full", [False, True])
 def test_generated_payloads_validate(event: Event, full: bool) -> None:
     for seed in range(30):
-        payload = build_payload(event, seed, BuildOptions(full=full))
+        payload = build_payload(event, seed, PayloadOptions(full=full))
         assert validation_errors(event, payload) == [], payload
 
 
@@ -98,7 +98,7 @@ def test_schema_rejects_an_unknown_key_and_a_wrong_type(event: Event) -> None:
 
 @pytest.mark.parametrize("event", EVENTS, ids=IDS)
 def test_ids_are_lowercase_8_4_4_4_12(event: Event) -> None:
-    payload = build_payload(event, 5, BuildOptions(full=True))
+    payload = build_payload(event, 5, PayloadOptions(full=True))
     for f in event.fields:
         if f.kind in ("uuid", "same_as_project"):
             value = get_path(payload, f.path)
@@ -109,7 +109,7 @@ def test_ids_are_lowercase_8_4_4_4_12(event: Event) -> None:
 
 @pytest.mark.parametrize("event", EVENTS, ids=IDS)
 def test_same_seed_same_bytes_other_seed_other_values(event: Event) -> None:
-    options = BuildOptions(clock=datetime(2024, 1, 1, tzinfo=UTC), full=True)
+    options = PayloadOptions(clock=datetime(2024, 1, 1, tzinfo=UTC), full=True)
     first = json.dumps(build_payload(event, 42, options))
     assert first == json.dumps(build_payload(event, 42, options))
     if any(f.kind == "uuid" for f in event.fields):
@@ -117,7 +117,7 @@ def test_same_seed_same_bytes_other_seed_other_values(event: Event) -> None:
 
 
 def test_full_adds_the_documented_parameters_in_place() -> None:
-    sp = build_payload(resolve_event("schema-publish"), 1, BuildOptions(full=True))
+    sp = build_payload(resolve_event("schema-publish"), 1, PayloadOptions(full=True))
     assert list(sp) == [
         "event_type",
         "callback_url",
@@ -128,7 +128,7 @@ def test_full_adds_the_documented_parameters_in_place() -> None:
         "status",
     ]
     assert sp["schema_id"] == sp["project_id"] and sp["status"] == "success"
-    agg = build_payload(resolve_event("slow-agg-build"), 1, BuildOptions(full=True))
+    agg = build_payload(resolve_event("slow-agg-build"), 1, PayloadOptions(full=True))
     keys = list(agg)
     assert keys.index("triggering_query_id") + 1 == keys.index("user_defined_id")
     assert {"user_defined_name", "message"} <= set(keys)
@@ -156,7 +156,7 @@ def test_field_sources_follow_the_spec() -> None:
 
 def test_value_formats() -> None:
     clock = datetime(2021, 12, 7, 15, 44, 7, 77397, tzinfo=UTC)
-    sq = build_payload(resolve_event("slow-query"), 1, BuildOptions(clock=clock))
+    sq = build_payload(resolve_event("slow-query"), 1, PayloadOptions(clock=clock))
     assert sq["finished_at"] == "2021-12-07T15:44:07.077397Z"
     assert isinstance(sq["time_taken"], float) and sq["query_success"] is True
     assert sq["org_id"] == "default"
@@ -169,14 +169,14 @@ def test_slow_values_are_at_or_over_their_thresholds() -> None:
     sq, agg = resolve_event("slow-query"), resolve_event("slow-agg-build")
     for seed in range(300):
         assert build_payload(sq, seed)["time_taken"] >= 4.0
-        assert build_payload(sq, seed, BuildOptions(slow_threshold=10))["time_taken"] >= 10
+        assert build_payload(sq, seed, PayloadOptions(slow_threshold=10))["time_taken"] >= 10
         assert build_payload(agg, seed)["duration"] >= 4000
 
 
 def test_failure_variants() -> None:
-    failed = BuildOptions(failed=True)
+    failed = PayloadOptions(failed=True)
     assert isinstance(build_payload(resolve_event("batch-result"), 1, failed)["error"], str)
-    custom = BuildOptions(failed=True, error="disk full")
+    custom = PayloadOptions(failed=True, error="disk full")
     assert build_payload(resolve_event("batch-result"), 1, custom)["error"] == "disk full"
     assert build_payload(resolve_event("schema-publish"), 1, failed)["status"] == "failure"
     assert build_payload(resolve_event("slow-query"), 1, failed)["query_success"] is False
@@ -186,12 +186,12 @@ def test_failure_variants() -> None:
 
 def test_a_variant_does_not_shift_the_other_values() -> None:
     br = resolve_event("batch-result")
-    ok, bad = build_payload(br, 8), build_payload(br, 8, BuildOptions(failed=True))
+    ok, bad = build_payload(br, 8), build_payload(br, 8, PayloadOptions(failed=True))
     assert ok["id"] == bad["id"] and ok["cube_id"] == bad["cube_id"]
 
 
 def test_pins_and_null_cube() -> None:
-    options = BuildOptions(
+    options = PayloadOptions(
         org="acme",
         project="11111111-2222-3333-4444-555555555555",
         cube="66666666-7777-8888-9999-000000000000",
@@ -199,7 +199,7 @@ def test_pins_and_null_cube() -> None:
     bs = build_payload(resolve_event("batch-start"), 1, options)
     assert bs["context"] == {"org_id": "acme", "project_id": "11111111-2222-3333-4444-555555555555"}
     assert bs["cube_id"] == "66666666-7777-8888-9999-000000000000"
-    nulled = build_payload(resolve_event("slow-query"), 1, overrides={"cube_id": None})
+    nulled = build_payload(resolve_event("slow-query"), 1, PayloadOptions(set={"cube_id": None}))
     assert nulled["cube_id"] is None
     assert validation_errors(resolve_event("slow-query"), nulled) == []
 
@@ -217,7 +217,9 @@ def test_unknown_event_suggests_the_closest() -> None:
 
 def test_unknown_field_lists_valid_paths() -> None:
     with pytest.raises(UnknownFieldError) as info:
-        build_payload(resolve_event("batch-start"), 1, overrides={"context.projectid": "x"})
+        build_payload(
+            resolve_event("batch-start"), 1, PayloadOptions(set={"context.projectid": "x"})
+        )
     assert "did you mean 'context.project_id'?" in info.value.render()
     assert "is_full_build" in info.value.render()
 

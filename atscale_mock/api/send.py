@@ -12,9 +12,8 @@ from ..aliases import JSON, Target, Transport
 from ..delivery.faults import Faults
 from ..delivery.retry import OnAttempt
 from ..errors import UsageError
-from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
-from ..events.make import batch_of, payload_inputs, resolve_clock, resolve_seed
-from ..events.payload import BuildOptions
+from ..events.make import batch_of, payload_of, prepared, resolve_clock, resolve_seed
+from ..events.payload import PAYLOAD_KEYWORDS, PayloadOptions
 from .options import Delivery, Headers, Retry, Signing, as_expect, as_rate, delivery_of
 from .results import SendResult
 from .send_plan import (
@@ -39,14 +38,15 @@ def send(
     count: int = 1,
     rate: float | str | None = None,
     seed: int | None = None,
+    payload_options: PayloadOptions | None = None,
     set: Mapping[str, JSON] | None = None,  # noqa: A002 - the CLI's --set
-    full: bool = False,
-    failed: bool = False,
+    full: bool | None = None,
+    failed: bool | None = None,
     error: str | None = None,
     org: str | None = None,
     project: str | None = None,
     cube: str | None = None,
-    slow_threshold: float = DEFAULT_SLOW_QUERY_THRESHOLD,
+    slow_threshold: float | None = None,
     clock: str | datetime | None = None,
     atscale_version: str | None = None,
     delivery: Delivery | None = None,
@@ -79,13 +79,16 @@ def send(
     ``ok`` means every delivery passed (by default: got a 2xx). How deliveries go out
     is a :class:`Delivery` record (``delivery``); ``headers``, ``timeout``, ``retries``,
     ``sign``, ``faults``, ``verify``, ``max_in_flight`` and ``transport`` are shortcuts
-    for its fields (a shortcut given wins). ``atscale_version``
+    for its fields (a shortcut given wins). How the payloads are made is a
+    :class:`PayloadOptions` record (``payload_options``); ``set``, ``full``, ``failed``,
+    ``error``, ``org``, ``project``, ``cube``, ``slow_threshold`` and ``clock`` are
+    shortcuts for its fields, as in :func:`payload`. ``atscale_version``
     (``"I2022.4.1"``) refuses an event that version's catalogue does not have."""
     collect = Collector(keep_records, expect=as_expect(expect_status))
     options = dict(locals())
     for name in ("event", "to", "collect", "expect_status", "keep_records"):
         options.pop(name)
-    interrupted = run_interruptible(lambda: _send(collect, event, to, **options))
+    interrupted = run_interruptible(lambda: _send(collect, event, to, **records(options)))
     return collect.result(interrupted)
 
 
@@ -97,8 +100,31 @@ async def asend(event: str, **options: Any) -> SendResult:
     collect = Collector(
         options.pop("keep_records", True), expect=as_expect(options.pop("expect_status", None))
     )
-    await _send(collect, event, options.pop("to"), **options)
+    await _send(collect, event, options.pop("to"), **records(options))
     return collect.result()
+
+
+DELIVERY_SHORTCUTS = (
+    "headers",
+    "timeout",
+    "retries",
+    "sign",
+    "faults",
+    "verify",
+    "max_in_flight",
+    "transport",
+)
+
+
+def records(options: dict[str, Any]) -> dict[str, Any]:
+    """``send``'s keywords (those given: ``asend`` has only those) with the shortcuts
+    folded into the two records they stand for: ``how`` (:class:`Delivery`) and
+    ``made`` (:class:`PayloadOptions`)."""
+    delivery = {k: options.pop(k, None) for k in DELIVERY_SHORTCUTS}
+    how = delivery_of(options.pop("delivery", None), **delivery)
+    payload = {k: options.pop(k, None) for k in PAYLOAD_KEYWORDS}
+    made = payload_of(options.pop("payload_options", None), **payload)
+    return {**options, "how": how, "made": made}
 
 
 async def _send(
@@ -106,28 +132,12 @@ async def _send(
     event: str,
     to: Target,
     *,
+    how: Delivery,
+    made: PayloadOptions,
     count: int = 1,
     rate: float | str | None = None,
     seed: int | None = None,
-    set: Mapping[str, JSON] | None = None,  # noqa: A002
-    full: bool = False,
-    failed: bool = False,
-    error: str | None = None,
-    org: str | None = None,
-    project: str | None = None,
-    cube: str | None = None,
-    slow_threshold: float = DEFAULT_SLOW_QUERY_THRESHOLD,
-    clock: str | datetime | None = None,
     atscale_version: str | None = None,
-    delivery: Delivery | None = None,
-    headers: Headers = None,
-    timeout: float | None = None,
-    retries: int | Retry | None = None,
-    sign: Signing | None = None,
-    faults: Faults | None = None,
-    verify: bool | str | None = None,
-    max_in_flight: int | None = None,
-    transport: Transport | None = None,
     on_attempt: OnAttempt | None = None,
     on_received: Callable[[Received], None] | None = None,
     on_local: Callable[[str], None] | None = None,
@@ -136,47 +146,12 @@ async def _send(
     if count < 1:
         raise UsageError(f"count must be at least 1, got {count}")
     rate = as_rate(rate)
-    ev, options, overrides, fixed = payload_inputs(
-        event,
-        seed,
-        set,
-        full,
-        failed,
-        error,
-        org,
-        project,
-        cube,
-        slow_threshold,
-        clock,
-        atscale_version=atscale_version,
-    )
-    how = delivery_of(
-        delivery,
-        headers=headers,
-        timeout=timeout,
-        retries=retries,
-        sign=sign,
-        faults=faults,
-        verify=verify,
-        max_in_flight=max_in_flight,
-        transport=transport,
-    )
+    ev, options, fixed = prepared(event, seed, made, atscale_version)
     collect.seed = run_seed = resolve_seed(seed)
     to, how = in_process(to, path, how)
     collect.extra = {"event": ev.name, "url": shown(to)}
     with resolve_target(to, on_received, on_local) as url:
-        plan = SendPlan(
-            ev,
-            url,
-            run_seed,
-            count,
-            rate,
-            options,
-            overrides,
-            how.headers,
-            fixed,
-            how.faults,
-        )
+        plan = SendPlan(ev, url, run_seed, count, rate, options, how.headers, fixed, how.faults)
         await deliver_plans([plan], collect, how, on_attempt)
 
 
@@ -200,7 +175,7 @@ def demo(
     EVENTS = catalogue(atscale_version).events  # noqa: N806 - the catalogue's events
     run_seed = resolve_seed(seed)
     fixed = resolve_clock(clock, seed is not None)
-    options = BuildOptions(clock=fixed or datetime.now(UTC), full=full)
+    options = PayloadOptions(clock=fixed or datetime.now(UTC), full=full)
     collect = Collector(seed=run_seed, extra={"events": [e.name for e in EVENTS]})
 
     async def main() -> None:
@@ -222,7 +197,7 @@ def _one_lifecycle(plans: list[SendPlan]) -> list[SendPlan]:
         return plans
     shared = batch_of(start.payload(0))
     return [
-        replace(p, overrides={**shared, **p.overrides})
+        replace(p, options=replace(p.options, set={**shared, **p.options.set}))
         if p.event.name in ("batch-result", "prune-result")
         else p
         for p in plans

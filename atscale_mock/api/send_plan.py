@@ -21,7 +21,7 @@ from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, OnAttempt
 from ..delivery.summary import Summary
 from ..events.ids import derive_seed
-from ..events.payload import BuildOptions, build_payload
+from ..events.payload import PayloadOptions, build_payload
 from .options import Delivery
 from .results import DeliveryRecord, ScheduleFigures, SendResult
 
@@ -40,8 +40,7 @@ class SendPlan:
     seed: int
     count: int = 1
     rate: float | None = None
-    options: BuildOptions = field(default_factory=BuildOptions)
-    overrides: dict[str, Any] = field(default_factory=dict)
+    options: PayloadOptions = field(default_factory=PayloadOptions)  # its clock: a time
     headers: tuple[tuple[str, str], ...] = ()
     fixed_clock: bool = False  # True: options.clock (+ index/rate); False: now at build
     faults: Faults = field(default_factory=Faults)
@@ -49,12 +48,11 @@ class SendPlan:
     def payload(self, index: int) -> dict[str, Any]:
         if self.fixed_clock:
             step = index / self.rate if self.rate else 0.0
-            options = replace(self.options, clock=self.options.clock + timedelta(seconds=step))
+            start = self.options.moment()
+            options = replace(self.options, clock=start + timedelta(seconds=step))
         else:
             options = replace(self.options, clock=datetime.now(UTC))
-        return build_payload(
-            self.event, derive_seed(self.seed, "send", index), options, self.overrides
-        )
+        return build_payload(self.event, derive_seed(self.seed, "send", index), options)
 
     def jobs(self, start: float, collect: Collector) -> Iterator[Job]:
         """The plan's sends in order, each built when it falls due; a duplicate is a

@@ -19,7 +19,7 @@ from ..delivery.faults import malform
 from ..delivery.request import build_request, fill_url
 from ..delivery.signing import Signing, new_message_id
 from ..events.catalogue import EVENTS, Event
-from ..events.payload import BuildOptions, build_payload, encode
+from ..events.payload import PayloadOptions, build_payload, encode
 
 STALE_BY = 3600.0  # seconds a stale timestamp is back-dated (the tolerance is 300)
 DEFAULT_BURST = 50  # deliveries in the latency check's burst
@@ -40,8 +40,8 @@ class Context:
     events: tuple[Event, ...] = EVENTS  # the catalogue judged by (--atscale-version)
 
     def payload(self, event: Event, offset: int = 0, **options: Any) -> dict[str, Any]:
-        built = BuildOptions(clock=self.clock, **options)
-        return build_payload(event, self.seed + offset, built, {})
+        built = PayloadOptions(clock=self.clock, **options)
+        return build_payload(event, self.seed + offset, built)
 
     def probe(
         self,

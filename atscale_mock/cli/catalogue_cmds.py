@@ -7,24 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
 from ..events.catalogue import Event
-from ..events.payload import encode, parse_assignment, resolve_event
+from ..events.payload import PayloadOptions, encode, resolve_event
 from .common import err, handle_errors, in_catalogue, out, print_json
+from .option_groups import NO_PAYLOAD_OPTIONS, payload_options
 from .options import (
     AtscaleVersion,
-    Clock,
-    Cube,
-    ErrorText,
     EventArg,
-    Failed,
-    Full,
     Json,
-    Org,
-    Project,
     Seed,
-    Sets,
-    SlowThreshold,
 )
 
 
@@ -83,20 +74,13 @@ def events(atscale_version: AtscaleVersion = None, json_out: Json = False) -> No
 
 
 @handle_errors
+@payload_options
 def show(
     event: EventArg,
     seed: Seed = None,
-    sets: Sets = None,
-    full: Full = False,
-    failed: Failed = False,
-    error: ErrorText = None,
-    org: Org = None,
-    project: Project = None,
-    cube: Cube = None,
-    slow_threshold: SlowThreshold = DEFAULT_SLOW_QUERY_THRESHOLD,
-    clock: Clock = None,
     atscale_version: AtscaleVersion = None,
     compact: Annotated[bool, typer.Option("--compact", help="The exact wire bytes.")] = False,
+    payload_options: PayloadOptions = NO_PAYLOAD_OPTIONS,
 ) -> None:
     """Print one event's payload as JSON, without sending it.
 
@@ -108,25 +92,12 @@ def show(
 
     in_catalogue(event, atscale_version)
     ev = resolve_event(event)
-    overrides = dict(parse_assignment(s) for s in sets or [])
-    payload = build(
-        event,
-        seed=seed,
-        set=overrides,
-        full=full,
-        failed=failed,
-        error=error,
-        org=org,
-        project=project,
-        cube=cube,
-        slow_threshold=slow_threshold,
-        clock=clock,
-    )
+    payload = build(event, seed=seed, payload_options=payload_options)
     if compact:
         sys.stdout.write(encode(payload).decode() + "\n")
     else:
         print_json(payload)
-    if overrides:
+    if payload_options.set:
         from ..events.schema import validation_errors
 
         for problem in validation_errors(ev, payload):

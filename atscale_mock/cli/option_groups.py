@@ -8,6 +8,8 @@ record they make, so an option is spelled, documented and checked in one place.
                         --malformed-rate                            -> faults: Faults
     @signing_options    --sign --secret --signature-header          -> signing
     @negative_signing   the same, and --bad-signature --stale-timestamp
+    @payload_options    --set --full --failed --error --org --project --cube
+                        --slow-threshold --clock     -> payload_options: PayloadOptions
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ..delivery.faults import Faults
+from ..events.catalogue import SLOW_QUERY_THRESHOLD_S
+from ..events.payload import PayloadOptions, parse_assignment
 from .delivery_opts import (
     DEFAULT_HMAC_HEADER,
     BadSignature,
@@ -35,12 +39,14 @@ from .delivery_opts import (
     make_faults,
     make_signing,
 )
+from .options import Clock, Cube, ErrorText, Failed, Full, Org, Project, Sets, SlowThreshold
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: a command's ``faults`` default: what it gets called without the group (never from
 #: the command line, where the group always hands one in)
 NO_FAULTS = Faults()
+NO_PAYLOAD_OPTIONS = PayloadOptions()
 
 
 def _option(name: str, annotation: object, default: object) -> inspect.Parameter:
@@ -106,3 +112,23 @@ negative_signing = stacked(
         sign, secret, signature_header, bad_signature, stale_timestamp
     ),
 )
+
+PAYLOAD = (
+    _option("sets", Sets, None),
+    _option("full", Full, False),
+    _option("failed", Failed, False),
+    _option("error", ErrorText, None),
+    _option("org", Org, None),
+    _option("project", Project, None),
+    _option("cube", Cube, None),
+    _option("slow_threshold", SlowThreshold, SLOW_QUERY_THRESHOLD_S),
+    _option("clock", Clock, None),
+)
+
+
+def make_payload_options(sets: list[str] | None, **fields: Any) -> PayloadOptions:
+    """The record the payload options make (``--set PATH=VALUE``, repeatable, read here)."""
+    return PayloadOptions(set=dict(parse_assignment(s) for s in sets or []), **fields)
+
+
+payload_options = stacked("payload_options", PAYLOAD, make_payload_options)

@@ -15,7 +15,7 @@ from ..delivery.request import check_url, parse_header
 from ..delivery.retry import Attempt, Retry
 from ..delivery.signing import Signing
 from ..errors import UsageError
-from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
+from ..events.payload import PayloadOptions
 from ..redact import Redactor
 from ..report.log import JsonlLog
 from ..report.text import attempt_line, received_line, summary_line
@@ -43,25 +43,23 @@ from .delivery_opts import (
     learn_secret,
     make_retry,
 )
-from .option_groups import NO_FAULTS, fault_options, negative_signing
+from .option_groups import (
+    NO_FAULTS,
+    NO_PAYLOAD_OPTIONS,
+    fault_options,
+    negative_signing,
+    payload_options,
+)
 from .options import (
     POSITIVE_DURATION,
     RATE,
     AtscaleVersion,
-    Clock,
-    Cube,
-    ErrorText,
     EventArg,
-    Failed,
     Full,
     Json,
     MaxTime,
-    Org,
-    Project,
     Quiet,
     Seed,
-    Sets,
-    SlowThreshold,
 )
 from .progress import Bar
 
@@ -212,6 +210,7 @@ def verify_option(insecure: bool, ca_cert: Path | None) -> bool | str:
 @handle_errors
 @fault_options
 @negative_signing
+@payload_options
 def send(
     event: EventArg,
     to: To,
@@ -231,15 +230,6 @@ def send(
     log_file: LogFile = None,
     json_out: Json = False,
     seed: Seed = None,
-    sets: Sets = None,
-    full: Full = False,
-    failed: Failed = False,
-    error: ErrorText = None,
-    org: Org = None,
-    project: Project = None,
-    cube: Cube = None,
-    slow_threshold: SlowThreshold = DEFAULT_SLOW_QUERY_THRESHOLD,
-    clock: Clock = None,
     atscale_version: AtscaleVersion = None,
     insecure: Insecure = False,
     ca_cert: CaCert = None,
@@ -258,6 +248,7 @@ def send(
     quiet: Quiet = False,
     signing: Signing | None = None,
     faults: Faults = NO_FAULTS,
+    payload_options: PayloadOptions = NO_PAYLOAD_OPTIONS,
 ) -> None:
     """Build an event's payload and POST it as application/json.
 
@@ -281,7 +272,6 @@ def send(
           --bad-signature --expect-status 401 --to http://127.0.0.1:8080/hooks
     """
     from ..api.send import send as send_events
-    from ..events.payload import parse_assignment
 
     in_catalogue(event, atscale_version)
     if to.strip().lower() != "local":
@@ -315,15 +305,8 @@ def send(
             count=count,
             rate=rate,
             seed=run_seed,
-            set=dict(parse_assignment(s) for s in sets or []),
-            full=full,
-            failed=failed,
-            error=error,
-            org=org,
-            project=project,
-            cube=cube,
-            slow_threshold=slow_threshold,
-            clock=clock or ("now" if seed is None else None),
+            payload_options=payload_options,
+            clock=payload_options.clock or ("now" if seed is None else None),
             atscale_version=atscale_version,
             headers=header_pairs,
             timeout=timeout,

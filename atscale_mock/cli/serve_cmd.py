@@ -14,7 +14,7 @@ import typer
 from ..config import DEFAULT_JOURNAL_MAX_ROWS
 from ..config import install_hint as _install_hint
 from ..errors import UsageError
-from ..events.catalogue import SLOW_QUERY_THRESHOLD_S as DEFAULT_SLOW_QUERY_THRESHOLD
+from ..events.payload import PayloadOptions
 from .common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -25,21 +25,13 @@ from .common import (
     print_json,
     sigterm_as_interrupt,
 )
+from .option_groups import NO_PAYLOAD_OPTIONS, payload_options
 from .options import (
     POSITIVE_DURATION,
     AtscaleVersion,
-    Clock,
-    Cube,
-    ErrorText,
     EventArg,
-    Failed,
-    Full,
     Json,
-    Org,
-    Project,
     Seed,
-    Sets,
-    SlowThreshold,
 )
 
 AdminToken = Annotated[
@@ -193,20 +185,12 @@ def serve(
 
 
 @handle_errors
+@payload_options
 def trigger(
     event: EventArg,
     server: Server = "http://127.0.0.1:10600",
     admin_token: AdminToken = None,
     seed: Seed = None,
-    sets: Sets = None,
-    full: Full = False,
-    failed: Failed = False,
-    error: ErrorText = None,
-    org: Org = None,
-    project: Project = None,
-    cube: Cube = None,
-    clock: Clock = None,
-    slow_threshold: SlowThreshold = DEFAULT_SLOW_QUERY_THRESHOLD,
     wait: Annotated[
         float | None,
         typer.Option(
@@ -218,6 +202,7 @@ def trigger(
         ),
     ] = None,
     json_out: Json = False,
+    payload_options: PayloadOptions = NO_PAYLOAD_OPTIONS,
 ) -> None:
     """Fire one event on a running `atscale-mock serve`: it delivers the event to every
     subscription that wants it. Prints the delivery ids.
@@ -232,27 +217,9 @@ def trigger(
     wanted the event (nothing was sent), a delivery failed or --wait ran out, 2 usage
     error or the server refused the request.
     """
-    from ..events.payload import parse_assignment
+    from ..serve.model import Trigger
 
-    body: dict[str, Any] = {}
-    if sets:
-        body["set"] = dict(parse_assignment(s) for s in sets)
-    for key, value in (
-        ("seed", seed),
-        ("error", error),
-        ("org", org),
-        ("project", project),
-        ("cube", cube),
-        ("clock", clock),
-    ):
-        if value is not None:
-            body[key] = value
-    if full:
-        body["full"] = True
-    if failed:
-        body["failed"] = True
-    if slow_threshold != DEFAULT_SLOW_QUERY_THRESHOLD:
-        body["slow_threshold"] = slow_threshold
+    body = Trigger(seed, payload_options).body()
     from ..events.payload import resolve_event
 
     event = resolve_event(event).name  # an unknown name (or '../reset') never leaves here

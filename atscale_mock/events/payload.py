@@ -1,6 +1,7 @@
-"""The pure payload builder: an event, a seed, options and overrides in; a dict out.
+"""The pure payload builder: an event, a seed and a :class:`PayloadOptions` record in; a
+dict out.
 
-No I/O and no wall clock: the time comes in through ``BuildOptions.clock``.
+No I/O; the wall clock only when the record leaves ``clock`` unset (now, at the build).
 Faker is imported only when a field needs a realistic text value.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,19 +42,55 @@ BATCH_ERRORS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BuildOptions:
-    """How to build a payload. ``clock`` is the moment the event happens."""
+#: the fields of :class:`PayloadOptions` a user sets: each way in's keywords, options
+#: and body keys of the same names (``slow_agg_threshold_ms`` is the library's own)
+PAYLOAD_KEYWORDS = (
+    "set",
+    "full",
+    "failed",
+    "error",
+    "org",
+    "project",
+    "cube",
+    "slow_threshold",
+    "clock",
+)
 
-    clock: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+@dataclass(frozen=True, slots=True)
+class PayloadOptions:
+    """How an event's payload is made: the one record ``payload``, ``send``, ``show``,
+    ``trigger`` and serve's trigger body take (their keywords and options of the same
+    names are shortcuts for its fields).
+
+    ``set``: values by dotted path (``"context.project_id"``), over the generated ones.
+    ``full``: add the documented parameters the spec's example omits. ``failed``: the
+    failure variant (``error`` gives a batch's error text, and implies it). ``org``,
+    ``project``, ``cube``: pin those ids. ``slow_threshold``: the seconds a slow query's
+    generated ``time_taken`` starts from (the spec states no threshold; 4 s is ours).
+    ``clock``: when the event happens (a ``datetime``, ISO 8601 text, or ``"now"``);
+    unset, the library's callers use a fixed time when a seed is given and now
+    otherwise, and :func:`build_payload` uses now. ``slow_agg_threshold_ms``: the same as
+    ``slow_threshold`` for a slow aggregate build's ``duration`` (not stated either)."""
+
+    set: Mapping[str, Any] = field(default_factory=dict)
     full: bool = False
     failed: bool = False
     error: str | None = None
-    slow_threshold: float = SLOW_QUERY_THRESHOLD_S
-    slow_agg_threshold_ms: int = SLOW_AGG_BUILD_THRESHOLD_MS
     org: str | None = None
     project: str | None = None
     cube: str | None = None
+    slow_threshold: float = SLOW_QUERY_THRESHOLD_S
+    clock: datetime | str | None = None
+    slow_agg_threshold_ms: int = SLOW_AGG_BUILD_THRESHOLD_MS
+
+    def moment(self) -> datetime:
+        """``clock`` as a time: now when it is unset or ``"now"``."""
+        if isinstance(self.clock, datetime):
+            return self.clock.astimezone(UTC)
+        if self.clock is None or self.clock == "now":
+            return datetime.now(UTC)
+        return parse_timestamp(self.clock)
 
 
 def resolve_event(name: str) -> Event:
@@ -150,10 +188,11 @@ def _get_faker(seed: int) -> Faker:
 class _Values:
     """Generates one payload's values from one seeded RNG."""
 
-    def __init__(self, event: Event, seed: int, options: BuildOptions) -> None:
+    def __init__(self, event: Event, seed: int, options: PayloadOptions) -> None:
         self.event = event
         self.rng = random.Random(seed)
         self.options = options
+        self.moment = options.moment()
         drawn = uuid4_from(self.rng)
         self.project = options.project or drawn
         self._faker_seed = self.rng.getrandbits(32)
@@ -198,7 +237,7 @@ class _Values:
                 extra = rng.lognormvariate(0.0, 1.0) * o.slow_agg_threshold_ms
                 return o.slow_agg_threshold_ms + int(extra)
             case "timestamp":
-                return format_timestamp(o.clock)
+                return format_timestamp(self.moment)
             case "callback_url":
                 return f.const
             case "username":
@@ -210,7 +249,7 @@ class _Values:
         raise AssertionError(f"unhandled kind {f.kind}")  # pragma: no cover
 
 
-def _included(event: Event, options: BuildOptions, overrides: dict[str, Any]) -> list[Field]:
+def _included(event: Event, options: PayloadOptions, overrides: Mapping[str, Any]) -> list[Field]:
     wanted = set(overrides)
     if event.name == "schema-publish" and options.failed:
         wanted.add("status")
@@ -224,16 +263,12 @@ def _put(target: dict[str, Any], path: str, value: Any) -> None:
     target[leaf] = value
 
 
-def build_payload(
-    event: Event,
-    seed: int,
-    options: BuildOptions | None = None,
-    overrides: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+def build_payload(event: Event, seed: int, options: PayloadOptions | None = None) -> dict[str, Any]:
     """The payload of ``event`` for ``seed``: the spec example's keys, order and nesting,
-    plus documented parameters with ``full``, with ``overrides`` (dotted paths) applied."""
-    options = options or BuildOptions()
-    overrides = overrides or {}
+    plus documented parameters with ``full``, with ``options.set`` (dotted paths)
+    applied."""
+    options = options or PayloadOptions()
+    overrides = options.set
     check_paths(event, list(overrides))
     if options.failed and not event.failure:
         raise UsageError(
@@ -317,4 +352,4 @@ def lookup_key(payload: dict[str, Any], key: str) -> Any:
     raise KeyError(key)
 
 
-__all__ = ["EVENTS", "BuildOptions", "build_payload", "resolve_event", "parse_assignment"]
+__all__ = ["EVENTS", "PayloadOptions", "build_payload", "resolve_event", "parse_assignment"]

@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import UsageError
 from ..events.catalogue import EVENTS, SLOW_QUERY_THRESHOLD_S, Event
 from ..events.ids import derive_seed
-from ..events.payload import BuildOptions, build_payload, encode, format_timestamp, resolve_event
+from ..events.payload import PayloadOptions, build_payload, encode, format_timestamp, resolve_event
 
 #: The default mix: how often a busy engine might send each event (atscale-mock's
 #: assumption; the spec gives no frequencies). Slow queries dominate.
@@ -193,7 +193,7 @@ class PayloadGenerator:
         out = []
         for i in range(BASES):
             pin = projects[i % ENTITIES]
-            options = BuildOptions(
+            options = PayloadOptions(
                 full=full,
                 failed=bool(event.failure) and i % 4 == 3,
                 slow_threshold=self.slow_threshold,

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..events.ids import derive_seed
-from ..events.payload import BuildOptions, build_payload, encode, format_timestamp, get_path
+from ..events.payload import PayloadOptions, build_payload, encode, format_timestamp, get_path
 from . import template
 from .expand import expand
 from .model import EventStep, Parallel, Scenario
@@ -161,10 +161,10 @@ class PayloadFactory:
                 "past the year 9999 (no timestamp can say when)",
                 "shorten its after/at/every durations, or its repeat count",
             ) from None
-        options = BuildOptions(clock=when, full=step.full, failed=step.failed)
-        payload = build_payload(
-            step.event, derive_seed(self.seed, step.id, p.index), options, self.render(step.set)
+        options = PayloadOptions(
+            set=self.render(step.set), full=step.full, failed=step.failed, clock=when
         )
+        payload = build_payload(step.event, derive_seed(self.seed, step.id, p.index), options)
         self.states.setdefault(step.id, StepState()).payload = payload
         return payload
 

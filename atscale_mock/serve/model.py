@@ -14,6 +14,7 @@ from ..api.send_plan import shown
 from ..config import DEFAULT_TIMEOUT
 from ..errors import AtscaleMockError
 from ..events.catalogue import EVENTS, Event
+from ..events.payload import PAYLOAD_KEYWORDS, PayloadOptions
 
 MAX_TIMEOUT = 300.0
 FAULT_ACTIONS = ("fail", "drop", "delay")
@@ -296,23 +297,32 @@ def fault_rule(body: Any, webhooks: set[str]) -> FaultRule:
     return FaultRule(uuid.uuid4().hex[:8], action, webhook, count, until, status, delay)
 
 
-TRIGGER_KEYS = (
-    "set",
-    "seed",
-    "failed",
-    "full",
-    "error",
-    "org",
-    "project",
-    "cube",
-    "clock",
-    "slow_threshold",
-)
+TRIGGER_KEYS = ("seed", *PAYLOAD_KEYWORDS)
 MAX_SLOW_THRESHOLD = 86_400.0  # seconds: a slow query's generated time_taken floor
 
 
-def trigger_options(body: Any) -> dict[str, Any]:
-    """The keyword arguments of :func:`atscale_mock.events.payload` from a trigger body."""
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A trigger body, read: the payload's seed (None: a fresh one) and how it is made."""
+
+    seed: int | None
+    made: PayloadOptions
+
+    def body(self) -> dict[str, Any]:
+        """The trigger body that reads back as this (what :func:`trigger_options` reads):
+        the seed when given, and each field of the record not at its default."""
+        out: dict[str, Any] = {} if self.seed is None else {"seed": self.seed}
+        defaults = PayloadOptions()
+        for key in PAYLOAD_KEYWORDS:
+            value = getattr(self.made, key)
+            if value != getattr(defaults, key):
+                out[key] = dict(value) if key == "set" else value
+        return out
+
+
+def trigger_options(body: Any) -> Trigger:
+    """The seed and the :class:`PayloadOptions` record of a trigger body (its keys are
+    the record's fields, and ``seed``)."""
     body = _obj(body if body is not None else {})
     _known(body, TRIGGER_KEYS)
     out: dict[str, Any] = {}
@@ -337,7 +347,8 @@ def trigger_options(body: Any) -> dict[str, Any]:
         out["slow_threshold"] = _number(
             body["slow_threshold"], "slow_threshold", 0.0, MAX_SLOW_THRESHOLD
         )
-    return out
+    seed = out.pop("seed", None)
+    return Trigger(seed, PayloadOptions(**out))
 
 
 MAX_CHECK_FUZZ = 10_000  # payloads one POST /_mock/checks may ask to fuzz

@@ -12,7 +12,7 @@ import functools
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +29,7 @@ from .checks import Checks
 from .destinations import Destinations
 from .hops import FanOut, FaultySender
 from .journal import Context, Journal
-from .model import FaultRule, Subscription
+from .model import FaultRule, Subscription, Trigger
 from .params import PostedEnvironment
 
 FANOUT_URL = "http://127.0.0.1/_mock/fanout"  # nominal: a scenario run's hop never leaves
@@ -119,28 +119,27 @@ class ServeState:
         return self.subs.pop(sub_id, None) is not None
 
     # triggers ----------------------------------------------------------------------
-    def trigger(self, event: str, options: dict[str, Any]) -> list[str]:
+    def trigger(self, event: str, asked: Trigger) -> list[str]:
         """Build one payload of ``event`` and deliver it to every matching subscription;
         the delivery ids, at once (the deliveries go on in the background)."""
         ev = self.catalogue.require(resolve_event(event))
-        body = payload(ev.name, **options)
+        body = payload(ev.name, seed=asked.seed, payload_options=asked.made)
         encode(body)  # a value JSON cannot carry is refused now (422), never journaled
         return self._launch(self._plan(ev, body))
 
-    def lifecycle(self, options: dict[str, Any], prune: bool) -> dict[str, list[str]]:
+    def lifecycle(self, asked: Trigger, prune: bool) -> dict[str, list[str]]:
         """batch-start, then its batch-result (then prune-result), naming one batch;
         each stage starts when the one before has been delivered."""
-        start = payload("batch-start", **options)
-        shared = batch_of(start)
-        rest = {k: v for k, v in options.items() if k != "set"}
-        sets = {**(options.get("set") or {}), **shared}
+        start = payload("batch-start", seed=asked.seed, payload_options=asked.made)
+        named = replace(asked.made, set={**asked.made.set, **batch_of(start)})
         stages = [
             ("batch-start", start),
-            ("batch-result", payload("batch-result", **rest, set=sets)),
+            ("batch-result", payload("batch-result", seed=asked.seed, payload_options=named)),
         ]
         if prune:
             self.catalogue.require(resolve_event("prune-result"), "prune: ")
-            stages.append(("prune-result", payload("prune-result", **rest, set=sets)))
+            pruned = payload("prune-result", seed=asked.seed, payload_options=named)
+            stages.append(("prune-result", pruned))
         plans = [self._plan(resolve_event(name), body) for name, body in stages]
 
         async def in_order() -> None:
