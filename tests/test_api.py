@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import atscale_mock as am
-from atscale_mock.delivery.pipeline import make_sender
+from atscale_mock.delivery.pipeline import Pipeline
 
 from .httpserver import ScriptedServer
 
@@ -144,7 +144,7 @@ def test_an_httpx_transport_goes_through_the_same_pipeline() -> None:
         assert request.url.path == "/hooks/acme"
         assert request.headers["x-one"] == "1" and request.headers["x-two"] == "2"
         assert verify(SECRET, dict(request.headers), body) == "valid"
-    assert make_sender(url="http://127.0.0.1:1/").__class__.__name__ == "PoolSender"
+    assert Pipeline(url="http://127.0.0.1:1/").sender.__class__.__name__ == "PoolSender"
 
 
 def test_library_installs_no_signal_handler_and_leaves_gc_alone(srv: ScriptedServer) -> None:

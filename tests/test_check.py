@@ -242,7 +242,7 @@ def test_scorecard_text_json_junit_and_html_agree(tmp_path: Path) -> None:
         junit, report = tmp_path / "check.xml", tmp_path / "check.html"
         args = ["--to", url, *SIGN, "--fuzz", "60", "--seed", "4"]
         code, card, _ = _check(*args, "--junit", str(junit), "--report", str(report))
-        text = proc("check", *args)
+        text = proc("check", *args, "--findings-dir", str(tmp_path / "findings"))
     assert code == 1 and text.code == 1
     counts = card["counts"]
     assert counts["failed_must"] >= 5 and counts["findings"] >= 1 and counts["passed"] >= 4

@@ -92,12 +92,13 @@ def hangs_on_big() -> Iterator[BigBodyHang]:
 
 
 def test_fuzz_time_bounds_the_whole_fuzzing_shrinking_included(
-    hangs_on_big: BigBodyHang,
+    hangs_on_big: BigBodyHang, tmp_path: Path
 ) -> None:
     start = time.monotonic()
     r = proc(
         "check", "--to", hangs_on_big.url, "--only", "events", "--fuzz-time", "4s",
-        "--timeout", "2s", "--seed", "1", "--json", timeout=120,
+        "--timeout", "2s", "--seed", "1", "--json", "--findings-dir", str(tmp_path),
+        timeout=120,
     )  # fmt: skip
     took = time.monotonic() - start
     no_traceback(r)
@@ -218,7 +219,7 @@ def test_fuzzing_leaves_no_hypothesis_folder_in_the_working_directory(
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_during_fuzzing_ends_the_check_with_its_scorecard(
-    srv: ScriptedServer, sig: int
+    srv: ScriptedServer, sig: int, tmp_path: Path
 ) -> None:
     """Five tries each: a KeyboardInterrupt raised inside hypothesis's gc callback was
     swallowed and the check ran to the end of its budget with interrupted: false."""
@@ -226,7 +227,7 @@ def test_a_signal_during_fuzzing_ends_the_check_with_its_scorecard(
         p = subprocess.Popen(
             [sys.executable, "-m", "atscale_mock", "check", "--to", srv.url + "/ok",
              "--only", "events", "--fuzz-time", "60s", "--json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         )  # fmt: skip
         time.sleep(2.5)
         t0 = time.monotonic()
@@ -274,7 +275,7 @@ def test_a_reproducer_sends_the_checks_headers(tmp_path: Path) -> None:
         r = proc(
             "check", "--to", raw.url + "/hooks", "-H", "Authorization: Bearer s3cret-token",
             "-H", "X-Tenant: t1", "--only", "events", "--fuzz", "40", "--seed", "5", "--json",
-            timeout=120,
+            "--findings-dir", str(tmp_path / "findings"), timeout=120,
         )  # fmt: skip
         data = json.loads(r.stdout)
         assert "s3cret-token" not in r.stdout + r.stderr

@@ -66,3 +66,30 @@ def test_the_overlap_finder_finds_a_copy_and_spares_an_extension(tmp_path: Path)
     assert frozenset({"m.py:A", "m.py:Sub"}) not in found
     assert frozenset({"m.py:A", "m.py:Holds"}) not in found
     assert not any("m.py:Four" in pair for pair in found)
+
+
+def calls_of(name: str, package: Path = PACKAGE) -> set[str]:
+    """The modules of the package that call ``name`` (a plain or attribute call)."""
+    found = set()
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if called == name:
+                    found.add(path.relative_to(package).as_posix())
+    return found
+
+
+def test_one_module_makes_the_sender_and_the_dispatch_loops() -> None:
+    """send, replay, adeliver, run, check and serve all open a delivery.pipeline.Pipeline:
+    nothing else calls the sender factory or builds a dispatch loop."""
+    assert calls_of("make_sender") == {"delivery/pipeline.py"}
+    assert calls_of("Dispatcher") == {"delivery/pipeline.py"}
+    assert calls_of("Pipeline") >= {"api/send_plan.py", "api/scenario.py", "check/prober.py"}
+    assert calls_of("Pipeline") <= {
+        "api/send_plan.py",
+        "api/scenario.py",
+        "check/prober.py",
+        "serve/state.py",
+    }

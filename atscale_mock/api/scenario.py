@@ -133,7 +133,7 @@ async def arun(
     ``Delivery()``'s default) comes from the file."""
     import random
 
-    from ..delivery.pipeline import dispatch_loop, make_sender
+    from ..delivery.pipeline import Pipeline
     from ..scenario.runner import Runner
     from .send_plan import in_process
 
@@ -165,10 +165,8 @@ async def arun(
         raise UsageError("no receiver URL", "give to= (or 'local'), or set defaults.to")
     _check_step_signing(loaded, how.sign)
     with resolve_target(url, on_received, on_local) as resolved:
-        sender = make_sender(how.timeout, how.verify, how.transport, resolved)
-        try:
-            loop = dispatch_loop(
-                sender,
+        async with Pipeline(how.timeout, how.verify, how.transport, resolved) as pipeline:
+            loop = pipeline.loop(
                 how.retry,
                 how.sign if how.sign else None,
                 on_attempt,
@@ -187,8 +185,6 @@ async def arun(
                 keep_results=keep_results,
             )
             return await runner.run()
-        finally:
-            await sender.aclose()
 
 
 def _merged_headers(file: Mapping[str, str], given: Headers) -> dict[str, str]:

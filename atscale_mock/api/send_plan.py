@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..aliases import Target
 from ..delivery.dispatch import Copies, Job, Prepared, Timing
 from ..delivery.faults import Faults, Slot, arrange
-from ..delivery.pipeline import dispatch_loop, make_sender
+from ..delivery.pipeline import Pipeline
 from ..delivery.request import build_request, fill_url
 from ..delivery.retry import Attempt, OnAttempt
 from ..delivery.summary import Summary
@@ -142,11 +142,9 @@ async def dispatch_all(
     another, through one transport and the one dispatch loop, as the Delivery record
     says; a source says whether its deliveries overlap (a schedule) and seeds its retry
     jitter."""
-    sender = make_sender(how.timeout, how.verify, how.transport, url)
-    try:
+    async with Pipeline(how.timeout, how.verify, how.transport, url) as pipeline:
         for jobs, concurrent, seed in sources:
-            dispatcher = dispatch_loop(
-                sender,
+            dispatcher = pipeline.loop(
                 how.retry,
                 how.sign if how.sign else None,
                 on_attempt,
@@ -156,8 +154,6 @@ async def dispatch_all(
                 timing=collect.timing,
             )
             await dispatcher.run(jobs(dispatcher.monotonic()))
-    finally:
-        await sender.aclose()
 
 
 def in_process(to: Target, path: str, how: Delivery) -> tuple[str, Delivery]:

@@ -13,10 +13,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..delivery.dispatch import Job, Prepared
-from ..delivery.pipeline import dispatch_loop, make_sender
+from ..delivery.pipeline import Pipeline
 from ..delivery.retry import Attempt, OnAttempt, Retry
 from ..delivery.signing import Signing
-from ..delivery.transport import Sender
 
 POLL = 0.05  # seconds between looks at the stop flag and the deadline while sending
 
@@ -58,7 +57,7 @@ class Prober:
         #: a time.monotonic() past which send raises OutOfTime, or None
         self.deadline: float | None = None
         self._loop = asyncio.new_event_loop()
-        self._sender: Sender = self._loop.run_until_complete(
+        self._pipeline = self._loop.run_until_complete(
             _open(timeout, verify, transport, url, max_connections)
         )
 
@@ -72,7 +71,7 @@ class Prober:
         if self._loop.is_closed():
             return
         try:
-            self._loop.run_until_complete(self._sender.aclose())
+            self._loop.run_until_complete(self._pipeline.aclose())
         finally:
             self._loop.close()
 
@@ -85,8 +84,7 @@ class Prober:
             return lambda _p, attempts, _lag: got.__setitem__(key, list(attempts))
 
         jobs = [Job(None, _const(p), done(i)) for i, p in enumerate(probes)]
-        dispatcher = dispatch_loop(
-            self._sender,
+        dispatcher = self._pipeline.loop(
             Retry(retries=0),
             self.signer,
             self._count,
@@ -127,8 +125,9 @@ class Prober:
 
 async def _open(
     timeout: float, verify: bool | str, transport: Any, url: str, max_connections: int | None
-) -> Sender:
-    return make_sender(timeout, verify, transport, url, max_connections)
+) -> Pipeline:
+    """The pipeline, made inside the prober's loop (its pool belongs to that loop)."""
+    return Pipeline(timeout, verify, transport, url, max_connections)
 
 
 def _const(prepared: Prepared) -> Callable[[], Prepared]:

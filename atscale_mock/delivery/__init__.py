@@ -8,6 +8,6 @@ pool.py      the pooled asyncio/httptools transport that holds a rate
 classify.py  one classification of transport failures
 retry.py     attempts and retries (Retry, deliver)
 dispatch.py  the one dispatch loop (due times, concurrency, lag, hand-offs)
-pipeline.py  the one place a sender and a dispatch loop are made (make_sender, dispatch_loop)
+pipeline.py  the one place a sender and a dispatch loop are made (Pipeline: make_sender, loop)
 inprocess.py delivery to an ASGI or WSGI app object, no server
 """

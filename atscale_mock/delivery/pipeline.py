@@ -1,5 +1,6 @@
-"""The one place deliveries are set up: the sender a call sends through
-(:func:`make_sender`) and the dispatch loop over it (:func:`dispatch_loop`). ``send``,
+"""The one place deliveries are set up: a :class:`Pipeline` holds the sender a call sends
+through (made by :func:`make_sender`, called nowhere else) and makes the dispatch loops
+over it (:meth:`Pipeline.loop`, the only maker of a :class:`Dispatcher`). ``send``,
 ``replay``, ``serve``'s deliveries, a scenario run and ``check`` all come through here,
 so a timeout, a TLS setting, a retry or a signature means the same on every way in
 (``load`` keeps its own hot loop for throughput, with the same records)."""
@@ -18,30 +19,55 @@ from .signing import Signing
 from .transport import Outcome, Request, Sender
 
 
-def dispatch_loop(
-    sender: Sender,
-    retry: Retry,
-    signing: Signing | None = None,
-    on_attempt: OnAttempt | None = None,
-    *,
-    concurrent: bool = True,
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    rng: random.Random | None = None,
-    monotonic: Callable[[], float] = time.monotonic,
-    timing: Timing | None = None,
-) -> Dispatcher:
-    """The dispatch loop for one source of deliveries, over ``sender``."""
-    return Dispatcher(
-        sender,
-        retry,
-        signing,
-        on_attempt,
-        concurrent=concurrent,
-        max_in_flight=max_in_flight,
-        rng=rng or random.Random(),
-        monotonic=monotonic,
-        timing=timing or Timing(),
-    )
+class Pipeline:
+    """One call's transport (its sender, from :func:`make_sender`) and the dispatch loops
+    over it (:meth:`loop`): the only place either is made. Open one per call (``async
+    with``, or :meth:`aclose`); a caller's own sender given as ``transport`` is used and
+    left open."""
+
+    def __init__(
+        self,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: bool | str = True,
+        transport: Any = None,
+        url: str = "",
+        max_connections: int | None = None,
+    ) -> None:
+        self.sender = make_sender(timeout, verify, transport, url, max_connections)
+
+    def loop(
+        self,
+        retry: Retry,
+        signing: Signing | None = None,
+        on_attempt: OnAttempt | None = None,
+        *,
+        concurrent: bool = True,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        rng: random.Random | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        timing: Timing | None = None,
+    ) -> Dispatcher:
+        """The dispatch loop for one source of deliveries, over this pipeline's sender."""
+        return Dispatcher(
+            self.sender,
+            retry,
+            signing,
+            on_attempt,
+            concurrent=concurrent,
+            max_in_flight=max_in_flight,
+            rng=rng or random.Random(),
+            monotonic=monotonic,
+            timing=timing or Timing(),
+        )
+
+    async def aclose(self) -> None:
+        await self.sender.aclose()
+
+    async def __aenter__(self) -> Pipeline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 def make_sender(

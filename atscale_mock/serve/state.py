@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..api.deliver import adeliver
+from ..delivery.pipeline import Pipeline
 from ..delivery.retry import Attempt
 from ..delivery.signing import new_message_id
 from ..delivery.transport import Sender
@@ -91,7 +92,7 @@ class ServeState:
         self.listeners: set[asyncio.Queue[dict[str, Any]]] = set()
         self.on_error = on_error
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._senders: dict[float, Sender] = {}
+        self._pipelines: dict[float, Pipeline] = {}  # one per timeout, shared by deliveries
         #: where deliveries may go; set once serve knows its own address
         self.destinations: Destinations | None = None
         self.scenario_env = tuple(scenario_env)
@@ -226,12 +227,10 @@ class ServeState:
         )
 
     def _sender(self, timeout: float) -> Sender:
-        sender = self._senders.get(timeout)
-        if sender is None:
-            from ..delivery.pipeline import make_sender
-
-            sender = self._senders[timeout] = make_sender(timeout, self.verify)
-        return sender
+        pipeline = self._pipelines.get(timeout)
+        if pipeline is None:
+            pipeline = self._pipelines[timeout] = Pipeline(timeout, self.verify)
+        return pipeline.sender
 
     def _record(self, attempt: Attempt, context: Context) -> None:
         row = self.journal.record(attempt, context)
@@ -344,9 +343,9 @@ class ServeState:
     async def close(self) -> None:
         self.checks.stop_all()
         await self.cancel_all()
-        for sender in self._senders.values():
-            await sender.aclose()
-        self._senders.clear()
+        for pipeline in self._pipelines.values():
+            await pipeline.aclose()
+        self._pipelines.clear()
         self._parse_pool.shutdown(wait=False, cancel_futures=True)
         self.checks.close()
 
