@@ -67,11 +67,11 @@ class PayloadOptions:
     ``full``: add the documented parameters the spec's example omits. ``failed``: the
     failure variant (``error`` gives a batch's error text, and implies it). ``org``,
     ``project``, ``cube``: pin those ids. ``slow_threshold``: the seconds a slow query's
-    generated ``time_taken`` starts from (the spec states no threshold; 4 s is ours).
+    generated ``time_taken`` starts from (the spec's default: "four seconds or more").
     ``clock``: when the event happens (a ``datetime``, ISO 8601 text, or ``"now"``);
     unset, the library's callers use a fixed time when a seed is given and now
-    otherwise, and :func:`build_payload` uses now. ``slow_agg_threshold_ms``: the same as
-    ``slow_threshold`` for a slow aggregate build's ``duration`` (not stated either)."""
+    otherwise, and :func:`build_payload` uses now. ``slow_agg_threshold_ms``: the same
+    for a slow aggregate build's ``duration``, in ms (the spec's default, 4000)."""
 
     set: Mapping[str, Any] = field(default_factory=dict)
     full: bool = False
