@@ -76,9 +76,7 @@ def run_load(
         results = [_run_worker_here(worker, on_snapshot, freeze_gc=freeze_gc)]
     else:
         results = _run_processes(config, on_snapshot)
-    result = LoadResult(config, totals, time.perf_counter() - start, results)
-    totals.not_sent = result.not_sent
-    return result
+    return LoadResult(config, totals, time.perf_counter() - start, results)
 
 
 def _run_worker_here(

@@ -219,7 +219,6 @@ class Totals(Tally):
         default_factory=lambda: {n: new_histogram() for n in ("latency", "service", "lag")}
     )
     ok: int = 0
-    not_sent: int = 0
 
     def add(self, snap: dict[str, Any]) -> None:
         row = self.rows.setdefault(
